@@ -1,0 +1,1 @@
+//! JSON Lines report file (stub; being written).

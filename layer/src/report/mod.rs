@@ -1,0 +1,2 @@
+//! Reporting (stub; being written).
+pub mod jsonl;

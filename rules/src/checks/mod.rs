@@ -1,0 +1,5 @@
+//! Checks, one module per Vulkan area. Each is a pure function from a call snapshot and
+//! the tracked facts to findings.
+
+pub mod lifetime;
+pub mod memory_export;
