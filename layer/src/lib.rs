@@ -4,5 +4,18 @@
 
 #![allow(non_snake_case)]
 
+pub mod device;
+pub mod dispatch;
+pub mod entry;
+pub mod guard;
+pub mod instance;
+pub mod loader_abi;
+pub mod memory;
+pub mod pnext;
 pub mod report;
 pub mod settings;
+pub mod state;
+
+/// Counts the heap bytes the state map holds (see `state::accounting`).
+#[global_allocator]
+static ALLOC: state::accounting::CountingAlloc = state::accounting::CountingAlloc;

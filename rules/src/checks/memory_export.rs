@@ -22,10 +22,11 @@ pub struct ExportFacts {
 }
 
 /// Handle types `vkGetMemoryFdKHR` can return.
-pub const FD_HANDLE_TYPES: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::from_raw(
-    vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD.as_raw()
-        | vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT.as_raw(),
-);
+pub const FD_HANDLE_TYPES: vk::ExternalMemoryHandleTypeFlags =
+    vk::ExternalMemoryHandleTypeFlags::from_raw(
+        vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD.as_raw()
+            | vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT.as_raw(),
+    );
 
 /// Checks a `vkGetMemoryFdKHR` call. `memory` is `None` when the layer does not know the
 /// handle (never allocated on this device, or freed).
@@ -139,7 +140,12 @@ mod tests {
             [GET_FD_HANDLE_TYPE_NOT_FD.id]
         );
         // Two fd bits at once are not one fd handle type either.
-        let f = get_memory_fd(&call(OPAQUE | DMA), Some(&ExportFacts { export_types: OPAQUE | DMA }));
+        let f = get_memory_fd(
+            &call(OPAQUE | DMA),
+            Some(&ExportFacts {
+                export_types: OPAQUE | DMA,
+            }),
+        );
         assert_eq!(ids(&f), [GET_FD_HANDLE_TYPE_NOT_FD.id]);
     }
 

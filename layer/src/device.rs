@@ -1,0 +1,159 @@
+//! `vkCreateDevice` / `vkDestroyDevice`.
+
+use crate::dispatch::{self, DeviceData};
+use crate::guard::guarded;
+use crate::instance::chain_malformed;
+use crate::loader_abi::{VkLayerDeviceCreateInfo, VkLayerDeviceLink, VK_LAYER_LINK_INFO};
+use crate::{pnext, state};
+use ash::vk::{self, Handle};
+use handoff_rules::{checks, Object};
+use std::ffi::{c_void, CStr};
+use std::sync::Arc;
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn create_device(
+    physical_device: vk::PhysicalDevice,
+    p_create_info: *const vk::DeviceCreateInfo<'_>,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+    p_device: *mut vk::Device,
+) -> vk::Result {
+    guarded(
+        "vkCreateDevice",
+        vk::Result::ERROR_INITIALIZATION_FAILED,
+        || {
+            // SAFETY: the loader passes valid arguments for a live physical device.
+            unsafe { create_device_inner(physical_device, p_create_info, p_allocator, p_device) }
+        },
+    )
+}
+
+unsafe fn create_device_inner(
+    physical_device: vk::PhysicalDevice,
+    p_create_info: *const vk::DeviceCreateInfo<'_>,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+    p_device: *mut vk::Device,
+) -> vk::Result {
+    if p_create_info.is_null() || p_device.is_null() {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    }
+    // Physical devices share their instance's dispatch pointer.
+    // SAFETY: `physical_device` is a live dispatchable handle.
+    let Some(inst) = dispatch::instance(unsafe { dispatch::key(physical_device) }) else {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    };
+    // SAFETY: checked non-null; valid per the loader.
+    let info = unsafe { &*p_create_info };
+    let mut link_info: Option<*mut VkLayerDeviceCreateInfo> = None;
+    // SAFETY: the chain of a valid create info; the cast matches the sType.
+    let walked = unsafe {
+        pnext::walk(info.p_next, |st, p| {
+            if st == vk::StructureType::LOADER_DEVICE_CREATE_INFO && link_info.is_none() {
+                let li = p as *mut VkLayerDeviceCreateInfo;
+                if (*li).function == VK_LAYER_LINK_INFO {
+                    link_info = Some(li);
+                }
+            }
+        })
+    };
+    if let Err(m) = walked {
+        inst.reporter.report(chain_malformed(
+            "VkDeviceCreateInfo",
+            m,
+            vec![Object::new(
+                vk::ObjectType::PHYSICAL_DEVICE,
+                physical_device.as_raw(),
+            )],
+        ));
+    }
+    let Some(link_info) = link_info else {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    };
+    // SAFETY: the loader's link info points at this layer's link.
+    let link: &VkLayerDeviceLink = match unsafe { (*link_info).p_layer_info.as_ref() } {
+        Some(l) => l,
+        None => return vk::Result::ERROR_INITIALIZATION_FAILED,
+    };
+    let (Some(next_gipa), Some(next_gdpa)) = (
+        link.pfn_next_get_instance_proc_addr,
+        link.pfn_next_get_device_proc_addr,
+    ) else {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    };
+    // SAFETY: each layer advances the link before calling down.
+    unsafe { (*link_info).p_layer_info = link.p_next };
+    // SAFETY: resolving vkCreateDevice for our live instance.
+    let Some(next_create) = (unsafe { next_gipa(inst.handle, c"vkCreateDevice".as_ptr()) }) else {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    };
+    // SAFETY: the returned pointer is vkCreateDevice.
+    let next_create: vk::PFN_vkCreateDevice = unsafe { std::mem::transmute(next_create) };
+    // SAFETY: forwarding the app's arguments.
+    let res = unsafe { next_create(physical_device, p_create_info, p_allocator, p_device) };
+    if res != vk::Result::SUCCESS {
+        return res;
+    }
+    // SAFETY: written by the driver on success.
+    let device = unsafe { *p_device };
+    let load = |name: &CStr| {
+        // SAFETY: resolving a command name for a live device.
+        unsafe {
+            std::mem::transmute::<vk::PFN_vkVoidFunction, *const c_void>(next_gdpa(
+                device,
+                name.as_ptr(),
+            ))
+        }
+    };
+    // SAFETY: `load` resolves device commands of `device`.
+    let fns = unsafe { ash::Device::load_with(load, device) };
+    let external_memory_fd = ash::khr::external_memory_fd::DeviceFn::load(load);
+    // SAFETY: names of a valid create info.
+    let extensions = unsafe {
+        dispatch::extension_names(
+            info.pp_enabled_extension_names,
+            info.enabled_extension_count,
+        )
+    };
+    tracing::debug!(target: "handoff", device = device.as_raw(), "vkCreateDevice");
+    let data = DeviceData {
+        handle: device,
+        physical_device,
+        next_gdpa,
+        fns,
+        external_memory_fd,
+        extensions,
+        reporter: Arc::clone(&inst.reporter),
+    };
+    // SAFETY: `device` is a live dispatchable handle.
+    dispatch::insert_device(unsafe { dispatch::key(device) }, Arc::new(data));
+    vk::Result::SUCCESS
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn destroy_device(
+    device: vk::Device,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+) {
+    guarded("vkDestroyDevice", (), || {
+        if device.is_null() {
+            return;
+        }
+        // SAFETY: a non-null device passed to vkDestroyDevice is live.
+        let Some(data) = dispatch::remove_device(unsafe { dispatch::key(device) }) else {
+            return;
+        };
+        tracing::debug!(target: "handoff", device = device.as_raw(), "vkDestroyDevice");
+        let live: Vec<Object> = state::remove_device(device)
+            .into_iter()
+            .map(|h| Object::new(vk::ObjectType::DEVICE_MEMORY, h))
+            .collect();
+        if let Some(f) = checks::lifetime::destroy_device(device.as_raw(), &live) {
+            data.reporter.report(f);
+        }
+        // SAFETY: forwarding the app's call.
+        unsafe { (data.fns.fp_v1_0().destroy_device)(device, p_allocator) };
+    })
+}

@@ -1,0 +1,113 @@
+//! Per-instance and per-device data, keyed by the loader's dispatch pointer.
+//!
+//! The loader writes its dispatch-table pointer into the first word of every dispatchable
+//! handle, and shares it between an instance and its physical devices, and between a device
+//! and its queues and command buffers. Keying by that word finds the right table for any
+//! of them without wrapping handles.
+
+use crate::report::Reporter;
+use ash::vk;
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+use std::ffi::{c_char, CStr};
+use std::sync::Arc;
+
+/// The loader's dispatch pointer of a dispatchable handle.
+///
+/// # Safety
+/// `handle` must be a live dispatchable handle created through the loader.
+pub unsafe fn key<H: vk::Handle>(handle: H) -> usize {
+    // SAFETY: dispatchable handles point to an object whose first word the loader sets.
+    unsafe { *(handle.as_raw() as usize as *const usize) }
+}
+
+/// What Handoff keeps for one `VkInstance`.
+pub struct InstanceData {
+    pub handle: vk::Instance,
+    pub next_gipa: vk::PFN_vkGetInstanceProcAddr,
+    pub next_gpdpa: Option<crate::loader_abi::PfnGetPhysicalDeviceProcAddr>,
+    pub fns: ash::Instance,
+    pub debug_utils: Option<ash::ext::debug_utils::InstanceFn>,
+    pub debug_report: Option<ash::ext::debug_report::InstanceFn>,
+    pub api_version: u32,
+    pub extensions: Vec<String>,
+    pub reporter: Arc<Reporter>,
+}
+
+impl InstanceData {
+    pub fn has_extension(&self, name: &CStr) -> bool {
+        has(&self.extensions, name)
+    }
+}
+
+/// What Handoff keeps for one `VkDevice`.
+pub struct DeviceData {
+    pub handle: vk::Device,
+    pub physical_device: vk::PhysicalDevice,
+    pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
+    pub fns: ash::Device,
+    pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,
+    pub extensions: Vec<String>,
+    pub reporter: Arc<Reporter>,
+}
+
+impl DeviceData {
+    pub fn has_extension(&self, name: &CStr) -> bool {
+        has(&self.extensions, name)
+    }
+}
+
+fn has(list: &[String], name: &CStr) -> bool {
+    let name = name.to_bytes();
+    list.iter().any(|e| e.as_bytes() == name)
+}
+
+static INSTANCES: Lazy<DashMap<usize, Arc<InstanceData>>> = Lazy::new(DashMap::new);
+static DEVICES: Lazy<DashMap<usize, Arc<DeviceData>>> = Lazy::new(DashMap::new);
+
+pub fn insert_instance(key: usize, data: Arc<InstanceData>) {
+    INSTANCES.insert(key, data);
+}
+
+pub fn remove_instance(key: usize) -> Option<Arc<InstanceData>> {
+    INSTANCES.remove(&key).map(|(_, v)| v)
+}
+
+pub fn instance(key: usize) -> Option<Arc<InstanceData>> {
+    INSTANCES.get(&key).map(|e| Arc::clone(e.value()))
+}
+
+/// Every live instance (for findings that belong to no particular one).
+pub fn all_instances() -> Vec<Arc<InstanceData>> {
+    INSTANCES.iter().map(|e| Arc::clone(e.value())).collect()
+}
+
+pub fn insert_device(key: usize, data: Arc<DeviceData>) {
+    DEVICES.insert(key, data);
+}
+
+pub fn remove_device(key: usize) -> Option<Arc<DeviceData>> {
+    DEVICES.remove(&key).map(|(_, v)| v)
+}
+
+pub fn device(key: usize) -> Option<Arc<DeviceData>> {
+    DEVICES.get(&key).map(|e| Arc::clone(e.value()))
+}
+
+/// Copies the enabled extension names out of a create info.
+///
+/// # Safety
+/// `names` is null or points to `count` NUL-terminated strings.
+pub unsafe fn extension_names(names: *const *const c_char, count: u32) -> Vec<String> {
+    if names.is_null() {
+        return Vec::new();
+    }
+    (0..count as usize)
+        .filter_map(|i| {
+            // SAFETY: the caller guarantees `count` readable entries.
+            let p = unsafe { *names.add(i) };
+            // SAFETY: each non-null entry is a NUL-terminated string.
+            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        })
+        .collect()
+}

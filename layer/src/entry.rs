@@ -1,0 +1,391 @@
+//! The library's exported symbols: interface negotiation, `vkGet*ProcAddr` and the
+//! enumerate functions the loader calls on layers.
+
+use crate::dispatch;
+use crate::guard::guarded;
+use crate::loader_abi::{
+    VkNegotiateLayerInterface, LAYER_INTERFACE_VERSION, LAYER_NEGOTIATE_INTERFACE_STRUCT,
+};
+use crate::{device, instance, memory, settings};
+use ash::vk::{self, Handle};
+use std::ffi::{c_char, CStr};
+
+/// Extensions the layer implements, as its manifest lists them.
+const INSTANCE_EXTENSIONS: &[(&CStr, u32)] = &[
+    (vk::EXT_DEBUG_UTILS_NAME, 2),
+    (vk::EXT_LAYER_SETTINGS_NAME, 2),
+];
+
+/// Which object's extension list gates a command.
+#[derive(Clone, Copy)]
+enum Gate {
+    /// Always available.
+    Core,
+    /// Needs this instance extension.
+    Instance(&'static CStr),
+    /// Needs this device extension.
+    Device(&'static CStr),
+}
+
+struct Command {
+    name: &'static CStr,
+    pfn: unsafe extern "system" fn(),
+    gate: Gate,
+}
+
+macro_rules! cmd {
+    ($name:literal, $f:path, $gate:expr) => {
+        Command {
+            name: $name,
+            // SAFETY: a function pointer cast to the generic PFN_vkVoidFunction shape; the
+            // loader casts it back to the command's real signature.
+            pfn: unsafe {
+                std::mem::transmute::<*const (), unsafe extern "system" fn()>($f as *const ())
+            },
+            gate: $gate,
+        }
+    };
+}
+
+/// Commands answered for any instance handle, even null.
+fn global_command(name: &CStr) -> Option<vk::PFN_vkVoidFunction> {
+    let pfn: unsafe extern "system" fn() = match name.to_bytes() {
+        b"vkGetInstanceProcAddr" => cast(vkGetInstanceProcAddr as *const ()),
+        b"vkCreateInstance" => cast(instance::create_instance as *const ()),
+        b"vkEnumerateInstanceLayerProperties" => {
+            cast(vkEnumerateInstanceLayerProperties as *const ())
+        }
+        b"vkEnumerateInstanceExtensionProperties" => {
+            cast(vkEnumerateInstanceExtensionProperties as *const ())
+        }
+        _ => return None,
+    };
+    Some(Some(pfn))
+}
+
+fn cast(p: *const ()) -> unsafe extern "system" fn() {
+    // SAFETY: `p` is one of this module's `extern "system"` functions.
+    unsafe { std::mem::transmute::<*const (), unsafe extern "system" fn()>(p) }
+}
+
+fn instance_commands() -> &'static [Command] {
+    use once_cell::sync::Lazy;
+    static TABLE: Lazy<Vec<Command>> = Lazy::new(|| {
+        vec![
+            cmd!(c"vkDestroyInstance", instance::destroy_instance, Gate::Core),
+            cmd!(c"vkCreateDevice", device::create_device, Gate::Core),
+            cmd!(c"vkGetDeviceProcAddr", vkGetDeviceProcAddr, Gate::Core),
+            cmd!(
+                c"vkEnumerateDeviceLayerProperties",
+                vkEnumerateDeviceLayerProperties,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkEnumerateDeviceExtensionProperties",
+                vkEnumerateDeviceExtensionProperties,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkCreateDebugUtilsMessengerEXT",
+                instance::create_debug_utils_messenger,
+                Gate::Instance(vk::EXT_DEBUG_UTILS_NAME)
+            ),
+            cmd!(
+                c"vkDestroyDebugUtilsMessengerEXT",
+                instance::destroy_debug_utils_messenger,
+                Gate::Instance(vk::EXT_DEBUG_UTILS_NAME)
+            ),
+            cmd!(
+                c"vkCreateDebugReportCallbackEXT",
+                instance::create_debug_report_callback,
+                Gate::Instance(vk::EXT_DEBUG_REPORT_NAME)
+            ),
+            cmd!(
+                c"vkDestroyDebugReportCallbackEXT",
+                instance::destroy_debug_report_callback,
+                Gate::Instance(vk::EXT_DEBUG_REPORT_NAME)
+            ),
+        ]
+    });
+    &TABLE
+}
+
+fn device_commands() -> &'static [Command] {
+    use once_cell::sync::Lazy;
+    static TABLE: Lazy<Vec<Command>> = Lazy::new(|| {
+        vec![
+            cmd!(c"vkGetDeviceProcAddr", vkGetDeviceProcAddr, Gate::Core),
+            cmd!(c"vkDestroyDevice", device::destroy_device, Gate::Core),
+            cmd!(c"vkAllocateMemory", memory::allocate_memory, Gate::Core),
+            cmd!(c"vkFreeMemory", memory::free_memory, Gate::Core),
+            cmd!(
+                c"vkGetMemoryFdKHR",
+                memory::get_memory_fd,
+                Gate::Device(vk::KHR_EXTERNAL_MEMORY_FD_NAME)
+            ),
+        ]
+    });
+    &TABLE
+}
+
+fn find(table: &'static [Command], name: &CStr) -> Option<&'static Command> {
+    table.iter().find(|c| c.name == name)
+}
+
+/// Layer interface negotiation (loader interface 2).
+///
+/// # Safety
+/// `p_version_struct` is null or a valid `VkNegotiateLayerInterface` from the loader.
+#[no_mangle]
+pub unsafe extern "system" fn vkNegotiateLoaderLayerInterfaceVersion(
+    p_version_struct: *mut VkNegotiateLayerInterface,
+) -> vk::Result {
+    guarded(
+        "vkNegotiateLoaderLayerInterfaceVersion",
+        vk::Result::ERROR_INITIALIZATION_FAILED,
+        || {
+            // SAFETY: the loader passes a valid struct or null.
+            let Some(v) = (unsafe { p_version_struct.as_mut() }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            if v.s_type != LAYER_NEGOTIATE_INTERFACE_STRUCT || v.loader_layer_interface_version < 2
+            {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            }
+            v.loader_layer_interface_version = LAYER_INTERFACE_VERSION;
+            v.pfn_get_instance_proc_addr = Some(vkGetInstanceProcAddr);
+            v.pfn_get_device_proc_addr = Some(vkGetDeviceProcAddr);
+            v.pfn_get_physical_device_proc_addr = Some(vk_layerGetPhysicalDeviceProcAddr);
+            vk::Result::SUCCESS
+        },
+    )
+}
+
+/// # Safety
+/// `p_name` is a NUL-terminated string; `instance` is null or live.
+#[no_mangle]
+pub unsafe extern "system" fn vkGetInstanceProcAddr(
+    instance: vk::Instance,
+    p_name: *const c_char,
+) -> vk::PFN_vkVoidFunction {
+    guarded("vkGetInstanceProcAddr", None, || {
+        if p_name.is_null() {
+            return None;
+        }
+        // SAFETY: non-null names are NUL-terminated per the spec.
+        let name = unsafe { CStr::from_ptr(p_name) };
+        if let Some(pfn) = global_command(name) {
+            return pfn;
+        }
+        if instance.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null instance handed to vkGetInstanceProcAddr is live.
+        let data = dispatch::instance(unsafe { dispatch::key(instance) })?;
+        if let Some(cmd) = find(instance_commands(), name) {
+            return match cmd.gate {
+                Gate::Instance(ext) if !data.has_extension(ext) => None,
+                _ => Some(cmd.pfn),
+            };
+        }
+        // Device commands asked of the instance still pass through Handoff.
+        if let Some(cmd) = find(device_commands(), name) {
+            return Some(cmd.pfn);
+        }
+        // SAFETY: forwarding to the next layer with the app's arguments.
+        unsafe { (data.next_gipa)(instance, p_name) }
+    })
+}
+
+/// # Safety
+/// `p_name` is a NUL-terminated string; `device` is live.
+#[no_mangle]
+pub unsafe extern "system" fn vkGetDeviceProcAddr(
+    device: vk::Device,
+    p_name: *const c_char,
+) -> vk::PFN_vkVoidFunction {
+    guarded("vkGetDeviceProcAddr", None, || {
+        if p_name.is_null() || device.is_null() {
+            return None;
+        }
+        // SAFETY: non-null names are NUL-terminated per the spec.
+        let name = unsafe { CStr::from_ptr(p_name) };
+        // SAFETY: a non-null device handed to vkGetDeviceProcAddr is live.
+        let data = dispatch::device(unsafe { dispatch::key(device) })?;
+        if let Some(cmd) = find(device_commands(), name) {
+            return match cmd.gate {
+                Gate::Device(ext) if !data.has_extension(ext) => None,
+                _ => Some(cmd.pfn),
+            };
+        }
+        // SAFETY: forwarding to the next layer.
+        unsafe { (data.next_gdpa)(device, p_name) }
+    })
+}
+
+/// Physical-device commands the loader does not know by name pass straight down.
+///
+/// # Safety
+/// As [`vkGetInstanceProcAddr`].
+#[no_mangle]
+pub unsafe extern "system" fn vk_layerGetPhysicalDeviceProcAddr(
+    instance: vk::Instance,
+    p_name: *const c_char,
+) -> vk::PFN_vkVoidFunction {
+    guarded("vk_layerGetPhysicalDeviceProcAddr", None, || {
+        if instance.is_null() || p_name.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null instance is live.
+        let data = dispatch::instance(unsafe { dispatch::key(instance) })?;
+        // SAFETY: forwarding to the next layer.
+        data.next_gpdpa.and_then(|f| unsafe { f(instance, p_name) })
+    })
+}
+
+/// The standard two-call enumeration: count with a null array, then fill.
+///
+/// # Safety
+/// `p_count` is valid; `p_out` is null or holds `*p_count` elements.
+unsafe fn enumerate<T: Copy>(items: &[T], p_count: *mut u32, p_out: *mut T) -> vk::Result {
+    // SAFETY: the caller guarantees `p_count` (null is rejected here).
+    let Some(count) = (unsafe { p_count.as_mut() }) else {
+        return vk::Result::ERROR_INITIALIZATION_FAILED;
+    };
+    if p_out.is_null() {
+        *count = items.len() as u32;
+        return vk::Result::SUCCESS;
+    }
+    let n = (*count as usize).min(items.len());
+    // SAFETY: `p_out` holds at least `*count >= n` elements.
+    unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), p_out, n) };
+    *count = n as u32;
+    if n < items.len() {
+        vk::Result::INCOMPLETE
+    } else {
+        vk::Result::SUCCESS
+    }
+}
+
+fn fixed<const N: usize>(s: &CStr) -> [c_char; N] {
+    let mut out = [0 as c_char; N];
+    for (o, b) in out.iter_mut().zip(s.to_bytes().iter().take(N - 1)) {
+        *o = *b as c_char;
+    }
+    out
+}
+
+fn layer_properties() -> vk::LayerProperties {
+    vk::LayerProperties {
+        layer_name: fixed(c"VK_LAYER_HANDOFF_validation"),
+        spec_version: vk::make_api_version(0, 1, 3, 239),
+        implementation_version: 1,
+        description: fixed(c"Handoff: validates external-memory interop across APIs and processes"),
+    }
+}
+
+fn is_this_layer(p_layer_name: *const c_char) -> bool {
+    // SAFETY: a non-null layer name is NUL-terminated.
+    !p_layer_name.is_null()
+        && unsafe { CStr::from_ptr(p_layer_name) }.to_bytes() == settings::LAYER_NAME.as_bytes()
+}
+
+/// # Safety
+/// Standard enumeration pointers.
+#[no_mangle]
+pub unsafe extern "system" fn vkEnumerateInstanceLayerProperties(
+    p_count: *mut u32,
+    p_props: *mut vk::LayerProperties,
+) -> vk::Result {
+    guarded(
+        "vkEnumerateInstanceLayerProperties",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: forwarded contract.
+            unsafe { enumerate(&[layer_properties()], p_count, p_props) }
+        },
+    )
+}
+
+/// # Safety
+/// Standard enumeration pointers; `p_layer_name` null or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "system" fn vkEnumerateInstanceExtensionProperties(
+    p_layer_name: *const c_char,
+    p_count: *mut u32,
+    p_props: *mut vk::ExtensionProperties,
+) -> vk::Result {
+    guarded(
+        "vkEnumerateInstanceExtensionProperties",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            if !is_this_layer(p_layer_name) {
+                return vk::Result::ERROR_LAYER_NOT_PRESENT;
+            }
+            let exts: Vec<vk::ExtensionProperties> = INSTANCE_EXTENSIONS
+                .iter()
+                .map(|(name, v)| vk::ExtensionProperties {
+                    extension_name: fixed(name),
+                    spec_version: *v,
+                })
+                .collect();
+            // SAFETY: forwarded contract.
+            unsafe { enumerate(&exts, p_count, p_props) }
+        },
+    )
+}
+
+/// # Safety
+/// Standard enumeration pointers.
+#[no_mangle]
+pub unsafe extern "system" fn vkEnumerateDeviceLayerProperties(
+    _physical_device: vk::PhysicalDevice,
+    p_count: *mut u32,
+    p_props: *mut vk::LayerProperties,
+) -> vk::Result {
+    guarded(
+        "vkEnumerateDeviceLayerProperties",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: forwarded contract.
+            unsafe { enumerate(&[layer_properties()], p_count, p_props) }
+        },
+    )
+}
+
+/// # Safety
+/// Standard enumeration pointers; `physical_device` null or live.
+#[no_mangle]
+pub unsafe extern "system" fn vkEnumerateDeviceExtensionProperties(
+    physical_device: vk::PhysicalDevice,
+    p_layer_name: *const c_char,
+    p_count: *mut u32,
+    p_props: *mut vk::ExtensionProperties,
+) -> vk::Result {
+    guarded(
+        "vkEnumerateDeviceExtensionProperties",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            if is_this_layer(p_layer_name) {
+                // SAFETY: forwarded contract.
+                return unsafe { enumerate::<vk::ExtensionProperties>(&[], p_count, p_props) };
+            }
+            if physical_device.is_null() {
+                return vk::Result::ERROR_LAYER_NOT_PRESENT;
+            }
+            // SAFETY: a live physical device shares its instance's dispatch pointer.
+            let Some(data) = dispatch::instance(unsafe { dispatch::key(physical_device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            // SAFETY: forwarding the app's arguments.
+            unsafe {
+                (data.fns.fp_v1_0().enumerate_device_extension_properties)(
+                    physical_device,
+                    p_layer_name,
+                    p_count,
+                    p_props,
+                )
+            }
+        },
+    )
+}

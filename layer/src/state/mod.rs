@@ -1,0 +1,89 @@
+//! The state map: what the layer knows about each tracked object, keyed by
+//! `(device, handle)` so that handles of different devices never collide.
+//!
+//! Maps are `dashmap`s (sharded locks, no global lock). Values are small `Copy` records;
+//! checks receive copies, so no lock is held while a rule runs or a finding is reported.
+
+pub mod accounting;
+
+use ash::vk;
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+
+/// Key of every per-device map: the raw `VkDevice` and the object's raw handle.
+pub type Key = (u64, u64);
+
+/// A `VkDeviceMemory` as allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryRecord {
+    pub size: u64,
+    pub type_index: u32,
+    /// `VkExportMemoryAllocateInfo::handleTypes`, empty when none was chained.
+    pub export_types: vk::ExternalMemoryHandleTypeFlags,
+}
+
+/// Live objects per kind, as the summary record lists them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    pub memory: u64,
+}
+
+impl LiveCounts {
+    /// `(kind, count)` pairs in the summary record's order.
+    pub fn pairs(&self) -> [(&'static str, u64); 1] {
+        [("memory", self.memory)]
+    }
+}
+
+struct StateMap {
+    memory: DashMap<Key, MemoryRecord>,
+}
+
+static STATE: Lazy<StateMap> = Lazy::new(|| {
+    accounting::measured(|| StateMap {
+        memory: DashMap::new(),
+    })
+});
+
+fn key(device: vk::Device, handle: u64) -> Key {
+    (ash::vk::Handle::as_raw(device), handle)
+}
+
+pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
+    let k = key(device, ash::vk::Handle::as_raw(memory));
+    accounting::measured(|| STATE.memory.insert(k, rec));
+}
+
+pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
+    let k = key(device, ash::vk::Handle::as_raw(memory));
+    accounting::measured(|| STATE.memory.remove(&k).map(|(_, v)| v))
+}
+
+pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
+    STATE
+        .memory
+        .get(&key(device, ash::vk::Handle::as_raw(memory)))
+        .map(|r| *r)
+}
+
+/// Drops everything recorded for `device`; returns the memory handles that were still live.
+pub fn remove_device(device: vk::Device) -> Vec<u64> {
+    let dev = ash::vk::Handle::as_raw(device);
+    let live: Vec<u64> = STATE
+        .memory
+        .iter()
+        .filter(|e| e.key().0 == dev)
+        .map(|e| e.key().1)
+        .collect();
+    accounting::measured(|| {
+        STATE.memory.retain(|k, _| k.0 != dev);
+        STATE.memory.shrink_to_fit();
+    });
+    live
+}
+
+pub fn live_counts() -> LiveCounts {
+    LiveCounts {
+        memory: STATE.memory.len() as u64,
+    }
+}
