@@ -218,9 +218,13 @@ pub fn json_escape(s: &str, out: &mut String) {
 /// The process name as the kernel knows it (`/proc/self/comm`), read once: it names the
 /// executable after exec, which is when this module's statics are fresh anyway.
 fn process_name() -> &'static str {
+    // The executable's file name: `/proc/self/comm` is cut to 15 bytes by the kernel,
+    // so it is only the fallback.
     static NAME: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| {
-        std::fs::read_to_string("/proc/self/comm")
+        std::env::current_exe()
             .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .or_else(|| std::fs::read_to_string("/proc/self/comm").ok())
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "unknown".to_owned())

@@ -6,6 +6,7 @@
 
 use handoff_rules::{Rule, Severity};
 use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Mutex, Once};
 use tracing_subscriber::EnvFilter;
@@ -37,7 +38,10 @@ pub fn init(log_file: Option<&Path>) {
                 .with_ansi(false)
                 .with_writer(Mutex::new(f))
                 .try_init(),
-            None => builder.with_writer(std::io::stderr).try_init(),
+            None => builder
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .try_init(),
         };
     });
 }

@@ -152,17 +152,24 @@ impl Reporter {
         if limit != 0 && count > limit {
             return verdict;
         }
-        let message = if limit != 0 && count == limit {
-            format!(
-                "{} (reported {limit} times for this object: further reports are muted, see duplicate_limit)",
-                finding.message
-            )
-        } else {
-            finding.message.clone()
-        };
+        let mut message = finding.message.clone();
+        if rule.blocks_call {
+            // The check cannot know the setting; the reporter does.
+            message.push_str(if self.settings.forward_invalid_calls {
+                " The call was passed to the driver because forward_invalid_calls is on."
+            } else {
+                " The call was not passed to the driver (forward_invalid_calls is off)."
+            });
+        }
+        if limit != 0 && count == limit {
+            message.push_str(&format!(
+                " (reported {limit} times for this object: further reports are muted, see duplicate_limit)"
+            ));
+        }
 
         let action = self.settings.debug_action;
-        if action.log && !self.has_app_callbacks() {
+        // The log stays quiet only when the app's own callbacks get the finding instead.
+        if action.log && !(action.callback && self.has_app_callbacks()) {
             log::finding(rule, &message);
         }
         if action.callback {

@@ -56,7 +56,7 @@ pub fn get_memory_fd(call: &GetFdCall, memory: Option<&ExportFacts>) -> Vec<Find
             &GET_FD_MEMORY_UNKNOWN,
             format!(
                 "vkGetMemoryFdKHR was given VkDeviceMemory 0x{:x}, which was never allocated on \
-                 this device or was already freed. The call was not passed to the driver.",
+                 this device or was already freed.",
                 call.memory
             ),
             vec![mem_obj, dev_obj],

@@ -1,0 +1,97 @@
+//! The child side: small ash programs, one per scenario, run by `handoff-scenario`.
+//!
+//! Every scenario prints exactly one JSON line on stdout at exit:
+//! `{"findings":[…],"results":{…}}` plus `"error":"…"` (and exit status 2) when a Vulkan call
+//! the scenario relies on failed. `findings` holds every debug-utils message received, Mesa's
+//! and the loader's included; the harness filters Handoff's ids.
+
+pub mod args;
+pub mod ctx;
+pub mod export;
+pub mod record;
+pub mod share;
+
+use serde_json::{json, Value};
+
+/// A scenario's result values, or why it could not run.
+pub type ScenarioResult = Result<Value, String>;
+
+/// Runs the scenario named by `argv[1]` and returns the process exit status.
+pub fn main(argv: Vec<String>) -> i32 {
+    let Some(name) = argv.get(1).cloned() else {
+        eprintln!("usage: handoff-scenario SCENARIO [ARGS…]");
+        return 64;
+    };
+    let a = args::Args::new(argv[2..].to_vec());
+    let res = match name.as_str() {
+        "layers" => export::layers(&a),
+        "get-fd" => export::get_fd(&a),
+        "share-devices" => share::share_devices(&a),
+        "share-process" => share::share_process(&a),
+        "share-child" => share::share_child(&a),
+        "env" => Ok(env_report()),
+        "sleep" => a.number("--seconds", 3600).map(|s| {
+            std::thread::sleep(std::time::Duration::from_secs(s));
+            json!({})
+        }),
+        other => Err(format!("unknown scenario {other:?}")),
+    };
+    let (results, error) = match res {
+        Ok(v) => (v, None),
+        Err(e) => (json!({}), Some(e)),
+    };
+    let mut out = json!({
+        "findings": record::take_findings(),
+        "results": results,
+    });
+    if let Some(e) = &error {
+        out["error"] = json!(e);
+    }
+    println!("{out}");
+    if error.is_some() {
+        2
+    } else {
+        0
+    }
+}
+
+/// `env`: the variables that steer the loader, the layer and the driver, as this process got
+/// them (for the harness's own tests).
+fn env_report() -> Value {
+    let mut vars = serde_json::Map::new();
+    for (k, v) in std::env::vars() {
+        if k.starts_with("VK_")
+            || k.starts_with("HANDOFF_")
+            || k.starts_with("XDG_")
+            || k == "HOME"
+            || k == "RUST_LOG"
+        {
+            vars.insert(k, json!(v));
+        }
+    }
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    json!({ "vars": vars, "cwd": cwd })
+}
+
+/// `len` bytes of a pattern that differs for every `seed` and has no short period.
+pub fn pattern(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            let i = i as u32;
+            (i.wrapping_mul(31) ^ (i >> 8).wrapping_mul(97) ^ u32::from(seed).wrapping_mul(0x5b))
+                as u8
+        })
+        .collect()
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `0x…` for a handle.
+pub fn handle_hex(raw: u64) -> String {
+    format!("0x{raw:x}")
+}
