@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod finding;
 pub mod hash;
+pub mod render;
 
 pub use catalogue::{lookup, Area, Rule, Severity, CATALOGUE};
 pub use finding::{Finding, Object};
