@@ -122,6 +122,7 @@ unsafe fn create_device_inner(
         next_gdpa,
         fns,
         external_memory_fd,
+        capabilities: crate::capabilities::CapabilityFns::load(&inst),
         extensions,
         reporter: Arc::clone(&inst.reporter),
     };
@@ -146,10 +147,16 @@ pub unsafe extern "system" fn destroy_device(
             return;
         };
         tracing::debug!(target: "handoff", device = device.as_raw(), "vkDestroyDevice");
-        let live: Vec<Object> = state::remove_device(device)
+        let mut live: Vec<Object> = state::remove_device(device)
             .into_iter()
             .map(|h| Object::new(vk::ObjectType::DEVICE_MEMORY, h))
             .collect();
+        live.extend(
+            state::resources::remove_device(device)
+                .into_iter()
+                .map(|(ty, h)| Object::new(ty, h)),
+        );
+        crate::capabilities::forget(data.physical_device);
         if let Some(f) = checks::lifetime::destroy_device(device.as_raw(), &live) {
             data.reporter.report(f);
         }

@@ -47,6 +47,8 @@ pub struct DeviceData {
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,
     pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,
+    /// The instance's capability queries, for the resource rules.
+    pub capabilities: crate::capabilities::CapabilityFns,
     pub extensions: Vec<String>,
     pub reporter: Arc<Reporter>,
 }

@@ -6,7 +6,7 @@ use crate::guard::guarded;
 use crate::loader_abi::{
     VkNegotiateLayerInterface, LAYER_INTERFACE_VERSION, LAYER_NEGOTIATE_INTERFACE_STRUCT,
 };
-use crate::{device, instance, memory, settings};
+use crate::{device, instance, memory, resources, settings};
 use ash::vk::{self, Handle};
 use std::ffi::{c_char, CStr};
 
@@ -118,9 +118,18 @@ fn device_commands() -> &'static [Command] {
             cmd!(c"vkDestroyDevice", device::destroy_device, Gate::Core),
             cmd!(c"vkAllocateMemory", memory::allocate_memory, Gate::Core),
             cmd!(c"vkFreeMemory", memory::free_memory, Gate::Core),
+            cmd!(c"vkCreateBuffer", resources::create_buffer, Gate::Core),
+            cmd!(c"vkDestroyBuffer", resources::destroy_buffer, Gate::Core),
+            cmd!(c"vkCreateImage", resources::create_image, Gate::Core),
+            cmd!(c"vkDestroyImage", resources::destroy_image, Gate::Core),
             cmd!(
                 c"vkGetMemoryFdKHR",
                 memory::get_memory_fd,
+                Gate::Device(vk::KHR_EXTERNAL_MEMORY_FD_NAME)
+            ),
+            cmd!(
+                c"vkGetMemoryFdPropertiesKHR",
+                memory::get_memory_fd_properties,
                 Gate::Device(vk::KHR_EXTERNAL_MEMORY_FD_NAME)
             ),
         ]

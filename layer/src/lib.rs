@@ -4,15 +4,18 @@
 
 #![allow(non_snake_case)]
 
+pub mod capabilities;
 pub mod device;
 pub mod dispatch;
 pub mod entry;
+pub mod fd;
 pub mod guard;
 pub mod instance;
 pub mod loader_abi;
 pub mod memory;
 pub mod pnext;
 pub mod report;
+pub mod resources;
 pub mod settings;
 pub mod state;
 

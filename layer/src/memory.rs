@@ -1,12 +1,17 @@
-//! Memory objects: allocation, freeing and fd export.
+//! Memory objects: allocation (with its import and export clauses), freeing, fd export
+//! and fd properties.
 
 use crate::dispatch;
+use crate::fd;
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
 use crate::pnext;
 use crate::state::{self, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::memory_export::{self, ExportFacts, GetFdCall};
+use handoff_rules::checks::memory_import::{
+    self, AllocateCall, FdImport, FdKind, FdPropertiesCall,
+};
 use handoff_rules::Object;
 
 /// # Safety
@@ -35,13 +40,71 @@ pub unsafe extern "system" fn allocate_memory(
                 return alloc(p_allocate_info);
             };
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
-            // SAFETY: the chain of a valid allocate info; the cast matches the sType.
+            let mut call = AllocateCall {
+                device: device.as_raw(),
+                ..Default::default()
+            };
+            // SAFETY: the chain of a valid allocate info; each cast matches its sType.
             let walked = unsafe {
-                pnext::walk(info.p_next, |st, p| {
-                    if st == vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO {
+                pnext::walk(info.p_next, |st, p| match st {
+                    vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
+                        call.export_khr = true;
                         export_types |=
                             (*(p as *const vk::ExportMemoryAllocateInfo<'_>)).handle_types;
                     }
+                    vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
+                        call.export_nv.push("VkExportMemoryAllocateInfoNV");
+                    }
+                    vk::StructureType::EXPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                        call.export_nv.push("VkExportMemoryWin32HandleInfoNV");
+                    }
+                    vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => {
+                        let i = &*(p as *const vk::ImportMemoryFdInfoKHR<'_>);
+                        // Only the first one counts, as for any repeated struct.
+                        if call.fd_import.is_none() {
+                            call.fd_import = Some(FdImport {
+                                handle_type: i.handle_type,
+                                fd: i.fd,
+                                kind: FdKind::Unknown,
+                            });
+                        }
+                    }
+                    vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
+                        call.host_pointer_type |=
+                            (*(p as *const vk::ImportMemoryHostPointerInfoEXT<'_>)).handle_type;
+                    }
+                    vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_KHR => {
+                        let i = &*(p as *const vk::ImportMemoryWin32HandleInfoKHR<'_>);
+                        if !i.handle_type.is_empty() {
+                            call.other_imports.push("VkImportMemoryWin32HandleInfoKHR");
+                        }
+                    }
+                    vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                        let i = &*(p as *const vk::ImportMemoryWin32HandleInfoNV<'_>);
+                        if !i.handle_type.is_empty() {
+                            call.other_imports.push("VkImportMemoryWin32HandleInfoNV");
+                        }
+                    }
+                    vk::StructureType::IMPORT_MEMORY_ZIRCON_HANDLE_INFO_FUCHSIA => {
+                        let i = &*(p as *const vk::ImportMemoryZirconHandleInfoFUCHSIA<'_>);
+                        if !i.handle_type.is_empty() {
+                            call.other_imports
+                                .push("VkImportMemoryZirconHandleInfoFUCHSIA");
+                        }
+                    }
+                    vk::StructureType::IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID => {
+                        let i = &*(p as *const vk::ImportAndroidHardwareBufferInfoANDROID<'_>);
+                        if !i.buffer.is_null() {
+                            call.other_imports
+                                .push("VkImportAndroidHardwareBufferInfoANDROID");
+                        }
+                    }
+                    vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
+                        call.opaque_capture_address = (*(p
+                            as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
+                            .opaque_capture_address;
+                    }
+                    _ => {}
                 })
             };
             if let Err(m) = walked {
@@ -50,6 +113,22 @@ pub unsafe extern "system" fn allocate_memory(
                     m,
                     vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
                 ));
+            }
+            let mut import_type = call.host_pointer_type;
+            if let Some(imp) = call.fd_import.as_mut() {
+                import_type |= imp.handle_type;
+                if !imp.handle_type.is_empty() {
+                    imp.kind = fd::classify(imp.fd);
+                }
+            }
+            let findings = memory_import::allocate_memory(&call);
+            let verdict = data.reporter.report_all(findings);
+            if verdict.undefined && !data.reporter.settings.forward_invalid_calls {
+                // DESIGN.md: a blocked import answers as a driver would for a bad handle.
+                return vk::Result::ERROR_INVALID_EXTERNAL_HANDLE;
+            }
+            if verdict.skip_call(&data.reporter.settings) {
+                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
             }
             let res = alloc(p_allocate_info);
             if res == vk::Result::SUCCESS && !p_memory.is_null() {
@@ -62,6 +141,7 @@ pub unsafe extern "system" fn allocate_memory(
                         size: info.allocation_size,
                         type_index: info.memory_type_index,
                         export_types,
+                        import_type,
                     },
                 );
                 tracing::trace!(target: "handoff", memory = memory.as_raw(), ?export_types, "vkAllocateMemory");
@@ -130,6 +210,50 @@ pub unsafe extern "system" fn get_memory_fd(
                 return vk::Result::ERROR_VALIDATION_FAILED_EXT;
             }
             forward()
+        },
+    )
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn get_memory_fd_properties(
+    device: vk::Device,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    fd: i32,
+    p_memory_fd_properties: *mut vk::MemoryFdPropertiesKHR<'_>,
+) -> vk::Result {
+    guarded(
+        "vkGetMemoryFdPropertiesKHR",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: `device` is a live device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let call = FdPropertiesCall {
+                device: device.as_raw(),
+                handle_type,
+                fd,
+                kind: fd::classify(fd),
+            };
+            let findings = memory_import::get_memory_fd_properties(&call);
+            let verdict = data.reporter.report_all(findings);
+            if verdict.undefined && !data.reporter.settings.forward_invalid_calls {
+                return vk::Result::ERROR_INVALID_EXTERNAL_HANDLE;
+            }
+            if verdict.skip_call(&data.reporter.settings) {
+                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            }
+            // SAFETY: forwarding the app's arguments.
+            unsafe {
+                (data.external_memory_fd.get_memory_fd_properties_khr)(
+                    device,
+                    handle_type,
+                    fd,
+                    p_memory_fd_properties,
+                )
+            }
         },
     )
 }

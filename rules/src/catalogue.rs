@@ -34,6 +34,8 @@ pub enum Area {
     Settings,
     /// A handle the layer never saw or saw freed.
     Handle,
+    /// Buffers and images declared for external memory.
+    Resource,
 }
 
 /// One catalogue row.
@@ -101,6 +103,139 @@ pub const GET_FD_MEMORY_UNKNOWN: Rule = Rule {
     blocks_call: true,
 };
 
+pub const IMPORT_FD_HANDLE_TYPE_NOT_FD: Rule = Rule {
+    id: "VUID-VkImportMemoryFdInfoKHR-handleType-00669",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an fd import takes only the OPAQUE_FD or DMA_BUF handle type",
+    spec: refpage!("VkImportMemoryFdInfoKHR"),
+    blocks_call: false,
+};
+
+pub const IMPORT_FD_INVALID: Rule = Rule {
+    id: "VUID-VkImportMemoryFdInfoKHR-handleType-00670",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "the imported fd is not open or is provably no memory handle (a pipe, socket, directory, eventfd, …)",
+    spec: refpage!("VkImportMemoryFdInfoKHR"),
+    blocks_call: true,
+};
+
+pub const ALLOC_MULTIPLE_IMPORTS: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-None-06657",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "one allocation defines more than one import operation",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const ALLOC_EXPORT_KHR_AND_NV: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-pNext-00640",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkAllocateMemory",
+    summary: "VkExportMemoryAllocateInfo is chained together with an NV export structure",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const ALLOC_IMPORT_CAPTURE_ADDRESS: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-opaqueCaptureAddress-03333",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an import asks for a non-zero opaque capture address",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const FD_PROPERTIES_OPAQUE_FD: Rule = Rule {
+    id: "VUID-vkGetMemoryFdPropertiesKHR-handleType-00674",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkGetMemoryFdPropertiesKHR",
+    summary: "fd properties may not be queried for the OPAQUE_FD handle type",
+    spec: refpage!("vkGetMemoryFdPropertiesKHR"),
+    blocks_call: false,
+};
+
+pub const FD_PROPERTIES_FD_INVALID: Rule = Rule {
+    id: "VUID-vkGetMemoryFdPropertiesKHR-fd-00673",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkGetMemoryFdPropertiesKHR",
+    summary: "the queried fd is not open or is provably no memory handle",
+    spec: refpage!("vkGetMemoryFdPropertiesKHR"),
+    blocks_call: true,
+};
+
+pub const BUFFER_EXTERNAL_TYPES_INCOMPATIBLE: Rule = Rule {
+    id: "VUID-VkBufferCreateInfo-pNext-00920",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateBuffer",
+    summary: "the buffer's external handle types are not all reported compatible with each other by vkGetPhysicalDeviceExternalBufferProperties for its usage and flags",
+    spec: refpage!("VkBufferCreateInfo"),
+    blocks_call: false,
+};
+
+pub const IMAGE_EXTERNAL_TYPES_INCOMPATIBLE: Rule = Rule {
+    id: "VUID-VkImageCreateInfo-pNext-00990",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary: "the image's external handle types are not all reported compatible with each other by vkGetPhysicalDeviceImageFormatProperties2 for its parameters",
+    spec: refpage!("VkImageCreateInfo"),
+    blocks_call: false,
+};
+
+pub const IMAGE_EXTERNAL_NV_AND_KHR: Rule = Rule {
+    id: "VUID-VkImageCreateInfo-pNext-00988",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary:
+        "VkExternalMemoryImageCreateInfo and VkExternalMemoryImageCreateInfoNV are both chained",
+    spec: refpage!("VkImageCreateInfo"),
+    blocks_call: false,
+};
+
+pub const IMAGE_EXTERNAL_NV_TYPES_INCOMPATIBLE: Rule = Rule {
+    id: "VUID-VkImageCreateInfo-pNext-00991",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary: "the image's NV external handle types are not all reported compatible by vkGetPhysicalDeviceExternalImageFormatPropertiesNV for its parameters",
+    spec: refpage!("VkImageCreateInfo"),
+    blocks_call: false,
+};
+
+pub const IMAGE_EXTERNAL_LAYOUT_NOT_UNDEFINED: Rule = Rule {
+    id: "VUID-VkImageCreateInfo-pNext-01443",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary: "an image declared with external handle types (KHR or NV) does not start in VK_IMAGE_LAYOUT_UNDEFINED",
+    spec: refpage!("VkImageCreateInfo"),
+    blocks_call: false,
+};
+
 pub const LEAK_LIVE_OBJECTS: Rule = Rule {
     id: "HANDOFF-Leak-live-objects",
     aliases: &["VUID-vkDestroyDevice-device-05137"],
@@ -150,6 +285,18 @@ pub static CATALOGUE: &[&Rule] = &[
     &GET_FD_HANDLE_TYPE_NOT_EXPORTED,
     &GET_FD_HANDLE_TYPE_NOT_FD,
     &GET_FD_MEMORY_UNKNOWN,
+    &IMPORT_FD_HANDLE_TYPE_NOT_FD,
+    &IMPORT_FD_INVALID,
+    &ALLOC_MULTIPLE_IMPORTS,
+    &ALLOC_EXPORT_KHR_AND_NV,
+    &ALLOC_IMPORT_CAPTURE_ADDRESS,
+    &FD_PROPERTIES_OPAQUE_FD,
+    &FD_PROPERTIES_FD_INVALID,
+    &BUFFER_EXTERNAL_TYPES_INCOMPATIBLE,
+    &IMAGE_EXTERNAL_TYPES_INCOMPATIBLE,
+    &IMAGE_EXTERNAL_NV_AND_KHR,
+    &IMAGE_EXTERNAL_NV_TYPES_INCOMPATIBLE,
+    &IMAGE_EXTERNAL_LAYOUT_NOT_UNDEFINED,
     &LEAK_LIVE_OBJECTS,
     &CHAIN_MALFORMED,
     &LAYER_INTERNAL_ERROR,

@@ -5,6 +5,7 @@
 //! checks receive copies, so no lock is held while a rule runs or a finding is reported.
 
 pub mod accounting;
+pub mod resources;
 
 use ash::vk;
 use dashmap::DashMap;
@@ -20,18 +21,27 @@ pub struct MemoryRecord {
     pub type_index: u32,
     /// `VkExportMemoryAllocateInfo::handleTypes`, empty when none was chained.
     pub export_types: vk::ExternalMemoryHandleTypeFlags,
+    /// The handle type of the import that made it (`VkImportMemoryFdInfoKHR` or
+    /// `VkImportMemoryHostPointerInfoEXT`), empty when it was no import.
+    pub import_type: vk::ExternalMemoryHandleTypeFlags,
 }
 
 /// Live objects per kind, as the summary record lists them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LiveCounts {
     pub memory: u64,
+    pub buffer: u64,
+    pub image: u64,
 }
 
 impl LiveCounts {
     /// `(kind, count)` pairs in the summary record's order.
-    pub fn pairs(&self) -> [(&'static str, u64); 1] {
-        [("memory", self.memory)]
+    pub fn pairs(&self) -> [(&'static str, u64); 3] {
+        [
+            ("memory", self.memory),
+            ("buffer", self.buffer),
+            ("image", self.image),
+        ]
     }
 }
 
@@ -83,7 +93,10 @@ pub fn remove_device(device: vk::Device) -> Vec<u64> {
 }
 
 pub fn live_counts() -> LiveCounts {
+    let (buffer, image) = resources::counts();
     LiveCounts {
         memory: STATE.memory.len() as u64,
+        buffer,
+        image,
     }
 }

@@ -3,3 +3,5 @@
 
 pub mod lifetime;
 pub mod memory_export;
+pub mod memory_import;
+pub mod resource_create;

@@ -13,12 +13,15 @@ pub const LAYER_NAME: &CStr = c"VK_LAYER_HANDOFF_validation";
 /// How the instance is set up, from the scenario's arguments:
 /// `--no-messenger`, `--chain-messenger`, `--report-callback`, `--callback-returns-true`,
 /// `--setting NAME=TYPE:VALUE` (TYPE: `int`, `bool`, `string`, `list`; chains a
-/// `VkLayerSettingsCreateInfoEXT` and enables `VK_EXT_layer_settings`).
+/// `VkLayerSettingsCreateInfoEXT` and enables `VK_EXT_layer_settings`), `--instance-ext NAME`
+/// (enables one more instance extension).
 pub struct InstanceOpts {
     pub messenger: bool,
     pub chain_messenger: bool,
     pub report_callback: bool,
     pub settings: Vec<String>,
+    /// More instance extensions to enable.
+    pub extensions: Vec<CString>,
 }
 
 impl InstanceOpts {
@@ -32,6 +35,11 @@ impl InstanceOpts {
                 .values("--setting")
                 .into_iter()
                 .map(str::to_owned)
+                .collect(),
+            extensions: a
+                .values("--instance-ext")
+                .into_iter()
+                .map(|e| CString::new(e).unwrap_or_default())
                 .collect(),
         }
     }
@@ -142,6 +150,7 @@ impl Ctx {
         if !settings.is_empty() {
             exts.push(ash::ext::layer_settings::NAME.as_ptr());
         }
+        exts.extend(opts.extensions.iter().map(|e| e.as_ptr()));
         let setting_structs: Vec<vk::LayerSettingEXT<'_>> = settings
             .iter()
             .map(|(name, values)| {

@@ -8,7 +8,9 @@
 pub mod args;
 pub mod ctx;
 pub mod export;
+pub mod import;
 pub mod record;
+pub mod resources;
 pub mod share;
 
 use serde_json::{json, Value};
@@ -26,6 +28,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     let res = match name.as_str() {
         "layers" => export::layers(&a),
         "get-fd" => export::get_fd(&a),
+        "import" => import::import(&a),
+        "fd-props" => import::fd_props(&a),
+        "create-resource" => resources::create_resource(&a),
         "share-devices" => share::share_devices(&a),
         "share-process" => share::share_process(&a),
         "share-child" => share::share_child(&a),

@@ -1,0 +1,137 @@
+//! What an fd number is, for the import rules (RULES-TARGET G16).
+//!
+//! Only `fcntl(F_GETFD)`, `fstat` and `readlink` of `/proc/self/fd/N`: the fd is never read,
+//! written, duplicated or closed, so classifying it cannot consume it or change its state.
+
+use handoff_rules::checks::memory_import::FdKind;
+
+/// Classifies `fd` for an import or an fd-properties query.
+pub fn classify(fd: i32) -> FdKind {
+    if fd < 0 {
+        return FdKind::Negative;
+    }
+    // SAFETY: F_GETFD only reads the descriptor flags; any int is a valid argument.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return FdKind::Closed;
+    }
+    // SAFETY: all-zero bytes are a valid `struct stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        // Open (F_GETFD succeeded) but not statable: give it the benefit of the doubt.
+        return FdKind::Unknown;
+    }
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => FdKind::Pipe,
+        libc::S_IFSOCK => FdKind::Socket,
+        libc::S_IFDIR => FdKind::Directory,
+        libc::S_IFCHR => FdKind::CharDevice,
+        libc::S_IFREG => {
+            // Anonymous inodes of the kernel (eventfd, epoll, …) are "regular" for some
+            // kernels and "no type" (0) for others; the link name tells them apart.
+            match link(fd) {
+                Some(target) => classify_link(&target).unwrap_or(FdKind::Regular),
+                None => FdKind::Regular,
+            }
+        }
+        _ => match link(fd) {
+            Some(target) => classify_link(&target).unwrap_or(FdKind::Unknown),
+            None => FdKind::Unknown,
+        },
+    }
+}
+
+/// The target of `/proc/self/fd/N`, when procfs is there.
+fn link(fd: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+/// A kind from a `/proc/self/fd` link target; `None` when the link says nothing definite.
+pub fn classify_link(target: &str) -> Option<FdKind> {
+    if target.starts_with("/dmabuf:") {
+        return Some(FdKind::DmaBuf);
+    }
+    let name = target.strip_prefix("anon_inode:")?;
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    Some(match name {
+        "dmabuf" => FdKind::DmaBuf,
+        "eventfd" => FdKind::EventFd,
+        // Anonymous inodes that do hold memory, or that the layer does not know: accept.
+        "sync_file" | "udmabuf" | "memfd" | "kvm-vm" | "" => return None,
+        other
+            if [
+                "eventpoll",
+                "signalfd",
+                "timerfd",
+                "inotify",
+                "fanotify",
+                "pidfd",
+                "io_uring",
+                "userfaultfd",
+                "bpf",
+            ]
+            .iter()
+            .any(|k| other.starts_with(k)) =>
+        {
+            FdKind::OtherAnonInode(other.to_owned())
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn links() {
+        assert_eq!(classify_link("anon_inode:dmabuf"), Some(FdKind::DmaBuf));
+        assert_eq!(classify_link("/dmabuf:"), Some(FdKind::DmaBuf));
+        assert_eq!(classify_link("anon_inode:[eventfd]"), Some(FdKind::EventFd));
+        assert_eq!(
+            classify_link("anon_inode:[eventpoll]"),
+            Some(FdKind::OtherAnonInode("eventpoll".into()))
+        );
+        assert_eq!(
+            classify_link("anon_inode:[timerfd]"),
+            Some(FdKind::OtherAnonInode("timerfd".into()))
+        );
+        assert_eq!(classify_link("/memfd:x (deleted)"), None);
+        assert_eq!(classify_link("/dev/nvidiactl"), None);
+    }
+
+    #[test]
+    fn real_fds() {
+        assert_eq!(classify(-1), FdKind::Negative);
+        assert_eq!(classify(987_654), FdKind::Closed);
+
+        let mut p = [0i32; 2];
+        // SAFETY: `p` holds two ints for pipe(2).
+        assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+        assert_eq!(classify(p[0]), FdKind::Pipe);
+        // SAFETY: the eventfd is closed below, once.
+        let efd = unsafe { libc::eventfd(0, 0) };
+        assert_eq!(classify(efd), FdKind::EventFd);
+        let dir = std::fs::File::open("/").unwrap();
+        assert_eq!(classify(dir.as_raw_fd()), FdKind::Directory);
+        let sock = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        assert_eq!(classify(sock.as_raw_fd()), FdKind::Socket);
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        assert_eq!(classify(file.as_raw_fd()), FdKind::Regular);
+        // SAFETY: memfd_create with a valid name; closed below, once.
+        let mfd = unsafe { libc::memfd_create(c"handoff-test".as_ptr(), 0) };
+        assert_eq!(classify(mfd), FdKind::Regular);
+        let null = std::fs::File::open("/dev/null").unwrap();
+        assert_eq!(classify(null.as_raw_fd()), FdKind::CharDevice);
+        // Classifying consumed nothing.
+        for fd in [p[0], p[1], efd, mfd] {
+            // SAFETY: F_GETFD only reads the flags.
+            assert_ne!(unsafe { libc::fcntl(fd, libc::F_GETFD) }, -1);
+            // SAFETY: our own fds, closed once.
+            unsafe { libc::close(fd) };
+        }
+    }
+}

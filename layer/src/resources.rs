@@ -1,0 +1,286 @@
+//! Buffers and images: creation (external-memory create infos against the driver's
+//! capability answers) and destruction.
+
+use crate::capabilities::{self, ImageParams};
+use crate::dispatch;
+use crate::guard::guarded;
+use crate::instance::chain_malformed;
+use crate::pnext;
+use crate::state::resources::{self as tracked, BufferRecord, ImageRecord};
+use ash::vk::{self, Handle};
+use handoff_rules::checks::resource_create::{self, BufferCreateCall, ImageCreateCall};
+use handoff_rules::Object;
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn create_buffer(
+    device: vk::Device,
+    p_create_info: *const vk::BufferCreateInfo<'_>,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+    p_buffer: *mut vk::Buffer,
+) -> vk::Result {
+    guarded(
+        "vkCreateBuffer",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: `device` is a live device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let forward = || {
+                // SAFETY: forwarding the app's arguments.
+                unsafe {
+                    (data.fns.fp_v1_0().create_buffer)(device, p_create_info, p_allocator, p_buffer)
+                }
+            };
+            // SAFETY: a valid create info, or null (which only the driver may judge).
+            let Some(info) = (unsafe { p_create_info.as_ref() }) else {
+                return forward();
+            };
+            let mut external_types = vk::ExternalMemoryHandleTypeFlags::empty();
+            // SAFETY: the chain of a valid create info; the cast matches the sType.
+            let walked = unsafe {
+                pnext::walk(info.p_next, |st, p| {
+                    if st == vk::StructureType::EXTERNAL_MEMORY_BUFFER_CREATE_INFO {
+                        external_types |=
+                            (*(p as *const vk::ExternalMemoryBufferCreateInfo<'_>)).handle_types;
+                    }
+                })
+            };
+            if let Err(m) = walked {
+                data.reporter.report(chain_malformed(
+                    "VkBufferCreateInfo",
+                    m,
+                    vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
+                ));
+            }
+            let call = BufferCreateCall {
+                device: device.as_raw(),
+                flags: info.flags,
+                usage: info.usage,
+                external_types,
+            };
+            let answers = if external_types.is_empty() {
+                Vec::new()
+            } else {
+                capabilities::buffer_answers(
+                    &data.capabilities,
+                    data.physical_device,
+                    info.flags,
+                    info.usage,
+                    external_types,
+                )
+            };
+            let findings = resource_create::create_buffer(&call, &answers);
+            let verdict = data.reporter.report_all(findings);
+            if verdict.skip_call(&data.reporter.settings) {
+                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            }
+            let res = forward();
+            if res == vk::Result::SUCCESS && !p_buffer.is_null() {
+                // SAFETY: written by the driver on success.
+                let buffer = unsafe { *p_buffer };
+                tracked::insert_buffer(
+                    device,
+                    buffer,
+                    BufferRecord {
+                        size: info.size,
+                        flags: info.flags,
+                        usage: info.usage,
+                        sharing_mode: info.sharing_mode,
+                        external_types,
+                    },
+                );
+                tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
+            }
+            res
+        },
+    )
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn destroy_buffer(
+    device: vk::Device,
+    buffer: vk::Buffer,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+) {
+    guarded("vkDestroyBuffer", (), || {
+        // SAFETY: `device` is a live device of this layer's chain.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+            return;
+        };
+        if !buffer.is_null() {
+            tracked::remove_buffer(device, buffer);
+        }
+        // SAFETY: forwarding the app's call.
+        unsafe { (data.fns.fp_v1_0().destroy_buffer)(device, buffer, p_allocator) };
+    })
+}
+
+/// What `vkCreateImage`'s chain says about external memory.
+#[derive(Default)]
+struct ImageChain {
+    external: Option<vk::ExternalMemoryHandleTypeFlags>,
+    external_nv: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
+    view_formats: Option<Vec<vk::Format>>,
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn create_image(
+    device: vk::Device,
+    p_create_info: *const vk::ImageCreateInfo<'_>,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+    p_image: *mut vk::Image,
+) -> vk::Result {
+    guarded(
+        "vkCreateImage",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: `device` is a live device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let forward = || {
+                // SAFETY: forwarding the app's arguments.
+                unsafe {
+                    (data.fns.fp_v1_0().create_image)(device, p_create_info, p_allocator, p_image)
+                }
+            };
+            // SAFETY: a valid create info, or null (which only the driver may judge).
+            let Some(info) = (unsafe { p_create_info.as_ref() }) else {
+                return forward();
+            };
+            let mut chain = ImageChain::default();
+            // SAFETY: the chain of a valid create info; each cast matches its sType, and a
+            // format list's pointer is valid for its count (or null with count 0).
+            let walked = unsafe {
+                pnext::walk(info.p_next, |st, p| match st {
+                    vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO => {
+                        let t = (*(p as *const vk::ExternalMemoryImageCreateInfo<'_>)).handle_types;
+                        *chain.external.get_or_insert_with(Default::default) |= t;
+                    }
+                    vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV => {
+                        let t =
+                            (*(p as *const vk::ExternalMemoryImageCreateInfoNV<'_>)).handle_types;
+                        *chain.external_nv.get_or_insert_with(Default::default) |= t;
+                    }
+                    vk::StructureType::IMAGE_FORMAT_LIST_CREATE_INFO
+                        if chain.view_formats.is_none() =>
+                    {
+                        let l = &*(p as *const vk::ImageFormatListCreateInfo<'_>);
+                        let formats = if l.p_view_formats.is_null() || l.view_format_count == 0 {
+                            Vec::new()
+                        } else {
+                            std::slice::from_raw_parts(
+                                l.p_view_formats,
+                                l.view_format_count as usize,
+                            )
+                            .to_vec()
+                        };
+                        chain.view_formats = Some(formats);
+                    }
+                    _ => {}
+                })
+            };
+            if let Err(m) = walked {
+                data.reporter.report(chain_malformed(
+                    "VkImageCreateInfo",
+                    m,
+                    vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
+                ));
+            }
+            let params = ImageParams {
+                format: info.format,
+                image_type: info.image_type,
+                tiling: info.tiling,
+                usage: info.usage,
+                flags: info.flags,
+            };
+            let khr = chain.external.unwrap_or_default();
+            let nv = chain.external_nv.unwrap_or_default();
+            let answers = if khr.is_empty() {
+                Vec::new()
+            } else {
+                capabilities::image_answers(
+                    &data.capabilities,
+                    data.physical_device,
+                    params,
+                    chain.view_formats.as_deref(),
+                    khr,
+                )
+            };
+            let nv_answers = if nv.is_empty() {
+                Vec::new()
+            } else {
+                capabilities::image_answers_nv(&data.capabilities, data.physical_device, params, nv)
+            };
+            let call = ImageCreateCall {
+                device: device.as_raw(),
+                flags: info.flags,
+                format: info.format,
+                image_type: info.image_type,
+                tiling: info.tiling,
+                usage: info.usage,
+                initial_layout: info.initial_layout,
+                external_types: chain.external,
+                external_types_nv: chain.external_nv,
+            };
+            let findings = resource_create::create_image(&call, &answers, &nv_answers);
+            let verdict = data.reporter.report_all(findings);
+            if verdict.skip_call(&data.reporter.settings) {
+                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            }
+            let res = forward();
+            if res == vk::Result::SUCCESS && !p_image.is_null() {
+                // SAFETY: written by the driver on success.
+                let image = unsafe { *p_image };
+                let has_format_list = chain.view_formats.is_some();
+                tracked::insert_image(
+                    device,
+                    image,
+                    ImageRecord {
+                        flags: info.flags,
+                        image_type: info.image_type,
+                        format: info.format,
+                        tiling: info.tiling,
+                        usage: info.usage,
+                        sharing_mode: info.sharing_mode,
+                        initial_layout: info.initial_layout,
+                        external_types: khr,
+                        external_types_nv: nv,
+                        has_format_list,
+                    },
+                    chain.view_formats,
+                );
+                tracing::trace!(target: "handoff", image = image.as_raw(), external_types = ?khr, external_types_nv = ?nv, "vkCreateImage");
+            }
+            res
+        },
+    )
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn destroy_image(
+    device: vk::Device,
+    image: vk::Image,
+    p_allocator: *const vk::AllocationCallbacks<'_>,
+) {
+    guarded("vkDestroyImage", (), || {
+        // SAFETY: `device` is a live device of this layer's chain.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+            return;
+        };
+        if !image.is_null() {
+            tracked::remove_image(device, image);
+        }
+        // SAFETY: forwarding the app's call.
+        unsafe { (data.fns.fp_v1_0().destroy_image)(device, image, p_allocator) };
+    })
+}

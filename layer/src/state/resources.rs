@@ -1,0 +1,156 @@
+//! Buffers and images as created: their external-memory declarations and the create
+//! parameters that capability queries need.
+//!
+//! Same conventions as the rest of the state map: keyed by `(device, handle)`, small `Copy`
+//! records, every mutation inside [`accounting::measured`]. The rare
+//! `VkImageFormatListCreateInfo` lists live in a side map so that image records stay `Copy`.
+
+use super::{accounting, Key};
+use ash::vk::{self, Handle};
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+
+/// A `VkBuffer` as created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferRecord {
+    pub size: u64,
+    pub flags: vk::BufferCreateFlags,
+    pub usage: vk::BufferUsageFlags,
+    pub sharing_mode: vk::SharingMode,
+    /// `VkExternalMemoryBufferCreateInfo::handleTypes`, empty when none was chained.
+    pub external_types: vk::ExternalMemoryHandleTypeFlags,
+}
+
+/// A `VkImage` as created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageRecord {
+    pub flags: vk::ImageCreateFlags,
+    pub image_type: vk::ImageType,
+    pub format: vk::Format,
+    pub tiling: vk::ImageTiling,
+    pub usage: vk::ImageUsageFlags,
+    pub sharing_mode: vk::SharingMode,
+    pub initial_layout: vk::ImageLayout,
+    /// `VkExternalMemoryImageCreateInfo::handleTypes`, empty when none was chained.
+    pub external_types: vk::ExternalMemoryHandleTypeFlags,
+    /// `VkExternalMemoryImageCreateInfoNV::handleTypes`, empty when none was chained.
+    pub external_types_nv: vk::ExternalMemoryHandleTypeFlagsNV,
+    /// Whether a `VkImageFormatListCreateInfo` was chained (see [`image_view_formats`]).
+    pub has_format_list: bool,
+}
+
+struct Resources {
+    buffers: DashMap<Key, BufferRecord>,
+    images: DashMap<Key, ImageRecord>,
+    /// `VkImageFormatListCreateInfo::pViewFormats`, only for images that chained one.
+    view_formats: DashMap<Key, Box<[vk::Format]>>,
+}
+
+static RESOURCES: Lazy<Resources> = Lazy::new(|| {
+    accounting::measured(|| Resources {
+        buffers: DashMap::new(),
+        images: DashMap::new(),
+        view_formats: DashMap::new(),
+    })
+});
+
+fn key(device: vk::Device, handle: u64) -> Key {
+    (device.as_raw(), handle)
+}
+
+pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) {
+    let k = key(device, buffer.as_raw());
+    accounting::measured(|| RESOURCES.buffers.insert(k, rec));
+}
+
+pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
+    let k = key(device, buffer.as_raw());
+    accounting::measured(|| RESOURCES.buffers.remove(&k).map(|(_, v)| v))
+}
+
+pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
+    RESOURCES
+        .buffers
+        .get(&key(device, buffer.as_raw()))
+        .map(|r| *r)
+}
+
+/// Records an image; `view_formats` is the chained format list, if any.
+pub fn insert_image(
+    device: vk::Device,
+    image: vk::Image,
+    rec: ImageRecord,
+    view_formats: Option<Vec<vk::Format>>,
+) {
+    let k = key(device, image.as_raw());
+    accounting::measured(|| {
+        RESOURCES.images.insert(k, rec);
+        match view_formats {
+            Some(v) => {
+                RESOURCES.view_formats.insert(k, v.into_boxed_slice());
+            }
+            None => {
+                RESOURCES.view_formats.remove(&k);
+            }
+        }
+    });
+}
+
+pub fn remove_image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
+    let k = key(device, image.as_raw());
+    accounting::measured(|| {
+        RESOURCES.view_formats.remove(&k);
+        RESOURCES.images.remove(&k).map(|(_, v)| v)
+    })
+}
+
+pub fn image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
+    RESOURCES
+        .images
+        .get(&key(device, image.as_raw()))
+        .map(|r| *r)
+}
+
+/// The `VkImageFormatListCreateInfo` formats an image was created with.
+pub fn image_view_formats(device: vk::Device, image: vk::Image) -> Option<Vec<vk::Format>> {
+    RESOURCES
+        .view_formats
+        .get(&key(device, image.as_raw()))
+        .map(|v| v.to_vec())
+}
+
+/// Drops every buffer and image of `device`; returns the live ones as
+/// `(object type, handle)`, buffers first.
+pub fn remove_device(device: vk::Device) -> Vec<(vk::ObjectType, u64)> {
+    let dev = device.as_raw();
+    let mut live: Vec<(vk::ObjectType, u64)> = RESOURCES
+        .buffers
+        .iter()
+        .filter(|e| e.key().0 == dev)
+        .map(|e| (vk::ObjectType::BUFFER, e.key().1))
+        .collect();
+    live.extend(
+        RESOURCES
+            .images
+            .iter()
+            .filter(|e| e.key().0 == dev)
+            .map(|e| (vk::ObjectType::IMAGE, e.key().1)),
+    );
+    accounting::measured(|| {
+        RESOURCES.buffers.retain(|k, _| k.0 != dev);
+        RESOURCES.images.retain(|k, _| k.0 != dev);
+        RESOURCES.view_formats.retain(|k, _| k.0 != dev);
+        RESOURCES.buffers.shrink_to_fit();
+        RESOURCES.images.shrink_to_fit();
+        RESOURCES.view_formats.shrink_to_fit();
+    });
+    live
+}
+
+/// `(buffers, images)` alive now.
+pub fn counts() -> (u64, u64) {
+    (
+        RESOURCES.buffers.len() as u64,
+        RESOURCES.images.len() as u64,
+    )
+}
