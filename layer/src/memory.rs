@@ -123,12 +123,11 @@ pub unsafe extern "system" fn allocate_memory(
             }
             let findings = memory_import::allocate_memory(&call);
             let verdict = data.reporter.report_all(findings);
-            if verdict.undefined && !data.reporter.settings.forward_invalid_calls {
-                // DESIGN.md: a blocked import answers as a driver would for a bad handle.
-                return vk::Result::ERROR_INVALID_EXTERNAL_HANDLE;
-            }
-            if verdict.skip_call(&data.reporter.settings) {
-                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
+            ) {
+                return r;
             }
             let res = alloc(p_allocate_info);
             if res == vk::Result::SUCCESS && !p_memory.is_null() {
@@ -206,8 +205,11 @@ pub unsafe extern "system" fn get_memory_fd(
             });
             let findings = memory_export::get_memory_fd(&call, facts.as_ref());
             let verdict = data.reporter.report_all(findings);
-            if verdict.skip_call(&data.reporter.settings) {
-                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_VALIDATION_FAILED_EXT,
+            ) {
+                return r;
             }
             forward()
         },
@@ -239,11 +241,11 @@ pub unsafe extern "system" fn get_memory_fd_properties(
             };
             let findings = memory_import::get_memory_fd_properties(&call);
             let verdict = data.reporter.report_all(findings);
-            if verdict.undefined && !data.reporter.settings.forward_invalid_calls {
-                return vk::Result::ERROR_INVALID_EXTERNAL_HANDLE;
-            }
-            if verdict.skip_call(&data.reporter.settings) {
-                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
+            ) {
+                return r;
             }
             // SAFETY: forwarding the app's arguments.
             unsafe {

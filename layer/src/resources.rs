@@ -74,8 +74,11 @@ pub unsafe extern "system" fn create_buffer(
             };
             let findings = resource_create::create_buffer(&call, &answers);
             let verdict = data.reporter.report_all(findings);
-            if verdict.skip_call(&data.reporter.settings) {
-                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_VALIDATION_FAILED_EXT,
+            ) {
+                return r;
             }
             let res = forward();
             if res == vk::Result::SUCCESS && !p_buffer.is_null() {
@@ -232,8 +235,11 @@ pub unsafe extern "system" fn create_image(
             };
             let findings = resource_create::create_image(&call, &answers, &nv_answers);
             let verdict = data.reporter.report_all(findings);
-            if verdict.skip_call(&data.reporter.settings) {
-                return vk::Result::ERROR_VALIDATION_FAILED_EXT;
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_VALIDATION_FAILED_EXT,
+            ) {
+                return r;
             }
             let res = forward();
             if res == vk::Result::SUCCESS && !p_image.is_null() {

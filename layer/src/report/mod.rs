@@ -8,6 +8,7 @@ pub mod log;
 use crate::dispatch;
 use crate::settings::Settings;
 use crate::state;
+use ash::vk;
 use callbacks::{CMessage, Messenger, ReportCallback};
 use dashmap::DashMap;
 use handoff_rules::{Finding, Object, Rule, Severity};
@@ -25,9 +26,20 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Whether the call must not reach the driver.
-    pub fn skip_call(&self, settings: &Settings) -> bool {
-        self.callback_aborted || (self.undefined && !settings.forward_invalid_calls)
+    /// The result to return instead of calling down, or `None` when the call may go on.
+    ///
+    /// `blocked` is what the command answers for a call the layer proves undefined
+    /// (DESIGN.md: `VK_ERROR_INVALID_EXTERNAL_HANDLE` for imports, as a driver would for a
+    /// bad handle; `VK_ERROR_VALIDATION_FAILED_EXT` otherwise). It wins over a callback's
+    /// `VK_TRUE`, which gives `VK_ERROR_VALIDATION_FAILED_EXT`.
+    pub fn refusal(&self, settings: &Settings, blocked: vk::Result) -> Option<vk::Result> {
+        if self.undefined && !settings.forward_invalid_calls {
+            Some(blocked)
+        } else if self.callback_aborted {
+            Some(vk::Result::ERROR_VALIDATION_FAILED_EXT)
+        } else {
+            None
+        }
     }
 }
 
