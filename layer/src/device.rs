@@ -46,13 +46,26 @@ unsafe fn create_device_inner(
     // SAFETY: checked non-null; valid per the loader.
     let info = unsafe { &*p_create_info };
     let mut link_info: Option<*mut VkLayerDeviceCreateInfo> = None;
-    // SAFETY: the chain of a valid create info; the cast matches the sType.
+    let mut group: Option<Vec<vk::PhysicalDevice>> = None;
+    // SAFETY: the chain of a valid create info; each cast matches its sType, and a device
+    // group's pointer is valid for its count.
     let walked = unsafe {
         pnext::walk(info.p_next, |st, p| {
             if st == vk::StructureType::LOADER_DEVICE_CREATE_INFO && link_info.is_none() {
                 let li = p as *mut VkLayerDeviceCreateInfo;
                 if (*li).function == VK_LAYER_LINK_INFO {
                     link_info = Some(li);
+                }
+            } else if st == vk::StructureType::DEVICE_GROUP_DEVICE_CREATE_INFO && group.is_none() {
+                let g = &*(p as *const vk::DeviceGroupDeviceCreateInfo<'_>);
+                if !g.p_physical_devices.is_null() && g.physical_device_count > 0 {
+                    group = Some(
+                        std::slice::from_raw_parts(
+                            g.p_physical_devices,
+                            g.physical_device_count as usize,
+                        )
+                        .to_vec(),
+                    );
                 }
             }
         })
@@ -116,9 +129,15 @@ unsafe fn create_device_inner(
         )
     };
     tracing::debug!(target: "handoff", device = device.as_raw(), "vkCreateDevice");
+    // SAFETY: a live physical device of `inst`.
+    let identity = unsafe { physical_identity(&inst, physical_device) };
     let data = DeviceData {
         handle: device,
         physical_device,
+        api_version: identity.api_version,
+        device_uuid: identity.device_uuid,
+        driver_uuid: identity.driver_uuid,
+        group: group.unwrap_or_else(|| vec![physical_device]),
         next_gdpa,
         fns,
         external_memory_fd,
@@ -129,6 +148,58 @@ unsafe fn create_device_inner(
     // SAFETY: `device` is a live dispatchable handle.
     dispatch::insert_device(unsafe { dispatch::key(device) }, Arc::new(data));
     vk::Result::SUCCESS
+}
+
+/// The API version a device of `physical` runs at, and its UUIDs when the driver can tell.
+struct Identity {
+    api_version: u32,
+    device_uuid: Option<[u8; vk::UUID_SIZE]>,
+    driver_uuid: Option<[u8; vk::UUID_SIZE]>,
+}
+
+/// Asks the driver for the physical device's API version and `VkPhysicalDeviceIDProperties`.
+///
+/// # Safety
+/// `physical` is a live physical device of `inst`.
+unsafe fn physical_identity(
+    inst: &dispatch::InstanceData,
+    physical: vk::PhysicalDevice,
+) -> Identity {
+    // SAFETY: a live physical device of this instance.
+    let props = unsafe { inst.fns.get_physical_device_properties(physical) };
+    let api_version = props
+        .api_version
+        .min(inst.api_version.max(vk::API_VERSION_1_0));
+    let props2: Option<vk::PFN_vkGetPhysicalDeviceProperties2> = {
+        let name = if api_version >= vk::API_VERSION_1_1 {
+            Some(c"vkGetPhysicalDeviceProperties2")
+        } else if inst.has_extension(vk::KHR_GET_PHYSICAL_DEVICE_PROPERTIES2_NAME)
+            && inst.has_extension(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME)
+        {
+            Some(c"vkGetPhysicalDeviceProperties2KHR")
+        } else {
+            None
+        };
+        // SAFETY: resolving a command of a live instance through the next layer; the
+        // returned pointer is that command, of this signature.
+        name.and_then(|n| unsafe { (inst.next_gipa)(inst.handle, n.as_ptr()) })
+            .map(|f| unsafe { std::mem::transmute::<unsafe extern "system" fn(), _>(f) })
+    };
+    let mut ids = vk::PhysicalDeviceIDProperties::default();
+    let known = match props2 {
+        Some(fp) => {
+            let mut p2 = vk::PhysicalDeviceProperties2::default().push_next(&mut ids);
+            // SAFETY: a live physical device and an output chain of locals.
+            unsafe { fp(physical, &mut p2) };
+            true
+        }
+        None => false,
+    };
+    Identity {
+        api_version,
+        device_uuid: known.then_some(ids.device_uuid),
+        driver_uuid: known.then_some(ids.driver_uuid),
+    }
 }
 
 /// # Safety

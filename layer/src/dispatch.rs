@@ -44,6 +44,15 @@ impl InstanceData {
 pub struct DeviceData {
     pub handle: vk::Device,
     pub physical_device: vk::PhysicalDevice,
+    /// The lower of the instance's `apiVersion` and the physical device's.
+    pub api_version: u32,
+    /// `VkPhysicalDeviceIDProperties`, when the driver could be asked (Vulkan 1.1 or the
+    /// KHR properties2 + external-memory-capabilities extensions).
+    pub device_uuid: Option<[u8; vk::UUID_SIZE]>,
+    pub driver_uuid: Option<[u8; vk::UUID_SIZE]>,
+    /// The physical devices the device was created from: `VkDeviceGroupDeviceCreateInfo`'s
+    /// list, or just `physical_device`.
+    pub group: Vec<vk::PhysicalDevice>,
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,
     pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,

@@ -6,11 +6,11 @@ use crate::fd;
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
 use crate::pnext;
-use crate::state::{self, MemoryRecord};
+use crate::state::{self, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::memory_export::{self, ExportFacts, GetFdCall};
 use handoff_rules::checks::memory_import::{
-    self, AllocateCall, FdImport, FdKind, FdPropertiesCall,
+    self, AllocateCall, DedicatedInfo, FdImport, FdKind, FdPropertiesCall,
 };
 use handoff_rules::Object;
 
@@ -42,6 +42,8 @@ pub unsafe extern "system" fn allocate_memory(
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
             let mut call = AllocateCall {
                 device: device.as_raw(),
+                allocation_size: info.allocation_size,
+                memory_type_index: info.memory_type_index,
                 ..Default::default()
             };
             // SAFETY: the chain of a valid allocate info; each cast matches its sType.
@@ -99,6 +101,32 @@ pub unsafe extern "system" fn allocate_memory(
                                 .push("VkImportAndroidHardwareBufferInfoANDROID");
                         }
                     }
+                    vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO
+                        if call.dedicated.is_none() =>
+                    {
+                        let d = &*(p as *const vk::MemoryDedicatedAllocateInfo<'_>);
+                        call.dedicated = Some(DedicatedInfo {
+                            buffer: d.buffer.as_raw(),
+                            image: d.image.as_raw(),
+                            nv: false,
+                        });
+                    }
+                    vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV
+                        if call.dedicated.is_none() =>
+                    {
+                        let d = &*(p as *const vk::DedicatedAllocationMemoryAllocateInfoNV<'_>);
+                        call.dedicated = Some(DedicatedInfo {
+                            buffer: d.buffer.as_raw(),
+                            image: d.image.as_raw(),
+                            nv: true,
+                        });
+                    }
+                    vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => {
+                        let f = &*(p as *const vk::MemoryAllocateFlagsInfo<'_>);
+                        if f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK) {
+                            call.device_mask = Some(f.device_mask);
+                        }
+                    }
                     vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
                         call.opaque_capture_address = (*(p
                             as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
@@ -114,6 +142,7 @@ pub unsafe extern "system" fn allocate_memory(
                     vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
                 ));
             }
+            call.export_types = export_types;
             let mut import_type = call.host_pointer_type;
             if let Some(imp) = call.fd_import.as_mut() {
                 import_type |= imp.handle_type;
@@ -141,6 +170,13 @@ pub unsafe extern "system" fn allocate_memory(
                         type_index: info.memory_type_index,
                         export_types,
                         import_type,
+                        dedicated: match call.dedicated {
+                            Some(d) if d.image != 0 => Dedicated::Image(d.image),
+                            Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+                            _ => Dedicated::None,
+                        },
+                        device_mask: call.device_mask.unwrap_or(0),
+                        payload: None,
                     },
                 );
                 tracing::trace!(target: "handoff", memory = memory.as_raw(), ?export_types, "vkAllocateMemory");

@@ -24,6 +24,21 @@ pub struct MemoryRecord {
     /// The handle type of the import that made it (`VkImportMemoryFdInfoKHR` or
     /// `VkImportMemoryHostPointerInfoEXT`), empty when it was no import.
     pub import_type: vk::ExternalMemoryHandleTypeFlags,
+    /// The resource named by `VkMemoryDedicatedAllocateInfo`, if any.
+    pub dedicated: Dedicated,
+    /// `VkMemoryAllocateFlagsInfo::deviceMask` when set (device groups), else 0.
+    pub device_mask: u32,
+    /// The payload registry entry this memory exports or imports (see `payload`), if any.
+    pub payload: Option<u64>,
+}
+
+/// The resource a dedicated allocation was made for (raw handles).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dedicated {
+    #[default]
+    None,
+    Buffer(u64),
+    Image(u64),
 }
 
 /// Live objects per kind, as the summary record lists them.

@@ -76,6 +76,24 @@ pub struct AllocateCall {
     pub export_nv: Vec<&'static str>,
     /// `VkMemoryOpaqueCaptureAddressAllocateInfo::opaqueCaptureAddress` (0 when absent).
     pub opaque_capture_address: u64,
+    /// `VkExportMemoryAllocateInfo::handleTypes` (empty when absent).
+    pub export_types: vk::ExternalMemoryHandleTypeFlags,
+    /// `VkMemoryDedicatedAllocateInfo` (or the NV form), when chained.
+    pub dedicated: Option<DedicatedInfo>,
+    /// `VkMemoryAllocateFlagsInfo::deviceMask` when `DEVICE_MASK` is set, else `None`.
+    pub device_mask: Option<u32>,
+    /// `VkMemoryAllocateInfo::allocationSize` and `memoryTypeIndex`.
+    pub allocation_size: u64,
+    pub memory_type_index: u32,
+}
+
+/// `VkMemoryDedicatedAllocateInfo` as chained: raw handles, 0 for `VK_NULL_HANDLE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DedicatedInfo {
+    pub buffer: u64,
+    pub image: u64,
+    /// Chained as `VkDedicatedAllocationMemoryAllocateInfoNV` rather than the KHR struct.
+    pub nv: bool,
 }
 
 impl AllocateCall {
