@@ -156,6 +156,7 @@ fn khr_answer(result: vk::Result, props: vk::ExternalMemoryProperties) -> Answer
         vk::Result::SUCCESS => Answer::Props {
             features: props.external_memory_features,
             compatible: props.compatible_handle_types,
+            export_from_imported: props.export_from_imported_handle_types,
         },
         vk::Result::ERROR_FORMAT_NOT_SUPPORTED => Answer::Unsupported(result),
         _ => Answer::Unknown,
@@ -304,4 +305,70 @@ pub fn image_answers_nv(
             (bit, answer)
         })
         .collect()
+}
+
+/// Stores the app's own `vkGetPhysicalDeviceExternalBufferProperties` answer (see
+/// `queries.rs`), so the layer does not ask the same question again.
+pub fn remember_buffer(
+    physical: vk::PhysicalDevice,
+    flags: vk::BufferCreateFlags,
+    usage: vk::BufferUsageFlags,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    props: vk::ExternalMemoryProperties,
+) {
+    let key = QueryKey::Buffer {
+        physical: physical.as_raw(),
+        flags,
+        usage,
+        handle_type,
+    };
+    remember(key, Cached::Khr(khr_answer(vk::Result::SUCCESS, props)));
+}
+
+/// Stores the app's own `vkGetPhysicalDeviceImageFormatProperties2` answer for one
+/// external handle type (success or `VK_ERROR_FORMAT_NOT_SUPPORTED`; others are ignored).
+pub fn remember_image(
+    physical: vk::PhysicalDevice,
+    params: ImageParams,
+    view_formats: &[vk::Format],
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    result: vk::Result,
+    props: vk::ExternalMemoryProperties,
+) {
+    let answer = khr_answer(result, props);
+    if params.tiling == vk::ImageTiling::DRM_FORMAT_MODIFIER_EXT || answer == Answer::Unknown {
+        return;
+    }
+    let key = QueryKey::Image {
+        physical: physical.as_raw(),
+        params,
+        view_formats: view_formats.into(),
+        handle_type,
+    };
+    remember(key, Cached::Khr(answer));
+}
+
+/// Stores the app's own `vkGetPhysicalDeviceExternalImageFormatPropertiesNV` answer for one
+/// NV handle type (success or `VK_ERROR_FORMAT_NOT_SUPPORTED`; others are ignored).
+pub fn remember_nv(
+    physical: vk::PhysicalDevice,
+    params: ImageParams,
+    handle_type: vk::ExternalMemoryHandleTypeFlagsNV,
+    result: vk::Result,
+    props: &vk::ExternalImageFormatPropertiesNV,
+) {
+    let answer = match result {
+        vk::Result::SUCCESS => NvAnswer::Props {
+            features: props.external_memory_features,
+            compatible: props.compatible_handle_types,
+        },
+        vk::Result::ERROR_FORMAT_NOT_SUPPORTED => NvAnswer::Unsupported(result),
+        _ => return,
+    };
+    let key = QueryKey::Nv {
+        physical: physical.as_raw(),
+        params,
+        handle_type,
+    };
+    remember(key, Cached::Nv(answer));
 }

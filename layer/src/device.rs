@@ -47,6 +47,7 @@ unsafe fn create_device_inner(
     let info = unsafe { &*p_create_info };
     let mut link_info: Option<*mut VkLayerDeviceCreateInfo> = None;
     let mut group: Option<Vec<vk::PhysicalDevice>> = None;
+    let mut image_aliasing = false;
     // SAFETY: the chain of a valid create info; each cast matches its sType, and a device
     // group's pointer is valid for its count.
     let walked = unsafe {
@@ -67,6 +68,11 @@ unsafe fn create_device_inner(
                         .to_vec(),
                     );
                 }
+            } else if st
+                == vk::StructureType::PHYSICAL_DEVICE_DEDICATED_ALLOCATION_IMAGE_ALIASING_FEATURES_NV
+            {
+                let f = &*(p as *const vk::PhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV<'_>);
+                image_aliasing |= f.dedicated_allocation_image_aliasing == vk::TRUE;
             }
         })
     };
@@ -131,6 +137,13 @@ unsafe fn create_device_inner(
     tracing::debug!(target: "handoff", device = device.as_raw(), "vkCreateDevice");
     // SAFETY: a live physical device of `inst`.
     let identity = unsafe { physical_identity(&inst, physical_device) };
+    // SAFETY: `next_gdpa` resolves commands of the live `device`.
+    let requirements = unsafe {
+        crate::requirements::RequirementFns::load(next_gdpa, device, identity.api_version, |n| {
+            let n = n.to_bytes();
+            extensions.iter().any(|e| e.as_bytes() == n)
+        })
+    };
     let data = DeviceData {
         handle: device,
         physical_device,
@@ -141,6 +154,9 @@ unsafe fn create_device_inner(
         next_gdpa,
         fns,
         external_memory_fd,
+        requirements,
+        bind_memory2: ash::khr::bind_memory2::DeviceFn::load(load),
+        dedicated_image_aliasing: image_aliasing,
         capabilities: crate::capabilities::CapabilityFns::load(&inst),
         extensions,
         reporter: Arc::clone(&inst.reporter),
@@ -218,6 +234,7 @@ pub unsafe extern "system" fn destroy_device(
             return;
         };
         tracing::debug!(target: "handoff", device = device.as_raw(), "vkDestroyDevice");
+        crate::payload::device_destroyed(device);
         let mut live: Vec<Object> = state::remove_device(device)
             .into_iter()
             .map(|h| Object::new(vk::ObjectType::DEVICE_MEMORY, h))

@@ -56,6 +56,14 @@ pub struct DeviceData {
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,
     pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,
+    /// The memory-requirement queries, for the dedicated-allocation rules.
+    pub requirements: crate::requirements::RequirementFns,
+    /// `vkBindBufferMemory2KHR` / `vkBindImageMemory2KHR` of the next layer (the core names
+    /// are in `fns`).
+    pub bind_memory2: ash::khr::bind_memory2::DeviceFn,
+    /// `VkPhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV::dedicatedAllocationImageAliasing`
+    /// as enabled at `vkCreateDevice` (selects 02628 or 02629).
+    pub dedicated_image_aliasing: bool,
     /// The instance's capability queries, for the resource rules.
     pub capabilities: crate::capabilities::CapabilityFns,
     pub extensions: Vec<String>,

@@ -6,7 +6,7 @@ use crate::guard::guarded;
 use crate::loader_abi::{
     VkNegotiateLayerInterface, LAYER_INTERFACE_VERSION, LAYER_NEGOTIATE_INTERFACE_STRUCT,
 };
-use crate::{device, instance, memory, resources, settings};
+use crate::{bind, device, instance, memory, resources, settings};
 use ash::vk::{self, Handle};
 use std::ffi::{c_char, CStr};
 
@@ -105,6 +105,29 @@ fn instance_commands() -> &'static [Command] {
                 instance::destroy_debug_report_callback,
                 Gate::Instance(vk::EXT_DEBUG_REPORT_NAME)
             ),
+            // The app's own capability queries (queries.rs).
+            cmd!(
+                c"vkGetPhysicalDeviceExternalBufferProperties",
+                crate::queries::get_physical_device_external_buffer_properties,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkGetPhysicalDeviceExternalBufferPropertiesKHR",
+                crate::queries::get_physical_device_external_buffer_properties_khr,
+                Gate::Instance(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME)
+            ),
+            cmd!(
+                c"vkGetPhysicalDeviceImageFormatProperties2",
+                crate::queries::get_physical_device_image_format_properties2,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkGetPhysicalDeviceImageFormatProperties2KHR",
+                crate::queries::get_physical_device_image_format_properties2_khr,
+                Gate::Instance(vk::KHR_GET_PHYSICAL_DEVICE_PROPERTIES2_NAME)
+            ),
+            // vkGetPhysicalDeviceExternalImageFormatPropertiesNV is not wired yet: its next
+            // pointer must be resolved during vkCreateInstance (see queries.rs).
         ]
     });
     &TABLE
@@ -122,6 +145,25 @@ fn device_commands() -> &'static [Command] {
             cmd!(c"vkDestroyBuffer", resources::destroy_buffer, Gate::Core),
             cmd!(c"vkCreateImage", resources::create_image, Gate::Core),
             cmd!(c"vkDestroyImage", resources::destroy_image, Gate::Core),
+            cmd!(c"vkBindBufferMemory", bind::bind_buffer_memory, Gate::Core),
+            cmd!(
+                c"vkBindBufferMemory2",
+                bind::bind_buffer_memory2,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkBindBufferMemory2KHR",
+                bind::bind_buffer_memory2_khr,
+                Gate::Device(vk::KHR_BIND_MEMORY2_NAME)
+            ),
+            cmd!(c"vkBindImageMemory", bind::bind_image_memory, Gate::Core),
+            cmd!(c"vkBindImageMemory2", bind::bind_image_memory2, Gate::Core),
+            cmd!(
+                c"vkBindImageMemory2KHR",
+                bind::bind_image_memory2_khr,
+                Gate::Device(vk::KHR_BIND_MEMORY2_NAME)
+            ),
+            cmd!(c"vkQueueBindSparse", bind::queue_bind_sparse, Gate::Core),
             cmd!(
                 c"vkGetMemoryFdKHR",
                 memory::get_memory_fd,
@@ -247,6 +289,17 @@ pub unsafe extern "system" fn vk_layerGetPhysicalDeviceProcAddr(
         }
         // SAFETY: a non-null instance is live.
         let data = dispatch::instance(unsafe { dispatch::key(instance) })?;
+        // SAFETY: non-null names are NUL-terminated per the spec.
+        let name = unsafe { CStr::from_ptr(p_name) };
+        // Physical-device commands Handoff intercepts, gated as in vkGetInstanceProcAddr.
+        if let Some(cmd) = find(instance_commands(), name)
+            .filter(|c| c.name.to_bytes().starts_with(b"vkGetPhysicalDevice"))
+        {
+            return match cmd.gate {
+                Gate::Instance(ext) if !data.has_extension(ext) => None,
+                _ => Some(cmd.pfn),
+            };
+        }
         // SAFETY: forwarding to the next layer.
         data.next_gpdpa.and_then(|f| unsafe { f(instance, p_name) })
     })

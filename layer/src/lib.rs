@@ -4,7 +4,9 @@
 
 #![allow(non_snake_case)]
 
+pub mod bind;
 pub mod capabilities;
+pub mod dedicated;
 pub mod device;
 pub mod dispatch;
 pub mod entry;
@@ -13,8 +15,11 @@ pub mod guard;
 pub mod instance;
 pub mod loader_abi;
 pub mod memory;
+pub mod payload;
 pub mod pnext;
+pub mod queries;
 pub mod report;
+pub mod requirements;
 pub mod resources;
 pub mod settings;
 pub mod state;

@@ -150,7 +150,10 @@ pub unsafe extern "system" fn allocate_memory(
                     imp.kind = fd::classify(imp.fd);
                 }
             }
-            let findings = memory_import::allocate_memory(&call);
+            let mut findings = memory_import::allocate_memory(&call);
+            let mut pending = crate::payload::before_import(&data, &call);
+            pending.merge_into(&mut findings);
+            findings.extend(crate::dedicated::allocation_findings(&data, &call, info));
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -176,9 +179,10 @@ pub unsafe extern "system" fn allocate_memory(
                             _ => Dedicated::None,
                         },
                         device_mask: call.device_mask.unwrap_or(0),
-                        payload: None,
+                        payload: pending.payload(),
                     },
                 );
+                crate::payload::after_import(device, memory, &pending);
                 tracing::trace!(target: "handoff", memory = memory.as_raw(), ?export_types, "vkAllocateMemory");
             }
             res
@@ -201,6 +205,7 @@ pub unsafe extern "system" fn free_memory(
         };
         if !memory.is_null() {
             state::remove_memory(device, memory);
+            crate::payload::memory_freed(device, memory);
         }
         // SAFETY: forwarding the app's call.
         unsafe { (data.fns.fp_v1_0().free_memory)(device, memory, p_allocator) };
@@ -239,7 +244,8 @@ pub unsafe extern "system" fn get_memory_fd(
             let facts = state::memory(device, info.memory).map(|m| ExportFacts {
                 export_types: m.export_types,
             });
-            let findings = memory_export::get_memory_fd(&call, facts.as_ref());
+            let mut findings = memory_export::get_memory_fd(&call, facts.as_ref());
+            crate::payload::before_export(&data, &call, p_fd.is_null(), &mut findings);
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -247,7 +253,15 @@ pub unsafe extern "system" fn get_memory_fd(
             ) {
                 return r;
             }
-            forward()
+            let res = forward();
+            if res == vk::Result::SUCCESS && !p_fd.is_null() {
+                // SAFETY: written by the driver on success.
+                let fd = unsafe { *p_fd };
+                if fd >= 0 {
+                    crate::payload::after_export(&data, info.memory, info.handle_type, fd);
+                }
+            }
+            res
         },
     )
 }
@@ -275,11 +289,22 @@ pub unsafe extern "system" fn get_memory_fd_properties(
                 fd,
                 kind: fd::classify(fd),
             };
-            let findings = memory_import::get_memory_fd_properties(&call);
+            let mut findings = memory_import::get_memory_fd_properties(&call);
+            let null_out = p_memory_fd_properties.is_null();
+            if null_out {
+                findings.push(handoff_rules::checks::payload::fd_properties_null_out(
+                    device.as_raw(),
+                    fd,
+                ));
+            }
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
-                vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
+                if null_out {
+                    vk::Result::ERROR_VALIDATION_FAILED_EXT
+                } else {
+                    vk::Result::ERROR_INVALID_EXTERNAL_HANDLE
+                },
             ) {
                 return r;
             }

@@ -72,7 +72,9 @@ pub unsafe extern "system" fn create_buffer(
                     external_types,
                 )
             };
-            let findings = resource_create::create_buffer(&call, &answers);
+            let mut findings = resource_create::create_buffer(&call, &answers);
+            // SAFETY: `info` is the app's valid create info, dereferenced above.
+            findings.extend(unsafe { crate::dedicated::buffer_create_findings(&data, info) });
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -93,6 +95,7 @@ pub unsafe extern "system" fn create_buffer(
                         usage: info.usage,
                         sharing_mode: info.sharing_mode,
                         external_types,
+                        bound: None,
                     },
                 );
                 tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
@@ -233,7 +236,9 @@ pub unsafe extern "system" fn create_image(
                 external_types: chain.external,
                 external_types_nv: chain.external_nv,
             };
-            let findings = resource_create::create_image(&call, &answers, &nv_answers);
+            let mut findings = resource_create::create_image(&call, &answers, &nv_answers);
+            // SAFETY: `info` is the app's valid create info, dereferenced above.
+            findings.extend(unsafe { crate::dedicated::image_create_findings(&data, info) });
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -253,6 +258,10 @@ pub unsafe extern "system" fn create_image(
                         flags: info.flags,
                         image_type: info.image_type,
                         format: info.format,
+                        extent: [info.extent.width, info.extent.height, info.extent.depth],
+                        mip_levels: info.mip_levels,
+                        array_layers: info.array_layers,
+                        samples: info.samples,
                         tiling: info.tiling,
                         usage: info.usage,
                         sharing_mode: info.sharing_mode,
@@ -260,6 +269,7 @@ pub unsafe extern "system" fn create_image(
                         external_types: khr,
                         external_types_nv: nv,
                         has_format_list,
+                        bound: None,
                     },
                     chain.view_formats,
                 );

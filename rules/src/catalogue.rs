@@ -236,6 +236,517 @@ pub const IMAGE_EXTERNAL_LAYOUT_NOT_UNDEFINED: Rule = Rule {
     blocks_call: false,
 };
 
+// Binding memory to buffers and images (rules/src/checks/bind.rs).
+
+pub const BIND_BUFFER_REQUIRES_DEDICATED: Rule = Rule {
+    id: "VUID-vkBindBufferMemory-buffer-01444",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory",
+    summary: "the buffer requires a dedicated allocation, but the memory was not allocated dedicated to this buffer",
+    spec: refpage!("vkBindBufferMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_INFO_REQUIRES_DEDICATED: Rule = Rule {
+    id: "VUID-VkBindBufferMemoryInfo-buffer-01444",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory2",
+    summary: "the buffer requires a dedicated allocation, but the memory was not allocated dedicated to this buffer",
+    spec: refpage!("VkBindBufferMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_DEDICATED_OTHER: Rule = Rule {
+    id: "VUID-vkBindBufferMemory-memory-01508",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory",
+    summary: "memory dedicated to a buffer is bound to another buffer, or at a non-zero offset",
+    spec: refpage!("vkBindBufferMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_INFO_DEDICATED_OTHER: Rule = Rule {
+    id: "VUID-VkBindBufferMemoryInfo-memory-01508",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory2",
+    summary: "memory dedicated to a buffer is bound to another buffer, or at a non-zero offset",
+    spec: refpage!("VkBindBufferMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_DEDICATED_TO_IMAGE: Rule = Rule {
+    id: "VUID-vkBindBufferMemory-memory-10925",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory",
+    summary: "memory dedicated to an image is bound to a buffer",
+    spec: refpage!("vkBindBufferMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_INFO_DEDICATED_TO_IMAGE: Rule = Rule {
+    id: "VUID-VkBindBufferMemoryInfo-memory-10925",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindBufferMemory2",
+    summary: "memory dedicated to an image is bound to a buffer",
+    spec: refpage!("VkBindBufferMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-vkBindBufferMemory-memory-02726",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkBindBufferMemory",
+    summary: "exportable memory is bound to a buffer whose external handle types include none of the memory's export types",
+    spec: refpage!("vkBindBufferMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_INFO_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-VkBindBufferMemoryInfo-memory-02726",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkBindBufferMemory2",
+    summary: "exportable memory is bound to a buffer whose external handle types include none of the memory's export types",
+    spec: refpage!("VkBindBufferMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-vkBindBufferMemory-memory-02985",
+    aliases: &["VUID-vkBindBufferMemory-memory-02727"],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkBindBufferMemory",
+    summary: "imported memory is bound to a buffer whose external handle types do not include the import's handle type",
+    spec: refpage!("vkBindBufferMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_BUFFER_INFO_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-VkBindBufferMemoryInfo-memory-02985",
+    aliases: &["VUID-VkBindBufferMemoryInfo-memory-02727"],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkBindBufferMemory2",
+    summary: "imported memory is bound to a buffer whose external handle types do not include the import's handle type",
+    spec: refpage!("VkBindBufferMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_REQUIRES_DEDICATED: Rule = Rule {
+    id: "VUID-vkBindImageMemory-image-01445",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory",
+    summary: "the image requires a dedicated allocation, but the memory was not allocated dedicated to this image",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_REQUIRES_DEDICATED: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-image-01445",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory2",
+    summary: "the image requires a dedicated allocation, but the memory was not allocated dedicated to this image",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_DEDICATED_OTHER: Rule = Rule {
+    id: "VUID-vkBindImageMemory-memory-02628",
+    aliases: &["VUID-vkBindImageMemory-memory-01509"],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory",
+    summary: "memory dedicated to an image is bound to another image, or at a non-zero offset (dedicatedAllocationImageAliasing off)",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_DEDICATED_OTHER: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-memory-02628",
+    aliases: &["VUID-VkBindImageMemoryInfo-memory-01509"],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory2",
+    summary: "memory dedicated to an image is bound to another image, or at a non-zero offset (dedicatedAllocationImageAliasing off)",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_DEDICATED_ALIAS: Rule = Rule {
+    id: "VUID-vkBindImageMemory-memory-02629",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory",
+    summary: "with dedicatedAllocationImageAliasing on, memory dedicated to an image is bound at a non-zero offset, or to an image created with other parameters or a larger extent or more layers",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_DEDICATED_ALIAS: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-memory-02629",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory2",
+    summary: "with dedicatedAllocationImageAliasing on, memory dedicated to an image is bound at a non-zero offset, or to an image created with other parameters or a larger extent or more layers",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_DEDICATED_TO_BUFFER: Rule = Rule {
+    id: "VUID-vkBindImageMemory-memory-10926",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory",
+    summary: "memory dedicated to a buffer is bound to an image",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_DEDICATED_TO_BUFFER: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-memory-10926",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkBindImageMemory2",
+    summary: "memory dedicated to a buffer is bound to an image",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-vkBindImageMemory-memory-02728",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkBindImageMemory",
+    summary: "exportable memory is bound to an image whose external handle types include none of the memory's export types",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-memory-02728",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkBindImageMemory2",
+    summary: "exportable memory is bound to an image whose external handle types include none of the memory's export types",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-vkBindImageMemory-memory-02989",
+    aliases: &["VUID-vkBindImageMemory-memory-02729"],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkBindImageMemory",
+    summary: "imported memory is bound to an image whose external handle types do not include the import's handle type",
+    spec: refpage!("vkBindImageMemory"),
+    blocks_call: false,
+};
+
+pub const BIND_IMAGE_INFO_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-VkBindImageMemoryInfo-memory-02989",
+    aliases: &["VUID-VkBindImageMemoryInfo-memory-02729"],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkBindImageMemory2",
+    summary: "imported memory is bound to an image whose external handle types do not include the import's handle type",
+    spec: refpage!("VkBindImageMemoryInfo"),
+    blocks_call: false,
+};
+
+pub const SPARSE_BIND_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-VkSparseMemoryBind-memory-02730",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkQueueBindSparse",
+    summary: "a sparse buffer or opaque image bind uses exportable memory whose export types are none of the resource's external handle types",
+    spec: refpage!("VkSparseMemoryBind"),
+    blocks_call: false,
+};
+
+pub const SPARSE_BIND_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-VkSparseMemoryBind-memory-02731",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkQueueBindSparse",
+    summary: "a sparse buffer or opaque image bind uses imported memory whose handle type is not among the resource's external handle types",
+    spec: refpage!("VkSparseMemoryBind"),
+    blocks_call: false,
+};
+
+pub const SPARSE_IMAGE_BIND_EXPORT_TYPES: Rule = Rule {
+    id: "VUID-VkSparseImageMemoryBind-memory-02732",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkQueueBindSparse",
+    summary: "a sparse image bind uses exportable memory whose export types are none of the image's external handle types",
+    spec: refpage!("VkSparseImageMemoryBind"),
+    blocks_call: false,
+};
+
+pub const SPARSE_IMAGE_BIND_IMPORT_TYPE: Rule = Rule {
+    id: "VUID-VkSparseImageMemoryBind-memory-02733",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkQueueBindSparse",
+    summary: "a sparse image bind uses imported memory whose handle type is not among the image's external handle types",
+    spec: refpage!("VkSparseImageMemoryBind"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_BOTH_IMAGE_AND_BUFFER: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-01432",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "VkMemoryDedicatedAllocateInfo names both an image and a buffer",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_IMAGE_SIZE: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-02964",
+    aliases: &["VUID-VkMemoryDedicatedAllocateInfo-image-01433"],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "a dedicated allocation is smaller than the image's VkMemoryRequirements::size (the current spec allows larger; 1.3.239's 01433 asked for equal)",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_BUFFER_SIZE: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-buffer-02965",
+    aliases: &["VUID-VkMemoryDedicatedAllocateInfo-buffer-01435"],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "a dedicated allocation is smaller than the buffer's VkMemoryRequirements::size (the current spec allows larger; 1.3.239's 01435 asked for equal)",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_IMAGE_SPARSE: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-01434",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "the dedicated image was created with VK_IMAGE_CREATE_SPARSE_BINDING_BIT",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_BUFFER_SPARSE: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-buffer-01436",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "the dedicated buffer was created with VK_BUFFER_CREATE_SPARSE_BINDING_BIT",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_IMAGE_DISJOINT: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-01797",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkAllocateMemory",
+    summary: "the dedicated image was created with VK_IMAGE_CREATE_DISJOINT_BIT",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const DEDICATED_IMAGE_UNKNOWN: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Handle,
+    target: "vkAllocateMemory",
+    summary:
+        "the dedicated image is no live image of this device (never created or already destroyed)",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: true,
+};
+
+pub const DEDICATED_BUFFER_UNKNOWN: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-buffer-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Handle,
+    target: "vkAllocateMemory",
+    summary:
+        "the dedicated buffer is no live buffer of this device (never created or already destroyed)",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: true,
+};
+
+pub const ALLOC_DEDICATED_ONLY_NOT_DEDICATED: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-pNext-00639",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkAllocateMemory, vkBind*Memory",
+    summary: "an exported handle type is DEDICATED_ONLY for the resource the memory backs, but the allocation is not dedicated to it (checked at bind when no resource was named)",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DEDICATED_ONLY_NOT_DEDICATED: Rule = Rule {
+    id: "HANDOFF-Import-dedicated-only",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory, vkBind*Memory",
+    summary: "an imported handle type is DEDICATED_ONLY for the resource the memory backs, but the import is not a dedicated allocation (capabilities: \"to create (or import) a dedicated allocation\")",
+    spec: "https://docs.vulkan.org/spec/latest/chapters/capabilities.html#VkExternalMemoryFeatureFlagBits",
+    blocks_call: false,
+};
+
+pub const EXPORT_TYPES_NOT_SUPPORTED_FOR_RESOURCE: Rule = Rule {
+    id: "VUID-VkExportMemoryAllocateInfo-handleTypes-09860",
+    aliases: &["VUID-VkExportMemoryAllocateInfo-handleTypes-00656"],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkAllocateMemory, vkBind*Memory",
+    summary: "the export handle types are not all EXPORTABLE and mutually compatible for the resource the memory backs (at allocation when dedicated, else at bind)",
+    spec: refpage!("VkExportMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_TYPE_NOT_SUPPORTED_FOR_RESOURCE: Rule = Rule {
+    id: "VUID-VkImportMemoryFdInfoKHR-handleType-09862",
+    aliases: &["VUID-VkImportMemoryFdInfoKHR-handleType-00667"],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory, vkBind*Memory",
+    summary: "the imported fd handle type is not IMPORTABLE for the resource the memory backs (at allocation when dedicated, else at bind)",
+    spec: refpage!("VkImportMemoryFdInfoKHR"),
+    blocks_call: false,
+};
+
+pub const MEMORY_ALLOCATE_PNEXT_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-pNext-pNext",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Chain,
+    target: "vkAllocateMemory",
+    summary: "an external-memory, dedicated or device-group structure is chained without the Vulkan version or extension that provides it",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const BUFFER_CREATE_PNEXT_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferCreateInfo-pNext-pNext",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Chain,
+    target: "vkCreateBuffer",
+    summary:
+        "VkExternalMemoryBufferCreateInfo is chained without Vulkan 1.1 or VK_KHR_external_memory",
+    spec: refpage!("VkBufferCreateInfo"),
+    blocks_call: false,
+};
+
+pub const IMAGE_CREATE_PNEXT_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageCreateInfo-pNext-pNext",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Chain,
+    target: "vkCreateImage",
+    summary: "an external-memory image create info (KHR or NV) is chained without the Vulkan version or extension that provides it",
+    spec: refpage!("VkImageCreateInfo"),
+    blocks_call: false,
+};
+
+pub const EXPORT_ALLOC_HANDLE_TYPES_INVALID: Rule = Rule {
+    id: "VUID-VkExportMemoryAllocateInfo-handleTypes-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkAllocateMemory",
+    summary: "handleTypes has bits that are no valid VkExternalMemoryHandleTypeFlagBits for the device (undefined, or from an extension not enabled, e.g. DMA_BUF without VK_EXT_external_memory_dma_buf)",
+    spec: refpage!("VkExportMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const EXTERNAL_BUFFER_HANDLE_TYPES_INVALID: Rule = Rule {
+    id: "VUID-VkExternalMemoryBufferCreateInfo-handleTypes-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateBuffer",
+    summary: "handleTypes has bits that are no valid VkExternalMemoryHandleTypeFlagBits for the device (undefined, or from an extension not enabled)",
+    spec: refpage!("VkExternalMemoryBufferCreateInfo"),
+    blocks_call: false,
+};
+
+pub const EXTERNAL_IMAGE_HANDLE_TYPES_INVALID: Rule = Rule {
+    id: "VUID-VkExternalMemoryImageCreateInfo-handleTypes-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary: "handleTypes has bits that are no valid VkExternalMemoryHandleTypeFlagBits for the device (undefined, or from an extension not enabled)",
+    spec: refpage!("VkExternalMemoryImageCreateInfo"),
+    blocks_call: false,
+};
+
+pub const EXPORT_ALLOC_NV_HANDLE_TYPES_INVALID: Rule = Rule {
+    id: "VUID-VkExportMemoryAllocateInfoNV-handleTypes-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkAllocateMemory",
+    summary: "handleTypes has bits that are no VkExternalMemoryHandleTypeFlagBitsNV value",
+    spec: refpage!("VkExportMemoryAllocateInfoNV"),
+    blocks_call: false,
+};
+
+pub const EXTERNAL_IMAGE_NV_HANDLE_TYPES_INVALID: Rule = Rule {
+    id: "VUID-VkExternalMemoryImageCreateInfoNV-handleTypes-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkCreateImage",
+    summary: "handleTypes has bits that are no VkExternalMemoryHandleTypeFlagBitsNV value",
+    spec: refpage!("VkExternalMemoryImageCreateInfoNV"),
+    blocks_call: false,
+};
+
 pub const LEAK_LIVE_OBJECTS: Rule = Rule {
     id: "HANDOFF-Leak-live-objects",
     aliases: &["VUID-vkDestroyDevice-device-05137"],
@@ -280,6 +791,218 @@ pub const SETTINGS_INVALID: Rule = Rule {
     blocks_call: false,
 };
 
+pub const IMPORT_PAYLOAD_SIZE_TYPE_MISMATCH: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-allocationSize-01742",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an OPAQUE_FD import of a payload exported by Vulkan in this process does not repeat the exporter's allocationSize and memoryTypeIndex",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DEDICATED_IMAGE_MISMATCH: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-image-01878",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an OPAQUE_FD import dedicated to an image imports a payload that was not a dedicated allocation of an identical image",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DEDICATED_BUFFER_MISMATCH: Rule = Rule {
+    id: "VUID-VkMemoryDedicatedAllocateInfo-buffer-01879",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an OPAQUE_FD import dedicated to a buffer imports a payload that was not a dedicated allocation of an identical buffer",
+    spec: refpage!("VkMemoryDedicatedAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_FD_DEVICE_INCOMPATIBLE: Rule = Rule {
+    id: "VUID-VkImportMemoryFdInfoKHR-fd-01746",
+    aliases: &[
+        "VUID-VkImportMemoryFdInfoKHR-fd-00668",
+        "VUID-VkImportMemoryFdInfoKHR-fd-01520",
+    ],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an OPAQUE_FD payload is imported on a device whose deviceUUID or driverUUID differs from the exporter's",
+    spec: refpage!("VkImportMemoryFdInfoKHR"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DMA_BUF_MEMORY_TYPE: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-memoryTypeIndex-00648",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "a dma-buf made outside Vulkan is imported with a memoryTypeIndex that vkGetMemoryFdPropertiesKHR does not report for it",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DEVICE_MASK_MISMATCH: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-None-00643",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an import of a Vulkan payload uses a device mask other than the one the payload was allocated with",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_DEVICE_SET_MISMATCH: Rule = Rule {
+    id: "VUID-VkMemoryAllocateInfo-None-00644",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an import of a Vulkan payload happens on a device made of other physical devices than the exporting device",
+    spec: refpage!("VkMemoryAllocateInfo"),
+    blocks_call: false,
+};
+
+pub const IMPORT_FD_REUSED: Rule = Rule {
+    id: "HANDOFF-Import-fd-reused",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "an fd that an earlier successful import consumed (the driver still holds it) is imported again",
+    spec: "https://docs.vulkan.org/spec/latest/chapters/memory.html#VkImportMemoryFdInfoKHR",
+    blocks_call: true,
+};
+
+pub const EXPORT_REEXPORT_NOT_ALLOWED: Rule = Rule {
+    id: "HANDOFF-Export-reexport-not-allowed",
+    aliases: &[],
+    severity: Severity::Warning,
+    area: Area::Export,
+    target: "vkGetMemoryFdKHR",
+    summary: "imported memory is exported as a handle type outside the exportFromImportedHandleTypes the driver reports for its import type",
+    spec: refpage!("VkExternalMemoryProperties"),
+    blocks_call: false,
+};
+
+pub const GET_FD_NULL_FD_POINTER: Rule = Rule {
+    id: "VUID-vkGetMemoryFdKHR-pFd-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkGetMemoryFdKHR",
+    summary: "pFd is NULL, so the driver has nowhere to write the exported fd",
+    spec: refpage!("vkGetMemoryFdKHR"),
+    blocks_call: true,
+};
+
+pub const GET_FD_HANDLE_TYPE_INVALID: Rule = Rule {
+    id: "VUID-VkMemoryGetFdInfoKHR-handleType-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Export,
+    target: "vkGetMemoryFdKHR",
+    summary: "handleType is not one valid VkExternalMemoryHandleTypeFlagBits value (zero, several bits, or undefined bits)",
+    spec: refpage!("VkMemoryGetFdInfoKHR"),
+    blocks_call: false,
+};
+
+pub const IMPORT_FD_HANDLE_TYPE_INVALID: Rule = Rule {
+    id: "VUID-VkImportMemoryFdInfoKHR-handleType-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkAllocateMemory",
+    summary: "a non-zero handleType is not one valid VkExternalMemoryHandleTypeFlagBits value (several bits, or undefined bits)",
+    spec: refpage!("VkImportMemoryFdInfoKHR"),
+    blocks_call: false,
+};
+
+pub const FD_PROPERTIES_NULL_OUT: Rule = Rule {
+    id: "VUID-vkGetMemoryFdPropertiesKHR-pMemoryFdProperties-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Import,
+    target: "vkGetMemoryFdPropertiesKHR",
+    summary: "pMemoryFdProperties is NULL, so the driver has nowhere to write the answer",
+    spec: refpage!("vkGetMemoryFdPropertiesKHR"),
+    blocks_call: true,
+};
+
+pub const QUERY_NV_HANDLE_TYPE_MULTIPLE: Rule = Rule {
+    id: "VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceExternalImageFormatPropertiesNV",
+    summary: "externalHandleType has more than one bit set: the NV query answers for one handle type at a time",
+    spec: refpage!("vkGetPhysicalDeviceExternalImageFormatPropertiesNV"),
+    blocks_call: false,
+};
+
+pub const QUERY_NV_HANDLE_TYPE_INVALID: Rule = Rule {
+    id: "VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceExternalImageFormatPropertiesNV",
+    summary: "externalHandleType has bits that are not VkExternalMemoryHandleTypeFlagBitsNV values",
+    spec: refpage!("vkGetPhysicalDeviceExternalImageFormatPropertiesNV"),
+    blocks_call: false,
+};
+
+pub const QUERY_NV_USAGE_ZERO: Rule = Rule {
+    id: "VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-usage-requiredbitmask",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceExternalImageFormatPropertiesNV",
+    summary: "usage is 0: the NV external image format query needs the image's usage",
+    spec: refpage!("vkGetPhysicalDeviceExternalImageFormatPropertiesNV"),
+    blocks_call: false,
+};
+
+pub const QUERY_BUFFER_HANDLE_TYPE_INVALID: Rule = Rule {
+    id: "VUID-VkPhysicalDeviceExternalBufferInfo-handleType-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceExternalBufferProperties",
+    summary: "handleType is not one valid VkExternalMemoryHandleTypeFlagBits value (zero, several bits, or undefined bits)",
+    spec: refpage!("VkPhysicalDeviceExternalBufferInfo"),
+    blocks_call: false,
+};
+
+pub const QUERY_BUFFER_USAGE_ZERO: Rule = Rule {
+    id: "VUID-VkPhysicalDeviceExternalBufferInfo-None-09500",
+    aliases: &["VUID-VkPhysicalDeviceExternalBufferInfo-usage-requiredbitmask"],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceExternalBufferProperties",
+    summary: "usage is 0 and no VkBufferUsageFlags2CreateInfo is chained: the query needs the buffer's usage",
+    spec: refpage!("VkPhysicalDeviceExternalBufferInfo"),
+    blocks_call: false,
+};
+
+pub const QUERY_IMAGE_HANDLE_TYPE_INVALID: Rule = Rule {
+    id: "VUID-VkPhysicalDeviceExternalImageFormatInfo-handleType-parameter",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Resource,
+    target: "vkGetPhysicalDeviceImageFormatProperties2",
+    summary: "a non-zero handleType in VkPhysicalDeviceExternalImageFormatInfo is not one valid VkExternalMemoryHandleTypeFlagBits value (several bits, or undefined bits)",
+    spec: refpage!("VkPhysicalDeviceExternalImageFormatInfo"),
+    blocks_call: false,
+};
+
 /// Every rule, in the order `handoff rules` lists them.
 pub static CATALOGUE: &[&Rule] = &[
     &GET_FD_HANDLE_TYPE_NOT_EXPORTED,
@@ -297,10 +1020,75 @@ pub static CATALOGUE: &[&Rule] = &[
     &IMAGE_EXTERNAL_NV_AND_KHR,
     &IMAGE_EXTERNAL_NV_TYPES_INCOMPATIBLE,
     &IMAGE_EXTERNAL_LAYOUT_NOT_UNDEFINED,
+    &BIND_BUFFER_REQUIRES_DEDICATED,
+    &BIND_BUFFER_INFO_REQUIRES_DEDICATED,
+    &BIND_BUFFER_DEDICATED_OTHER,
+    &BIND_BUFFER_INFO_DEDICATED_OTHER,
+    &BIND_BUFFER_DEDICATED_TO_IMAGE,
+    &BIND_BUFFER_INFO_DEDICATED_TO_IMAGE,
+    &BIND_BUFFER_EXPORT_TYPES,
+    &BIND_BUFFER_INFO_EXPORT_TYPES,
+    &BIND_BUFFER_IMPORT_TYPE,
+    &BIND_BUFFER_INFO_IMPORT_TYPE,
+    &BIND_IMAGE_REQUIRES_DEDICATED,
+    &BIND_IMAGE_INFO_REQUIRES_DEDICATED,
+    &BIND_IMAGE_DEDICATED_OTHER,
+    &BIND_IMAGE_INFO_DEDICATED_OTHER,
+    &BIND_IMAGE_DEDICATED_ALIAS,
+    &BIND_IMAGE_INFO_DEDICATED_ALIAS,
+    &BIND_IMAGE_DEDICATED_TO_BUFFER,
+    &BIND_IMAGE_INFO_DEDICATED_TO_BUFFER,
+    &BIND_IMAGE_EXPORT_TYPES,
+    &BIND_IMAGE_INFO_EXPORT_TYPES,
+    &BIND_IMAGE_IMPORT_TYPE,
+    &BIND_IMAGE_INFO_IMPORT_TYPE,
+    &SPARSE_BIND_EXPORT_TYPES,
+    &SPARSE_BIND_IMPORT_TYPE,
+    &SPARSE_IMAGE_BIND_EXPORT_TYPES,
+    &SPARSE_IMAGE_BIND_IMPORT_TYPE,
+    &DEDICATED_BOTH_IMAGE_AND_BUFFER,
+    &DEDICATED_IMAGE_SIZE,
+    &DEDICATED_BUFFER_SIZE,
+    &DEDICATED_IMAGE_SPARSE,
+    &DEDICATED_BUFFER_SPARSE,
+    &DEDICATED_IMAGE_DISJOINT,
+    &DEDICATED_IMAGE_UNKNOWN,
+    &DEDICATED_BUFFER_UNKNOWN,
+    &ALLOC_DEDICATED_ONLY_NOT_DEDICATED,
+    &IMPORT_DEDICATED_ONLY_NOT_DEDICATED,
+    &EXPORT_TYPES_NOT_SUPPORTED_FOR_RESOURCE,
+    &IMPORT_TYPE_NOT_SUPPORTED_FOR_RESOURCE,
+    &MEMORY_ALLOCATE_PNEXT_UNSUPPORTED,
+    &BUFFER_CREATE_PNEXT_UNSUPPORTED,
+    &IMAGE_CREATE_PNEXT_UNSUPPORTED,
+    &EXPORT_ALLOC_HANDLE_TYPES_INVALID,
+    &EXTERNAL_BUFFER_HANDLE_TYPES_INVALID,
+    &EXTERNAL_IMAGE_HANDLE_TYPES_INVALID,
+    &EXPORT_ALLOC_NV_HANDLE_TYPES_INVALID,
+    &EXTERNAL_IMAGE_NV_HANDLE_TYPES_INVALID,
     &LEAK_LIVE_OBJECTS,
     &CHAIN_MALFORMED,
     &LAYER_INTERNAL_ERROR,
     &SETTINGS_INVALID,
+    &IMPORT_PAYLOAD_SIZE_TYPE_MISMATCH,
+    &IMPORT_DEDICATED_IMAGE_MISMATCH,
+    &IMPORT_DEDICATED_BUFFER_MISMATCH,
+    &IMPORT_FD_DEVICE_INCOMPATIBLE,
+    &IMPORT_DMA_BUF_MEMORY_TYPE,
+    &IMPORT_DEVICE_MASK_MISMATCH,
+    &IMPORT_DEVICE_SET_MISMATCH,
+    &IMPORT_FD_REUSED,
+    &EXPORT_REEXPORT_NOT_ALLOWED,
+    &GET_FD_NULL_FD_POINTER,
+    &GET_FD_HANDLE_TYPE_INVALID,
+    &IMPORT_FD_HANDLE_TYPE_INVALID,
+    &FD_PROPERTIES_NULL_OUT,
+    &QUERY_NV_HANDLE_TYPE_MULTIPLE,
+    &QUERY_NV_HANDLE_TYPE_INVALID,
+    &QUERY_NV_USAGE_ZERO,
+    &QUERY_BUFFER_HANDLE_TYPE_INVALID,
+    &QUERY_BUFFER_USAGE_ZERO,
+    &QUERY_IMAGE_HANDLE_TYPE_INVALID,
 ];
 
 /// The rule with this id or alias.

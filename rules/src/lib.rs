@@ -11,6 +11,7 @@ pub mod checks;
 pub mod finding;
 pub mod hash;
 pub mod render;
+pub mod unchecked;
 
 pub use catalogue::{lookup, Area, Rule, Severity, CATALOGUE};
 pub use finding::{Finding, Object};

@@ -45,6 +45,20 @@ pub fn markdown(rules: &[&Rule]) -> String {
             spec_link(r.spec),
         ));
     }
+    out.push_str("\n## Not checked, or checked only in part\n\n");
+    out.push_str(
+        "Requirements of the same scope that the layer leaves alone, or checks only where it \
+         can know the facts, with the reason. Silence about these is no proof of correctness.\n\n",
+    );
+    out.push_str("| requirement | checked | why |\n| --- | --- | --- |\n");
+    for u in crate::unchecked::UNCHECKED {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(u.id),
+            if u.partial { "in part" } else { "no" },
+            cell(u.reason),
+        ));
+    }
     out
 }
 

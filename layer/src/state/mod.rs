@@ -91,6 +91,16 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
         .map(|r| *r)
 }
 
+/// Links `memory` to a payload registry entry (see `payload`); no-op for unknown memory.
+pub fn set_memory_payload(device: vk::Device, memory: vk::DeviceMemory, payload: Option<u64>) {
+    let k = key(device, ash::vk::Handle::as_raw(memory));
+    accounting::measured(|| {
+        if let Some(mut rec) = STATE.memory.get_mut(&k) {
+            rec.payload = payload;
+        }
+    });
+}
+
 /// Drops everything recorded for `device`; returns the memory handles that were still live.
 pub fn remove_device(device: vk::Device) -> Vec<u64> {
     let dev = ash::vk::Handle::as_raw(device);

@@ -19,6 +19,8 @@ pub struct BufferRecord {
     pub sharing_mode: vk::SharingMode,
     /// `VkExternalMemoryBufferCreateInfo::handleTypes`, empty when none was chained.
     pub external_types: vk::ExternalMemoryHandleTypeFlags,
+    /// The memory bound by a successful `vkBindBufferMemory(2)`, if any.
+    pub bound: Option<Binding>,
 }
 
 /// A `VkImage` as created.
@@ -27,6 +29,11 @@ pub struct ImageRecord {
     pub flags: vk::ImageCreateFlags,
     pub image_type: vk::ImageType,
     pub format: vk::Format,
+    /// `extent` as `[width, height, depth]`.
+    pub extent: [u32; 3],
+    pub mip_levels: u32,
+    pub array_layers: u32,
+    pub samples: vk::SampleCountFlags,
     pub tiling: vk::ImageTiling,
     pub usage: vk::ImageUsageFlags,
     pub sharing_mode: vk::SharingMode,
@@ -37,6 +44,17 @@ pub struct ImageRecord {
     pub external_types_nv: vk::ExternalMemoryHandleTypeFlagsNV,
     /// Whether a `VkImageFormatListCreateInfo` was chained (see [`image_view_formats`]).
     pub has_format_list: bool,
+    /// The memory bound by a successful `vkBindImageMemory(2)`, if any (for a disjoint
+    /// image, the last plane bound).
+    pub bound: Option<Binding>,
+}
+
+/// Memory bound to a buffer or image (non-sparse binds), as the driver accepted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The raw `VkDeviceMemory`.
+    pub memory: u64,
+    pub offset: u64,
 }
 
 struct Resources {
@@ -73,6 +91,26 @@ pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
         .buffers
         .get(&key(device, buffer.as_raw()))
         .map(|r| *r)
+}
+
+/// Records the memory bound to a tracked buffer; an unknown buffer is left alone.
+pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Binding) {
+    let k = key(device, buffer.as_raw());
+    accounting::measured(|| {
+        if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
+            r.bound = Some(binding);
+        }
+    });
+}
+
+/// Records the memory bound to a tracked image; an unknown image is left alone.
+pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding) {
+    let k = key(device, image.as_raw());
+    accounting::measured(|| {
+        if let Some(mut r) = RESOURCES.images.get_mut(&k) {
+            r.bound = Some(binding);
+        }
+    });
 }
 
 /// Records an image; `view_formats` is the chained format list, if any.

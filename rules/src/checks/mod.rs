@@ -1,7 +1,11 @@
 //! Checks, one module per Vulkan area. Each is a pure function from a call snapshot and
 //! the tracked facts to findings.
 
+pub mod allocation;
+pub mod bind;
 pub mod lifetime;
 pub mod memory_export;
 pub mod memory_import;
+pub mod payload;
+pub mod queries;
 pub mod resource_create;

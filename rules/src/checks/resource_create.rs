@@ -20,6 +20,8 @@ pub enum Answer {
     Props {
         features: vk::ExternalMemoryFeatureFlags,
         compatible: vk::ExternalMemoryHandleTypeFlags,
+        /// `exportFromImportedHandleTypes`: what memory imported as this type may export.
+        export_from_imported: vk::ExternalMemoryHandleTypeFlags,
     },
     /// The query returned this error code (`VK_ERROR_FORMAT_NOT_SUPPORTED`): unsupported.
     Unsupported(vk::Result),
@@ -316,6 +318,7 @@ mod tests {
         Answer::Props {
             features,
             compatible,
+            export_from_imported: compatible,
         }
     }
 

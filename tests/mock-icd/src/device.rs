@@ -110,6 +110,40 @@ unsafe fn unsupported_feature(
         .map(|(n, _, _)| *n)
 }
 
+/// The physical devices of the device being created: those of a chained
+/// `VkDeviceGroupDeviceCreateInfo` with a non-zero count, else `physical` alone. `None`
+/// when the listed devices are not one group of this instance containing `physical`, or
+/// name a device twice.
+///
+/// # Safety
+/// `info`'s `pNext` chain is valid.
+unsafe fn device_group(
+    physical: vk::PhysicalDevice,
+    info: &vk::DeviceCreateInfo<'_>,
+) -> Option<Vec<u64>> {
+    let own = physical.as_raw();
+    // SAFETY: the chain is valid per the caller.
+    let listed = match unsafe { ffi::find::<vk::DeviceGroupDeviceCreateInfo<'_>>(info.p_next) } {
+        Some(g) if g.physical_device_count > 0 => {
+            // SAFETY: the structure holds `physical_device_count` handles.
+            unsafe { ffi::slice(g.p_physical_devices, g.physical_device_count) }
+                .iter()
+                .map(|d| d.as_raw())
+                .collect::<Vec<u64>>()
+        }
+        _ => return Some(vec![own]),
+    };
+    let unique = listed
+        .iter()
+        .enumerate()
+        .all(|(i, d)| !listed[..i].contains(d));
+    let fits = state::with(|r| {
+        r.group_of(own)
+            .is_some_and(|(members, _)| listed.iter().all(|d| members.contains(d)))
+    });
+    (unique && fits && listed.contains(&own)).then_some(listed)
+}
+
 /// `vkCreateDevice`.
 ///
 /// # Safety
@@ -163,6 +197,10 @@ pub unsafe extern "system" fn create_device(
         if unsafe { unsupported_feature(&p, info) }.is_some() {
             return vk::Result::ERROR_FEATURE_NOT_PRESENT;
         }
+        // SAFETY: the chain is valid per the caller.
+        let Some(group) = (unsafe { device_group(physical, info) }) else {
+            return vk::Result::ERROR_INITIALIZATION_FAILED;
+        };
         let device = Dispatchable::new();
         let dh = device.raw();
         let mut queues = Vec::new();
@@ -183,6 +221,7 @@ pub unsafe extern "system" fn create_device(
                 DeviceObj {
                     handle: device,
                     physical: physical.as_raw(),
+                    group,
                     profile: p,
                     queues,
                 },

@@ -105,24 +105,43 @@ pub unsafe extern "system" fn create_instance(
                 _ => return vk::Result::ERROR_EXTENSION_NOT_PRESENT,
             }
         }
+        let (devices, groups) = match (profile.physical_devices(), profile.resolved_device_groups())
+        {
+            (Ok(d), Ok(g)) => (d, g),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("handoff-mock-icd: invalid profile: {e}");
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            }
+        };
         let profile = Arc::new(profile);
         let instance = Dispatchable::new();
-        let physical = Dispatchable::new();
-        let (ih, ph) = (instance.raw(), physical.raw());
+        let ih = instance.raw();
+        let physicals: Vec<PhysicalObj> = devices
+            .into_iter()
+            .map(|p| PhysicalObj {
+                handle: Dispatchable::new(),
+                profile: Arc::new(p),
+            })
+            .collect();
+        let handles: Vec<u64> = physicals.iter().map(|p| p.handle.raw()).collect();
+        let groups = groups
+            .into_iter()
+            .map(|g| {
+                let members = g.devices.iter().filter_map(|&i| handles.get(i).copied());
+                (members.collect(), g.subset_allocation)
+            })
+            .collect();
         state::with(|r| {
-            r.physical_devices.insert(
-                ph,
-                PhysicalObj {
-                    handle: physical,
-                    profile: profile.clone(),
-                },
-            );
+            for p in physicals {
+                r.physical_devices.insert(p.handle.raw(), p);
+            }
             r.instances.insert(
                 ih,
                 InstanceObj {
                     handle: instance,
                     profile,
-                    physical: ph,
+                    physicals: handles,
+                    groups,
                 },
             );
         });
@@ -146,12 +165,16 @@ pub unsafe extern "system" fn destroy_instance(
     })
 }
 
-/// The one physical device of an instance.
-fn physical_of(instance: vk::Instance) -> Option<u64> {
-    state::with(|r| r.instances.get(&instance.as_raw()).map(|i| i.physical))
+/// The physical devices and the groups of an instance.
+fn physicals_of(instance: vk::Instance) -> Option<(Vec<u64>, Vec<state::Group>)> {
+    state::with(|r| {
+        r.instances
+            .get(&instance.as_raw())
+            .map(|i| (i.physicals.clone(), i.groups.clone()))
+    })
 }
 
-/// `vkEnumeratePhysicalDevices`: one device per instance.
+/// `vkEnumeratePhysicalDevices`: the profile's device, then its `extraPhysicalDevices`.
 ///
 /// # Safety
 /// `p_count` is valid; `p_devices` is null or valid for `*p_count` writes.
@@ -161,21 +184,20 @@ pub unsafe extern "system" fn enumerate_physical_devices(
     p_devices: *mut vk::PhysicalDevice,
 ) -> vk::Result {
     ffi::guard(|| {
-        let Some(physical) = physical_of(instance) else {
+        let Some((physicals, _)) = physicals_of(instance) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
         };
+        let handles: Vec<vk::PhysicalDevice> = physicals
+            .iter()
+            .map(|&h| vk::PhysicalDevice::from_raw(h))
+            .collect();
         // SAFETY: forwarded from the caller.
-        unsafe {
-            ffi::enumerate(
-                &[vk::PhysicalDevice::from_raw(physical)],
-                p_count,
-                p_devices,
-            )
-        }
+        unsafe { ffi::enumerate(&handles, p_count, p_devices) }
     })
 }
 
-/// `vkEnumeratePhysicalDeviceGroups`: one group of one device.
+/// `vkEnumeratePhysicalDeviceGroups`: the profile's `deviceGroups`, every other physical
+/// device in a group of its own.
 ///
 /// # Safety
 /// `p_count` is valid; `p_groups` is null or valid for `*p_count` structures.
@@ -185,19 +207,24 @@ pub unsafe extern "system" fn enumerate_physical_device_groups(
     p_groups: *mut vk::PhysicalDeviceGroupProperties<'_>,
 ) -> vk::Result {
     ffi::guard(|| {
-        let Some(physical) = physical_of(instance) else {
+        let Some((_, groups)) = physicals_of(instance) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
         };
         let put = |i: usize| {
+            let Some((members, subset)) = groups.get(i) else {
+                return false;
+            };
             // SAFETY: `i < *p_count` and the app provided that many structures.
             let g = unsafe { &mut *p_groups.add(i) };
-            g.physical_device_count = 1;
             g.physical_devices = [vk::PhysicalDevice::null(); vk::MAX_DEVICE_GROUP_SIZE];
-            g.physical_devices[0] = vk::PhysicalDevice::from_raw(physical);
-            g.subset_allocation = vk::FALSE;
+            for (slot, &h) in g.physical_devices.iter_mut().zip(members) {
+                *slot = vk::PhysicalDevice::from_raw(h);
+            }
+            g.physical_device_count = members.len().min(vk::MAX_DEVICE_GROUP_SIZE) as u32;
+            g.subset_allocation = if *subset { vk::TRUE } else { vk::FALSE };
             true
         };
         // SAFETY: forwarded from the caller.
-        unsafe { ffi::enumerate_with(1, p_count, put, p_groups.is_null()) }
+        unsafe { ffi::enumerate_with(groups.len(), p_count, put, p_groups.is_null()) }
     })
 }

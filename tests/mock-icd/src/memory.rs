@@ -125,13 +125,29 @@ pub unsafe extern "system" fn allocate_memory(
     p_memory: *mut vk::DeviceMemory,
 ) -> vk::Result {
     ffi::guard(|| {
-        let Some(p) = state::with(|r| r.device_profile(device)) else {
+        let Some((p, group_size)) = state::with(|r| {
+            r.devices
+                .get(&device.as_raw())
+                .map(|d| (d.profile.clone(), d.group.len()))
+        }) else {
             return vk::Result::ERROR_UNKNOWN;
         };
         // SAFETY: valid or null per the caller.
         let Some(info) = (unsafe { ffi::opt(p_info) }) else {
             return vk::Result::ERROR_UNKNOWN;
         };
+        // SAFETY: the chain is valid per the caller.
+        let flags = unsafe { ffi::find::<vk::MemoryAllocateFlagsInfo<'_>>(info.p_next) };
+        if let Some(f) = flags.filter(|f| f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK)) {
+            let within = if group_size >= 32 {
+                u32::MAX
+            } else {
+                (1u32 << group_size) - 1
+            };
+            if f.device_mask == 0 || f.device_mask & !within != 0 {
+                return vk::Result::ERROR_OUT_OF_DEVICE_MEMORY;
+            }
+        }
         if p_memory.is_null() {
             return vk::Result::ERROR_UNKNOWN;
         }

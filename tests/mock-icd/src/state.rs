@@ -12,14 +12,19 @@ use ash::vk::Handle;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
+/// A device group: its physical devices and `subsetAllocation`.
+pub type Group = (Vec<u64>, bool);
+
 /// A `VkInstance`.
 #[derive(Debug)]
 pub struct InstanceObj {
     #[allow(dead_code)] // owns the handle's block, freed with the object
     pub handle: Dispatchable,
     pub profile: Arc<Profile>,
-    /// The instance's one physical device.
-    pub physical: u64,
+    /// The instance's physical devices, in enumeration order.
+    pub physicals: Vec<u64>,
+    /// Its device groups: physical devices and `subsetAllocation`.
+    pub groups: Vec<Group>,
 }
 
 /// A `VkPhysicalDevice`.
@@ -36,6 +41,10 @@ pub struct DeviceObj {
     #[allow(dead_code)] // owns the handle's block, freed with the object
     pub handle: Dispatchable,
     pub physical: u64,
+    /// The physical devices of the device group it was created on
+    /// (`VkDeviceGroupDeviceCreateInfo::pPhysicalDevices`, or just `physical`): bit `i` of a
+    /// device mask is `group[i]`.
+    pub group: Vec<u64>,
     pub profile: Arc<Profile>,
     /// `(family, index, flags, queue handle)` of every created queue.
     pub queues: Vec<(u32, u32, vk::DeviceQueueCreateFlags, u64)>,
@@ -229,19 +238,29 @@ impl Registry {
         Some(dev)
     }
 
-    /// Removes an instance with its physical device and the devices made from it.
+    /// The device group of an instance that contains a physical device.
+    pub fn group_of(&self, physical: u64) -> Option<&Group> {
+        self.instances
+            .values()
+            .flat_map(|i| &i.groups)
+            .find(|(g, _)| g.contains(&physical))
+    }
+
+    /// Removes an instance with its physical devices and the devices made from them.
     pub fn remove_instance(&mut self, instance: u64) -> Option<InstanceObj> {
         let inst = self.instances.remove(&instance)?;
         let devices: Vec<u64> = self
             .devices
             .iter()
-            .filter(|(_, d)| d.physical == inst.physical)
+            .filter(|(_, d)| inst.physicals.contains(&d.physical))
             .map(|(k, _)| *k)
             .collect();
         for d in devices {
             self.remove_device(d);
         }
-        self.physical_devices.remove(&inst.physical);
+        for p in &inst.physicals {
+            self.physical_devices.remove(p);
+        }
         Some(inst)
     }
 }

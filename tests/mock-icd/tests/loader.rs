@@ -1081,3 +1081,191 @@ fn drm_format_modifiers_on_full() {
         device.destroy_device(None);
     }
 }
+
+/// `(deviceName, deviceUUID, driverUUID)` of a physical device.
+fn identity(vk: &Vk, physical: vk::PhysicalDevice) -> (String, [u8; 16], [u8; 16]) {
+    let mut id = vk::PhysicalDeviceIDProperties::default();
+    let mut props = vk::PhysicalDeviceProperties2::default().push_next(&mut id);
+    // SAFETY: live physical device, valid chain.
+    unsafe {
+        vk.instance
+            .get_physical_device_properties2(physical, &mut props)
+    };
+    let name = props
+        .properties
+        .device_name_as_c_str()
+        .expect("device name")
+        .to_string_lossy()
+        .into_owned();
+    (name, id.device_uuid, id.driver_uuid)
+}
+
+/// The instance's device groups as `(devices, subsetAllocation)`.
+fn groups(vk: &Vk) -> Vec<(Vec<vk::PhysicalDevice>, bool)> {
+    // SAFETY: live instance.
+    let n = unsafe { vk.instance.enumerate_physical_device_groups_len() }.expect("group count");
+    let mut out = vec![vk::PhysicalDeviceGroupProperties::default(); n];
+    // SAFETY: `out` has room for `n` groups.
+    unsafe { vk.instance.enumerate_physical_device_groups(&mut out) }.expect("groups");
+    out.iter()
+        .map(|g| {
+            (
+                g.physical_devices[..g.physical_device_count as usize].to_vec(),
+                g.subset_allocation == vk::TRUE,
+            )
+        })
+        .collect()
+}
+
+/// A device on `physical` with one queue, the fd extension and an optional group.
+fn device_on(
+    vk: &Vk,
+    physical: vk::PhysicalDevice,
+    group: Option<&[vk::PhysicalDevice]>,
+) -> Result<ash::Device, vk::Result> {
+    let priorities = [1.0f32];
+    let queues = [vk::DeviceQueueCreateInfo::default()
+        .queue_family_index(0)
+        .queue_priorities(&priorities)];
+    let names = [ash::khr::external_memory_fd::NAME.as_ptr()];
+    let mut group_info = vk::DeviceGroupDeviceCreateInfo::default();
+    let mut info = vk::DeviceCreateInfo::default()
+        .queue_create_infos(&queues)
+        .enabled_extension_names(&names);
+    if let Some(g) = group {
+        group_info = group_info.physical_devices(g);
+        info = info.push_next(&mut group_info);
+    }
+    // SAFETY: valid create info for a physical device of the instance.
+    unsafe { vk.instance.create_device(physical, &info, None) }
+}
+
+#[test]
+fn one_physical_device_in_a_group_of_one_on_lavapipe_and_nvidia() {
+    for profile in ["lavapipe", "nvidia"] {
+        let vk = instance(profile);
+        // SAFETY: live instance.
+        let all = unsafe { vk.instance.enumerate_physical_devices() }.expect("devices");
+        assert_eq!(all, vec![vk.physical], "{profile}");
+        assert_eq!(groups(&vk), vec![(vec![vk.physical], false)], "{profile}");
+    }
+}
+
+#[test]
+fn full_has_two_physical_devices_in_one_group() {
+    let vk = instance("full");
+    // SAFETY: live instance.
+    let all = unsafe { vk.instance.enumerate_physical_devices() }.expect("devices");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], vk.physical, "the profile's own device comes first");
+    let (name0, dev0, drv0) = identity(&vk, all[0]);
+    let (name1, dev1, drv1) = identity(&vk, all[1]);
+    assert_eq!(name0, "Handoff mock device (full)");
+    assert_eq!(name1, "Handoff mock device (full, second)");
+    assert_eq!(&dev0, b"handoff-full-dev");
+    assert_eq!(&drv0, b"handoff-full-drv");
+    assert_eq!(&dev1, b"handoff-full-dv2");
+    assert_eq!(&drv1, b"handoff-full-dr2");
+    assert_eq!(groups(&vk), vec![(all.clone(), true)]);
+    // The second device answers the same capability queries.
+    let mut fd_props = vk::ExternalBufferProperties::default();
+    let info = vk::PhysicalDeviceExternalBufferInfo::default()
+        .usage(vk::BufferUsageFlags::TRANSFER_SRC)
+        .handle_type(DMA_BUF);
+    // SAFETY: live physical device, valid structures.
+    unsafe {
+        vk.instance
+            .get_physical_device_external_buffer_properties(all[1], &info, &mut fd_props)
+    };
+    assert_eq!(
+        triple(fd_props.external_memory_properties),
+        (0x6, 0x200, 0x200)
+    );
+}
+
+#[test]
+fn full_device_groups_check_members_and_device_masks() {
+    const SIZE: u64 = 4096;
+    let vk = instance("full");
+    // SAFETY: live instance.
+    let all = unsafe { vk.instance.enumerate_physical_devices() }.expect("devices");
+    let group = device_on(&vk, all[0], Some(&all)).expect("device on the 2-device group");
+    let alloc = |mask: Option<u32>| {
+        let mut flags = vk::MemoryAllocateFlagsInfo::default()
+            .flags(vk::MemoryAllocateFlags::DEVICE_MASK)
+            .device_mask(mask.unwrap_or(0));
+        let mut info = vk::MemoryAllocateInfo::default()
+            .allocation_size(SIZE)
+            .memory_type_index(vk.host_visible_type());
+        if mask.is_some() {
+            info = info.push_next(&mut flags);
+        }
+        // SAFETY: valid allocate info.
+        unsafe { group.allocate_memory(&info, None) }
+    };
+    for mask in [None, Some(0b01), Some(0b10), Some(0b11)] {
+        let memory = alloc(mask).unwrap_or_else(|e| panic!("mask {mask:?}: {e:?}"));
+        // SAFETY: live memory, unused.
+        unsafe { group.free_memory(memory, None) };
+    }
+    for mask in [0, 0b100, 0x8000_0000] {
+        assert_eq!(
+            alloc(Some(mask)),
+            Err(vk::Result::ERROR_OUT_OF_DEVICE_MEMORY),
+            "mask {mask:#x} is outside the group"
+        );
+    }
+    // SAFETY: no objects left on the device.
+    unsafe { group.destroy_device(None) };
+
+    // The group may list the devices in any order, or only some of them...
+    let reversed = [all[1], all[0]];
+    let d = device_on(&vk, all[1], Some(&reversed)).expect("reversed group");
+    // SAFETY: idle device.
+    unsafe { d.destroy_device(None) };
+    let d = device_on(&vk, all[1], Some(&all[1..])).expect("group of the second device only");
+    // SAFETY: idle device.
+    unsafe { d.destroy_device(None) };
+    // ...but must contain the device it is created on, each device once.
+    assert_eq!(
+        device_on(&vk, all[0], Some(&all[1..])).err(),
+        Some(vk::Result::ERROR_INITIALIZATION_FAILED)
+    );
+    assert_eq!(
+        device_on(&vk, all[0], Some(&[all[0], all[0]])).err(),
+        Some(vk::Result::ERROR_INITIALIZATION_FAILED)
+    );
+}
+
+#[test]
+fn full_memory_exported_on_one_physical_device_imports_on_the_other() {
+    const SIZE: u64 = 65536;
+    let vk = instance("full");
+    // SAFETY: live instance.
+    let all = unsafe { vk.instance.enumerate_physical_devices() }.expect("devices");
+    let a = device_on(&vk, all[0], None).expect("device A on physical device 0");
+    let b = device_on(&vk, all[1], None).expect("device B on physical device 1");
+    let fd_a = ash::khr::external_memory_fd::Device::new(&vk.instance, &a);
+    let exported = allocate(&vk, &a, SIZE, OPAQUE_FD);
+    let bytes_a = map(&a, exported, SIZE as usize);
+    bytes_a.fill(0x5A);
+    let get = vk::MemoryGetFdInfoKHR::default()
+        .memory(exported)
+        .handle_type(OPAQUE_FD);
+    // SAFETY: memory allocated exportable as OPAQUE_FD.
+    let fd = unsafe { fd_a.get_memory_fd(&get) }.expect("vkGetMemoryFdKHR");
+    let imported = import(&vk, &b, SIZE, OPAQUE_FD, fd).expect("import on physical device 1");
+    let bytes_b = map(&b, imported, SIZE as usize);
+    assert!(bytes_b.iter().all(|v| *v == 0x5A), "B reads A's bytes");
+    bytes_b[7] = 0xC3;
+    assert_eq!(bytes_a[7], 0xC3, "A sees B's writes");
+    // SAFETY: the objects are live and idle.
+    unsafe {
+        b.unmap_memory(imported);
+        b.free_memory(imported, None);
+        a.unmap_memory(exported);
+        a.free_memory(exported, None);
+        a.destroy_device(None);
+        b.destroy_device(None);
+    }
+}

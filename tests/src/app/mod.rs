@@ -6,9 +6,13 @@
 //! and the loader's included; the harness filters Handoff's ids.
 
 pub mod args;
+pub mod bind;
 pub mod ctx;
+pub mod dedicated;
 pub mod export;
 pub mod import;
+pub mod payload;
+pub mod queries;
 pub mod record;
 pub mod resources;
 pub mod share;
@@ -30,7 +34,12 @@ pub fn main(argv: Vec<String>) -> i32 {
         "get-fd" => export::get_fd(&a),
         "import" => import::import(&a),
         "fd-props" => import::fd_props(&a),
+        "payload" => payload::payload(&a),
+        "payload-params" => payload::payload_params(&a),
         "create-resource" => resources::create_resource(&a),
+        "bind" => bind::bind(&a),
+        "dedicated" => dedicated::dedicated(&a),
+        "query" => queries::query(&a),
         "share-devices" => share::share_devices(&a),
         "share-process" => share::share_process(&a),
         "share-child" => share::share_child(&a),

@@ -43,7 +43,8 @@ fn nv_types(list: &str) -> Result<Option<vk::ExternalMemoryHandleTypeFlagsNV>, S
 }
 
 /// A device with VK_KHR_external_memory_fd and, when the driver offers them,
-/// VK_EXT_external_memory_host, VK_NV_external_memory and VK_KHR_image_format_list.
+/// VK_EXT_external_memory_host, VK_NV_external_memory, VK_KHR_image_format_list and
+/// VK_EXT_external_memory_dma_buf.
 fn create_device(ctx: &Ctx) -> Result<Dev, String> {
     // SAFETY: valid physical device.
     let props = unsafe {
@@ -61,6 +62,7 @@ fn create_device(ctx: &Ctx) -> Result<Dev, String> {
         ash::ext::external_memory_host::NAME,
         ash::nv::external_memory::NAME,
         ash::khr::image_format_list::NAME,
+        ash::ext::external_memory_dma_buf::NAME,
     ] {
         if offered(name) {
             exts.push(name.as_ptr());

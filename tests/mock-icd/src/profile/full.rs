@@ -3,6 +3,7 @@
 //! semaphores and fences (OPAQUE_FD and SYNC_FD), NV external memory, DRM format
 //! modifiers, dedicated-allocation requirements, and UUIDs unlike any real driver's.
 
+use super::DeviceGroup;
 use super::{
     captured, extensions, DedicatedAllocation, DedicatedRule, DeviceType, ExportUndeclared,
     ExternalEntry, ExternalMemory, ExternalSyncEntry, ImageOverride, MemoryHeap,
@@ -208,5 +209,27 @@ pub fn profile() -> Profile {
             unsupported_image_handle_type: UnsupportedImageHandleType::FormatNotSupported,
             export_undeclared_handle_type: ExportUndeclared::Error,
         },
+        extra_physical_devices: vec![second_device()],
+        // Both devices form one group, so device masks and physical-device sets
+        // (VkMemoryAllocateInfo-None-00643/00644) can differ between allocations.
+        device_groups: vec![DeviceGroup {
+            physical_devices: vec![0, 1],
+            subset_allocation: Some(true),
+        }],
     }
+}
+
+/// The second physical device of `full`: the same device with its own name, UUIDs and
+/// node mask, so OPAQUE_FD payloads cross a UUID boundary (00668, 01544, ...).
+fn second_device() -> serde_json::Map<String, serde_json::Value> {
+    let uuid = |s: &str| serde_json::to_value(Uuid::from_ascii(s)).unwrap_or_default();
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "deviceName".into(),
+        "Handoff mock device (full, second)".into(),
+    );
+    m.insert("deviceUUID".into(), uuid("handoff-full-dv2"));
+    m.insert("driverUUID".into(), uuid("handoff-full-dr2"));
+    m.insert("deviceNodeMask".into(), 2.into());
+    m
 }

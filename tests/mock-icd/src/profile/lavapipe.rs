@@ -134,5 +134,7 @@ pub fn profile() -> Profile {
         memory_requirements: memory_requirements(),
         memory_import: memory_import_properties(),
         quirks: quirks(),
+        extra_physical_devices: Vec::new(),
+        device_groups: Vec::new(),
     }
 }

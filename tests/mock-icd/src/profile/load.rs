@@ -115,7 +115,7 @@ pub fn from_json_str(text: &str) -> Result<Profile, String> {
 }
 
 /// Lays `over` onto `base`: objects merge recursively, other values replace.
-fn merge(base: &mut Value, over: Value) {
+pub(super) fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
@@ -132,7 +132,7 @@ fn merge(base: &mut Value, over: Value) {
 }
 
 /// Consistency checks the mock relies on.
-fn check(p: &Profile) -> Result<(), String> {
+pub(super) fn check(p: &Profile) -> Result<(), String> {
     let long = |what: &str, s: &str| -> Result<(), String> {
         if s.len() >= 256 {
             Err(format!("{what} {s:?} is longer than 255 bytes"))
@@ -194,5 +194,7 @@ fn check(p: &Profile) -> Result<(), String> {
     for e in p.external_semaphore.iter().chain(&p.external_fence) {
         single_bit("semaphore/fence", e.handle_type)?;
     }
+    p.physical_devices()?;
+    p.resolved_device_groups()?;
     Ok(())
 }

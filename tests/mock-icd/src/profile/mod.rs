@@ -345,6 +345,32 @@ impl Default for MemoryImportProperties {
     }
 }
 
+/// One device group of `vkEnumeratePhysicalDeviceGroups`: indices into the profile's
+/// physical devices (0 is the profile itself, 1.. its `extraPhysicalDevices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeviceGroup {
+    pub physical_devices: Vec<u32>,
+    /// `subsetAllocation`; absent: true for a group of more than one device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset_allocation: Option<bool>,
+}
+
+/// A resolved device group: physical-device indices and `subsetAllocation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedGroup {
+    pub devices: Vec<usize>,
+    pub subset_allocation: bool,
+}
+
+/// Keys an `extraPhysicalDevices` entry may not set (they describe the instance).
+const INSTANCE_LEVEL_KEYS: &[&str] = &[
+    "base",
+    "extraPhysicalDevices",
+    "deviceGroups",
+    "instanceExtensions",
+];
+
 /// Everything the mock device reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
@@ -395,6 +421,11 @@ pub struct Profile {
     pub memory_requirements: MemoryRequirements,
     pub memory_import: MemoryImportProperties,
     pub quirks: Quirks,
+    /// More physical devices of the same instance, enumerated after this one: each entry
+    /// holds profile keys laid over this profile (objects merge, other values replace).
+    pub extra_physical_devices: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Device groups; a physical device in none is a group of its own.
+    pub device_groups: Vec<DeviceGroup>,
 }
 
 impl Default for Profile {
@@ -481,6 +512,84 @@ impl Profile {
         self.external_fence
             .iter()
             .find(|e| e.handle_type == handle_type)
+    }
+
+    /// The profile of every physical device: this one (without the extra devices and the
+    /// groups) first, then one per `extraPhysicalDevices` entry, laid over it.
+    pub fn physical_devices(&self) -> Result<Vec<Profile>, String> {
+        let mut first = self.clone();
+        first.base = None;
+        first.extra_physical_devices.clear();
+        first.device_groups.clear();
+        let mut all = vec![first.clone()];
+        let base = serde_json::to_value(&first).map_err(|e| e.to_string())?;
+        for (i, over) in self.extra_physical_devices.iter().enumerate() {
+            if let Some(k) = INSTANCE_LEVEL_KEYS.iter().find(|k| over.contains_key(**k)) {
+                return Err(format!(
+                    "extraPhysicalDevices[{i}]: {k:?} cannot differ between physical devices"
+                ));
+            }
+            let mut merged = base.clone();
+            load::merge(&mut merged, serde_json::Value::Object(over.clone()));
+            let p: Profile = serde_json::from_value(merged)
+                .map_err(|e| format!("extraPhysicalDevices[{i}]: {e}"))?;
+            load::check(&p).map_err(|e| format!("extraPhysicalDevices[{i}]: {e}"))?;
+            all.push(p);
+        }
+        Ok(all)
+    }
+
+    /// Every device group, each physical device in exactly one (those `deviceGroups`
+    /// leaves out alone), ordered by their first device.
+    pub fn resolved_device_groups(&self) -> Result<Vec<ResolvedGroup>, String> {
+        let count = 1 + self.extra_physical_devices.len();
+        let mut owner: Vec<Option<usize>> = vec![None; count];
+        for (g, group) in self.device_groups.iter().enumerate() {
+            if group.physical_devices.is_empty()
+                || group.physical_devices.len() > vk::MAX_DEVICE_GROUP_SIZE
+            {
+                return Err(format!(
+                    "deviceGroups[{g}] has {} devices (1 to {} allowed)",
+                    group.physical_devices.len(),
+                    vk::MAX_DEVICE_GROUP_SIZE
+                ));
+            }
+            for &d in &group.physical_devices {
+                let Some(slot) = owner.get_mut(d as usize) else {
+                    return Err(format!(
+                        "deviceGroups[{g}]: physical device {d} does not exist (there are {count})"
+                    ));
+                };
+                if slot.is_some() {
+                    return Err(format!(
+                        "deviceGroups[{g}]: physical device {d} is already in a group"
+                    ));
+                }
+                *slot = Some(g);
+            }
+        }
+        let mut groups: Vec<ResolvedGroup> = Vec::new();
+        for (d, o) in owner.iter().enumerate() {
+            if groups.iter().any(|r| r.devices.contains(&d)) {
+                continue;
+            }
+            groups.push(match o {
+                None => ResolvedGroup {
+                    devices: vec![d],
+                    subset_allocation: false,
+                },
+                Some(g) => {
+                    let group = &self.device_groups[*g];
+                    let devices: Vec<usize> =
+                        group.physical_devices.iter().map(|&x| x as usize).collect();
+                    ResolvedGroup {
+                        subset_allocation: group.subset_allocation.unwrap_or(devices.len() > 1),
+                        devices,
+                    }
+                }
+            });
+        }
+        Ok(groups)
     }
 
     /// The packed `apiVersion`.

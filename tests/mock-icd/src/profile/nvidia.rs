@@ -162,5 +162,7 @@ pub fn profile() -> Profile {
             unsupported_image_handle_type: UnsupportedImageHandleType::FormatNotSupported,
             export_undeclared_handle_type: ExportUndeclared::Error,
         },
+        extra_physical_devices: Vec::new(),
+        device_groups: Vec::new(),
     }
 }

@@ -370,3 +370,116 @@ fn builtin_uuids_are_distinct() {
         }
     }
 }
+
+#[test]
+fn lavapipe_and_nvidia_have_one_physical_device_in_its_own_group() {
+    for name in ["lavapipe", "nvidia"] {
+        let p = builtin(name).unwrap();
+        let devices = p.physical_devices().unwrap();
+        assert_eq!(devices.len(), 1, "{name}");
+        assert_eq!(devices[0], p, "{name}: the device is the profile");
+        assert_eq!(
+            p.resolved_device_groups().unwrap(),
+            vec![ResolvedGroup {
+                devices: vec![0],
+                subset_allocation: false
+            }],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn full_has_a_second_device_with_its_own_uuids_in_a_group_of_two() {
+    let p = builtin("full").unwrap();
+    let devices = p.physical_devices().unwrap();
+    assert_eq!(devices.len(), 2);
+    let (a, b) = (&devices[0], &devices[1]);
+    assert!(a.extra_physical_devices.is_empty() && a.device_groups.is_empty());
+    assert_eq!(a.device_uuid, p.device_uuid);
+    assert_ne!(a.device_uuid, b.device_uuid);
+    assert_ne!(a.driver_uuid, b.driver_uuid);
+    assert_ne!(a.device_name, b.device_name);
+    assert_eq!(b.device_node_mask, 2);
+    // Everything else is the first device's.
+    assert_eq!(a.external_memory, b.external_memory);
+    assert_eq!(a.device_extensions, b.device_extensions);
+    assert_eq!(
+        p.resolved_device_groups().unwrap(),
+        vec![ResolvedGroup {
+            devices: vec![0, 1],
+            subset_allocation: true
+        }]
+    );
+}
+
+#[test]
+fn json_extra_devices_and_groups() {
+    let p = from_json_str(
+        r#"{"extraPhysicalDevices": [{"deviceName": "B"}, {"deviceName": "C", "deviceUUID": "000102030405060708090a0b0c0d0e0f"}],
+            "deviceGroups": [{"physicalDevices": [2, 0]}]}"#,
+    )
+    .unwrap();
+    let devices = p.physical_devices().unwrap();
+    let names: Vec<&str> = devices.iter().map(|d| d.device_name.as_str()).collect();
+    assert_eq!(names, ["llvmpipe (LLVM 15.0.6, 256 bits)", "B", "C"]);
+    assert_eq!(devices[2].device_uuid.0[15], 15);
+    assert_eq!(
+        p.resolved_device_groups().unwrap(),
+        vec![
+            ResolvedGroup {
+                devices: vec![2, 0],
+                subset_allocation: true
+            },
+            ResolvedGroup {
+                devices: vec![1],
+                subset_allocation: false
+            },
+        ]
+    );
+    // A file based on `full` keeps its devices unless it replaces them.
+    let p = from_json_str(r#"{"base": "full", "deviceName": "X"}"#).unwrap();
+    assert_eq!(
+        p.physical_devices().unwrap()[1].device_name,
+        "Handoff mock device (full, second)"
+    );
+    let p = from_json_str(r#"{"base": "full", "extraPhysicalDevices": [], "deviceGroups": []}"#)
+        .unwrap();
+    assert_eq!(p.physical_devices().unwrap().len(), 1);
+}
+
+#[test]
+fn bad_extra_devices_and_groups_are_errors() {
+    let cases = [
+        (
+            r#"{"deviceGroups": [{"physicalDevices": [1]}]}"#,
+            "does not exist",
+        ),
+        (
+            r#"{"extraPhysicalDevices": [{}], "deviceGroups": [{"physicalDevices": [0, 1]}, {"physicalDevices": [1]}]}"#,
+            "already in a group",
+        ),
+        (r#"{"deviceGroups": [{"physicalDevices": []}]}"#, "1 to 32"),
+        (
+            r#"{"extraPhysicalDevices": [{"instanceExtensions": []}]}"#,
+            "instanceExtensions",
+        ),
+        (
+            r#"{"extraPhysicalDevices": [{"deviceGroups": []}]}"#,
+            "deviceGroups",
+        ),
+        (r#"{"extraPhysicalDevices": [{"colour": 1}]}"#, "colour"),
+        (
+            r#"{"extraPhysicalDevices": [{"queueFamilies": []}]}"#,
+            "queueFamilies is empty",
+        ),
+        (
+            r#"{"deviceGroups": [{"physicalDevices": [0], "size": 1}]}"#,
+            "size",
+        ),
+    ];
+    for (text, needle) in cases {
+        let err = from_json_str(text).unwrap_err();
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+}

@@ -1,0 +1,639 @@
+//! Binding memory to buffers and images: `vkBindBufferMemory`, `vkBindBufferMemory2(KHR)`,
+//! `vkBindImageMemory`, `vkBindImageMemory2(KHR)` and `vkQueueBindSparse`.
+//!
+//! Each bind is checked against what the memory was allocated with (export types, import
+//! type, dedicated resource) and what the resource was created with; the driver is asked
+//! for `requiresDedicatedAllocation` only for resources declared with external handle types,
+//! so plain memory bound to a plain resource costs two map lookups. Findings never block
+//! the call. A successful non-sparse bind is recorded on the resource's record.
+
+use crate::dedicated;
+use crate::dispatch::{self, DeviceData};
+use crate::guard::guarded;
+use crate::requirements;
+use crate::state::resources::{self as tracked, Binding, ImageRecord};
+use crate::state::{self, Dedicated, MemoryRecord};
+use ash::vk::{self, Handle};
+use handoff_rules::checks::bind::{
+    self as rules, BufferBindCall, BufferFacts, DedicatedTo, Form, ImageBindCall, ImageFacts,
+    ImageShape, MemoryFacts, SparseBindCall, SparseKind,
+};
+use handoff_rules::Finding;
+
+fn memory_facts(rec: &MemoryRecord) -> MemoryFacts {
+    MemoryFacts {
+        export_types: rec.export_types,
+        import_type: rec.import_type,
+        dedicated: match rec.dedicated {
+            Dedicated::None => DedicatedTo::None,
+            Dedicated::Buffer(b) => DedicatedTo::Buffer(b),
+            Dedicated::Image(i) => DedicatedTo::Image(i),
+        },
+    }
+}
+
+fn image_shape(rec: &ImageRecord) -> ImageShape {
+    ImageShape {
+        flags: rec.flags,
+        image_type: rec.image_type,
+        format: rec.format,
+        extent: vk::Extent3D {
+            width: rec.extent[0],
+            height: rec.extent[1],
+            depth: rec.extent[2],
+        },
+        mip_levels: rec.mip_levels,
+        array_layers: rec.array_layers,
+        samples: rec.samples,
+        tiling: rec.tiling,
+        usage: rec.usage,
+        sharing_mode: rec.sharing_mode,
+        initial_layout: rec.initial_layout,
+    }
+}
+
+/// The findings of one buffer bind; nothing for a memory or buffer the layer does not know.
+fn check_buffer(
+    data: &DeviceData,
+    form: Form,
+    buffer: vk::Buffer,
+    memory: vk::DeviceMemory,
+    offset: u64,
+) -> Vec<Finding> {
+    let device = data.handle;
+    let (Some(mem), Some(buf)) = (
+        state::memory(device, memory),
+        tracked::buffer(device, buffer),
+    ) else {
+        return Vec::new();
+    };
+    let facts = memory_facts(&mem);
+    // Only external handle types make a buffer require a dedicated allocation.
+    if facts.is_plain() && buf.external_types.is_empty() {
+        return Vec::new();
+    }
+    let requires_dedicated = !buf.external_types.is_empty()
+        && facts.dedicated != DedicatedTo::Buffer(buffer.as_raw())
+        // SAFETY: a live buffer of this device (the layer has its record).
+        && unsafe { requirements::buffer(data, buffer) }
+            .dedicated
+            .is_some_and(|d| d.requires);
+    let call = BufferBindCall {
+        device: device.as_raw(),
+        form,
+        buffer: buffer.as_raw(),
+        memory: memory.as_raw(),
+        offset,
+    };
+    let facts_buf = BufferFacts {
+        external_types: buf.external_types,
+        requires_dedicated,
+    };
+    let mut out = rules::bind_buffer(&call, &facts, &facts_buf);
+    // Memory that named no resource meets its resource here: 09860/09862 and friends.
+    out.extend(dedicated::resource_support_findings(
+        data,
+        memory,
+        &mem,
+        dedicated::Resource::Buffer(buffer),
+    ));
+    out
+}
+
+/// The findings of one image bind; nothing for a memory or image the layer does not know.
+fn check_image(
+    data: &DeviceData,
+    form: Form,
+    image: vk::Image,
+    memory: vk::DeviceMemory,
+    offset: u64,
+) -> Vec<Finding> {
+    let device = data.handle;
+    let (Some(mem), Some(img)) = (state::memory(device, memory), tracked::image(device, image))
+    else {
+        return Vec::new();
+    };
+    let facts = memory_facts(&mem);
+    if facts.is_plain() && img.external_types.is_empty() {
+        return Vec::new();
+    }
+    // A disjoint image has per-plane requirements; a plane-less query is invalid.
+    let requires_dedicated = !img.external_types.is_empty()
+        && !img.flags.contains(vk::ImageCreateFlags::DISJOINT)
+        && facts.dedicated != DedicatedTo::Image(image.as_raw())
+        // SAFETY: a live, non-disjoint image of this device (the layer has its record).
+        && unsafe { requirements::image(data, image) }
+            .dedicated
+            .is_some_and(|d| d.requires);
+    let dedicated_shape = match facts.dedicated {
+        DedicatedTo::Image(owner) if data.dedicated_image_aliasing && owner != image.as_raw() => {
+            tracked::image(device, vk::Image::from_raw(owner)).map(|r| image_shape(&r))
+        }
+        _ => None,
+    };
+    let call = ImageBindCall {
+        device: device.as_raw(),
+        form,
+        image: image.as_raw(),
+        memory: memory.as_raw(),
+        offset,
+        aliasing_enabled: data.dedicated_image_aliasing,
+    };
+    let facts_img = ImageFacts {
+        external_types: img.external_types,
+        requires_dedicated,
+        shape: Some(image_shape(&img)),
+    };
+    let mut out = rules::bind_image(&call, &facts, &facts_img, dedicated_shape.as_ref());
+    // Memory that named no resource meets its resource here: 09860/09862 and friends.
+    out.extend(dedicated::resource_support_findings(
+        data,
+        memory,
+        &mem,
+        dedicated::Resource::Image(image),
+    ));
+    out
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn bind_buffer_memory(
+    device: vk::Device,
+    buffer: vk::Buffer,
+    memory: vk::DeviceMemory,
+    memory_offset: vk::DeviceSize,
+) -> vk::Result {
+    guarded(
+        "vkBindBufferMemory",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: `device` is a live device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let findings = check_buffer(&data, Form::Single, buffer, memory, memory_offset);
+            if !findings.is_empty() {
+                let verdict = data.reporter.report_all(findings);
+                if let Some(r) = verdict.refusal(
+                    &data.reporter.settings,
+                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
+                ) {
+                    return r;
+                }
+            }
+            // SAFETY: forwarding the app's arguments.
+            let res = unsafe {
+                (data.fns.fp_v1_0().bind_buffer_memory)(device, buffer, memory, memory_offset)
+            };
+            if res == vk::Result::SUCCESS {
+                tracked::set_buffer_binding(
+                    device,
+                    buffer,
+                    Binding {
+                        memory: memory.as_raw(),
+                        offset: memory_offset,
+                    },
+                );
+            }
+            res
+        },
+    )
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn bind_image_memory(
+    device: vk::Device,
+    image: vk::Image,
+    memory: vk::DeviceMemory,
+    memory_offset: vk::DeviceSize,
+) -> vk::Result {
+    guarded(
+        "vkBindImageMemory",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // SAFETY: `device` is a live device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let findings = check_image(&data, Form::Single, image, memory, memory_offset);
+            if !findings.is_empty() {
+                let verdict = data.reporter.report_all(findings);
+                if let Some(r) = verdict.refusal(
+                    &data.reporter.settings,
+                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
+                ) {
+                    return r;
+                }
+            }
+            // SAFETY: forwarding the app's arguments.
+            let res = unsafe {
+                (data.fns.fp_v1_0().bind_image_memory)(device, image, memory, memory_offset)
+            };
+            if res == vk::Result::SUCCESS {
+                tracked::set_image_binding(
+                    device,
+                    image,
+                    Binding {
+                        memory: memory.as_raw(),
+                        offset: memory_offset,
+                    },
+                );
+            }
+            res
+        },
+    )
+}
+
+/// Which name of a `*2` command the app called, to forward to the same one.
+#[derive(Clone, Copy)]
+enum Alias {
+    Core,
+    Khr,
+}
+
+/// `(buffer or image, memory, offset)` of each element of a `*2` call.
+type Binds = Vec<(u64, vk::DeviceMemory, u64)>;
+
+/// # Safety
+/// `p_infos` is null or points to `count` valid structures.
+unsafe fn copy_infos<T>(
+    p_infos: *const T,
+    count: u32,
+    each: impl Fn(&T) -> (u64, vk::DeviceMemory, u64),
+) -> Binds {
+    if p_infos.is_null() || count == 0 {
+        return Vec::new();
+    }
+    // SAFETY: the caller guarantees `count` readable elements.
+    unsafe { std::slice::from_raw_parts(p_infos, count as usize) }
+        .iter()
+        .map(each)
+        .collect()
+}
+
+fn bind_buffer_memory2_common(
+    alias: Alias,
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindBufferMemoryInfo<'_>,
+) -> vk::Result {
+    let command = match alias {
+        Alias::Core => "vkBindBufferMemory2",
+        Alias::Khr => "vkBindBufferMemory2KHR",
+    };
+    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
+        // SAFETY: `device` is a live device of this layer's chain.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+            return vk::Result::ERROR_INITIALIZATION_FAILED;
+        };
+        // SAFETY: valid infos per the caller, or null.
+        let binds = unsafe {
+            copy_infos(p_bind_infos, bind_info_count, |i| {
+                (i.buffer.as_raw(), i.memory, i.memory_offset)
+            })
+        };
+        let mut findings = Vec::new();
+        for (index, &(buffer, memory, offset)) in binds.iter().enumerate() {
+            let form = Form::Info { command, index };
+            findings.extend(check_buffer(
+                &data,
+                form,
+                vk::Buffer::from_raw(buffer),
+                memory,
+                offset,
+            ));
+        }
+        if !findings.is_empty() {
+            let verdict = data.reporter.report_all(findings);
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_VALIDATION_FAILED_EXT,
+            ) {
+                return r;
+            }
+        }
+        let next = match alias {
+            Alias::Khr if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
+                data.bind_memory2.bind_buffer_memory2_khr
+            }
+            _ if data.api_version >= vk::API_VERSION_1_1 => data.fns.fp_v1_1().bind_buffer_memory2,
+            _ if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
+                data.bind_memory2.bind_buffer_memory2_khr
+            }
+            // Neither Vulkan 1.1 nor the extension: the command does not exist on this device.
+            _ => return vk::Result::ERROR_FEATURE_NOT_PRESENT,
+        };
+        // SAFETY: forwarding the app's arguments.
+        let res = unsafe { next(device, bind_info_count, p_bind_infos) };
+        if res == vk::Result::SUCCESS {
+            for (buffer, memory, offset) in binds {
+                tracked::set_buffer_binding(
+                    device,
+                    vk::Buffer::from_raw(buffer),
+                    Binding {
+                        memory: memory.as_raw(),
+                        offset,
+                    },
+                );
+            }
+        }
+        res
+    })
+}
+
+fn bind_image_memory2_common(
+    alias: Alias,
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindImageMemoryInfo<'_>,
+) -> vk::Result {
+    let command = match alias {
+        Alias::Core => "vkBindImageMemory2",
+        Alias::Khr => "vkBindImageMemory2KHR",
+    };
+    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
+        // SAFETY: `device` is a live device of this layer's chain.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
+            return vk::Result::ERROR_INITIALIZATION_FAILED;
+        };
+        // SAFETY: valid infos per the caller, or null. A swapchain bind
+        // (VkBindImageMemorySwapchainInfoKHR) has a null memory, which no record matches.
+        let binds = unsafe {
+            copy_infos(p_bind_infos, bind_info_count, |i| {
+                (i.image.as_raw(), i.memory, i.memory_offset)
+            })
+        };
+        let mut findings = Vec::new();
+        for (index, &(image, memory, offset)) in binds.iter().enumerate() {
+            let form = Form::Info { command, index };
+            findings.extend(check_image(
+                &data,
+                form,
+                vk::Image::from_raw(image),
+                memory,
+                offset,
+            ));
+        }
+        if !findings.is_empty() {
+            let verdict = data.reporter.report_all(findings);
+            if let Some(r) = verdict.refusal(
+                &data.reporter.settings,
+                vk::Result::ERROR_VALIDATION_FAILED_EXT,
+            ) {
+                return r;
+            }
+        }
+        let next = match alias {
+            Alias::Khr if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
+                data.bind_memory2.bind_image_memory2_khr
+            }
+            _ if data.api_version >= vk::API_VERSION_1_1 => data.fns.fp_v1_1().bind_image_memory2,
+            _ if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
+                data.bind_memory2.bind_image_memory2_khr
+            }
+            // Neither Vulkan 1.1 nor the extension: the command does not exist on this device.
+            _ => return vk::Result::ERROR_FEATURE_NOT_PRESENT,
+        };
+        // SAFETY: forwarding the app's arguments.
+        let res = unsafe { next(device, bind_info_count, p_bind_infos) };
+        if res == vk::Result::SUCCESS {
+            for (image, memory, offset) in binds {
+                if memory.is_null() {
+                    continue;
+                }
+                tracked::set_image_binding(
+                    device,
+                    vk::Image::from_raw(image),
+                    Binding {
+                        memory: memory.as_raw(),
+                        offset,
+                    },
+                );
+            }
+        }
+        res
+    })
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn bind_buffer_memory2(
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindBufferMemoryInfo<'_>,
+) -> vk::Result {
+    bind_buffer_memory2_common(Alias::Core, device, bind_info_count, p_bind_infos)
+}
+
+/// # Safety
+/// As [`bind_buffer_memory2`].
+pub unsafe extern "system" fn bind_buffer_memory2_khr(
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindBufferMemoryInfo<'_>,
+) -> vk::Result {
+    bind_buffer_memory2_common(Alias::Khr, device, bind_info_count, p_bind_infos)
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn bind_image_memory2(
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindImageMemoryInfo<'_>,
+) -> vk::Result {
+    bind_image_memory2_common(Alias::Core, device, bind_info_count, p_bind_infos)
+}
+
+/// # Safety
+/// As [`bind_image_memory2`].
+pub unsafe extern "system" fn bind_image_memory2_khr(
+    device: vk::Device,
+    bind_info_count: u32,
+    p_bind_infos: *const vk::BindImageMemoryInfo<'_>,
+) -> vk::Result {
+    bind_image_memory2_common(Alias::Khr, device, bind_info_count, p_bind_infos)
+}
+
+/// `count` elements at `p`, or none when `p` is null.
+///
+/// # Safety
+/// `p` is null or points to `count` valid elements that outlive the returned slice.
+unsafe fn elements<'a, T>(p: *const T, count: u32) -> &'a [T] {
+    if p.is_null() || count == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees `count` readable elements.
+        unsafe { std::slice::from_raw_parts(p, count as usize) }
+    }
+}
+
+/// One sparse bind's findings; nothing for memory or a resource the layer does not know.
+fn check_sparse(
+    data: &DeviceData,
+    mut call: SparseBindCall,
+    memory: vk::DeviceMemory,
+    resource_types: Option<vk::ExternalMemoryHandleTypeFlags>,
+) -> Vec<Finding> {
+    let Some(types) = resource_types else {
+        return Vec::new();
+    };
+    if memory.is_null() {
+        return Vec::new();
+    }
+    let Some(mem) = state::memory(data.handle, memory) else {
+        return Vec::new();
+    };
+    let facts = memory_facts(&mem);
+    if facts.export_types.is_empty() && facts.import_type.is_empty() {
+        return Vec::new();
+    }
+    call.memory = memory.as_raw();
+    rules::sparse_bind(&call, &facts, types)
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn queue_bind_sparse(
+    queue: vk::Queue,
+    bind_info_count: u32,
+    p_bind_info: *const vk::BindSparseInfo<'_>,
+    fence: vk::Fence,
+) -> vk::Result {
+    guarded(
+        "vkQueueBindSparse",
+        vk::Result::ERROR_OUT_OF_HOST_MEMORY,
+        || {
+            // Queues share their device's dispatch pointer.
+            // SAFETY: `queue` is a live queue of a device of this layer's chain.
+            let Some(data) = dispatch::device(unsafe { dispatch::key(queue) }) else {
+                return vk::Result::ERROR_INITIALIZATION_FAILED;
+            };
+            let device = data.handle;
+            let mut findings = Vec::new();
+            // SAFETY: valid bind infos per the caller, or null; each array is valid for its
+            // count.
+            let infos = unsafe { elements(p_bind_info, bind_info_count) };
+            for (i, info) in infos.iter().enumerate() {
+                let base = |kind, array, resource| SparseBindCall {
+                    device: device.as_raw(),
+                    queue: queue.as_raw(),
+                    kind,
+                    info: i,
+                    array,
+                    bind: 0,
+                    resource,
+                    memory: 0,
+                };
+                // SAFETY: as above.
+                let buffers = unsafe { elements(info.p_buffer_binds, info.buffer_bind_count) };
+                for (a, b) in buffers.iter().enumerate() {
+                    let types = tracked::buffer(device, b.buffer).map(|r| r.external_types);
+                    // SAFETY: as above.
+                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
+                        .iter()
+                        .enumerate()
+                    {
+                        let call = SparseBindCall {
+                            bind: k,
+                            ..base(SparseKind::Buffer, a, b.buffer.as_raw())
+                        };
+                        findings.extend(check_sparse(&data, call, bind.memory, types));
+                    }
+                }
+                // SAFETY: as above.
+                let opaque =
+                    unsafe { elements(info.p_image_opaque_binds, info.image_opaque_bind_count) };
+                for (a, b) in opaque.iter().enumerate() {
+                    let types = tracked::image(device, b.image).map(|r| r.external_types);
+                    // SAFETY: as above.
+                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
+                        .iter()
+                        .enumerate()
+                    {
+                        let call = SparseBindCall {
+                            bind: k,
+                            ..base(SparseKind::ImageOpaque, a, b.image.as_raw())
+                        };
+                        findings.extend(check_sparse(&data, call, bind.memory, types));
+                    }
+                }
+                // SAFETY: as above.
+                let images = unsafe { elements(info.p_image_binds, info.image_bind_count) };
+                for (a, b) in images.iter().enumerate() {
+                    let types = tracked::image(device, b.image).map(|r| r.external_types);
+                    // SAFETY: as above.
+                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
+                        .iter()
+                        .enumerate()
+                    {
+                        let call = SparseBindCall {
+                            bind: k,
+                            ..base(SparseKind::Image, a, b.image.as_raw())
+                        };
+                        findings.extend(check_sparse(&data, call, bind.memory, types));
+                    }
+                }
+            }
+            if !findings.is_empty() {
+                let verdict = data.reporter.report_all(findings);
+                if let Some(r) = verdict.refusal(
+                    &data.reporter.settings,
+                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
+                ) {
+                    return r;
+                }
+            }
+            // SAFETY: forwarding the app's arguments.
+            unsafe {
+                (data.fns.fp_v1_0().queue_bind_sparse)(queue, bind_info_count, p_bind_info, fence)
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::resources::BufferRecord;
+
+    #[test]
+    fn bindings_are_recorded_on_known_resources_only() {
+        let device = vk::Device::from_raw(0xb1d0);
+        let buffer = vk::Buffer::from_raw(0xb1d1);
+        tracked::insert_buffer(
+            device,
+            buffer,
+            BufferRecord {
+                size: 4096,
+                flags: vk::BufferCreateFlags::empty(),
+                usage: vk::BufferUsageFlags::TRANSFER_DST,
+                sharing_mode: vk::SharingMode::EXCLUSIVE,
+                external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+                bound: None,
+            },
+        );
+        let binding = Binding {
+            memory: 0x77,
+            offset: 256,
+        };
+        tracked::set_buffer_binding(device, buffer, binding);
+        assert_eq!(
+            tracked::buffer(device, buffer).and_then(|r| r.bound),
+            Some(binding)
+        );
+        // An unknown buffer or image stays unknown.
+        let stranger = vk::Buffer::from_raw(0xb1d2);
+        tracked::set_buffer_binding(device, stranger, binding);
+        assert!(tracked::buffer(device, stranger).is_none());
+        tracked::set_image_binding(device, vk::Image::from_raw(0xb1d3), binding);
+        assert!(tracked::image(device, vk::Image::from_raw(0xb1d3)).is_none());
+        tracked::remove_buffer(device, buffer);
+    }
+}

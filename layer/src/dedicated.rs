@@ -1,0 +1,394 @@
+//! Dedicated allocations and per-resource export/import support at `vkAllocateMemory`, and
+//! the same support rules at bind time for memory that named no resource.
+//!
+//! The driver's answers are asked with the resource's exact create parameters (format list
+//! included) through [`capabilities`], and the memory requirements through
+//! [`requirements`]; the checks themselves are pure (`handoff_rules::checks::allocation`).
+//!
+//! Where each rule can be known:
+//! - a resource named by `VkMemoryDedicatedAllocateInfo`: at `vkAllocateMemory` (01432,
+//!   01434, 01436, 01797, 02964/02965, 09860, 09862; 00639 and `HANDOFF-Import-dedicated-only`
+//!   cannot fire there, the allocation is dedicated);
+//! - memory that named no resource: only `vkBind*Memory` tells which resource it backs, so
+//!   09860, 09862, 00639 and `HANDOFF-Import-dedicated-only` run from the bind interception
+//!   through [`resource_support_findings`].
+
+use crate::capabilities::{self, ImageParams};
+use crate::dispatch::DeviceData;
+use crate::pnext;
+use crate::requirements;
+use crate::state::resources as tracked;
+use crate::state::{Dedicated, MemoryRecord};
+use ash::vk::{self, Handle};
+use handoff_rules::checks::allocation::{
+    self, ChainOf, DedicatedTarget, Enabled, HandleTypesOf, Named, NvHandleTypesOf, ResourceRef,
+    SupportFacts, When,
+};
+use handoff_rules::checks::memory_import::AllocateCall;
+use handoff_rules::checks::resource_create::Answer;
+use handoff_rules::Finding;
+
+/// A resource memory is bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Buffer(vk::Buffer),
+    Image(vk::Image),
+}
+
+/// The fd handle types (`VkImportMemoryFdInfoKHR`); other imports are host pointers.
+const FD_TYPES: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::from_raw(
+    vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD.as_raw()
+        | vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT.as_raw(),
+);
+
+fn enabled(data: &DeviceData) -> Enabled<'_> {
+    Enabled {
+        api_version: data.api_version,
+        extensions: &data.extensions,
+    }
+}
+
+/// The driver's answers for `types` with the exact create parameters of a tracked
+/// resource; `None` when the layer has no record of it.
+fn answers(
+    data: &DeviceData,
+    resource: Resource,
+    types: vk::ExternalMemoryHandleTypeFlags,
+) -> Option<(
+    ResourceRef,
+    Vec<(vk::ExternalMemoryHandleTypeFlags, Answer)>,
+)> {
+    match resource {
+        Resource::Buffer(b) => {
+            let rec = tracked::buffer(data.handle, b)?;
+            let a = capabilities::buffer_answers(
+                &data.capabilities,
+                data.physical_device,
+                rec.flags,
+                rec.usage,
+                types,
+            );
+            Some((ResourceRef::Buffer(b.as_raw()), a))
+        }
+        Resource::Image(i) => {
+            let rec = tracked::image(data.handle, i)?;
+            let params = ImageParams {
+                format: rec.format,
+                image_type: rec.image_type,
+                tiling: rec.tiling,
+                usage: rec.usage,
+                flags: rec.flags,
+            };
+            let view_formats = if rec.has_format_list {
+                Some(tracked::image_view_formats(data.handle, i).unwrap_or_default())
+            } else {
+                None
+            };
+            let a = capabilities::image_answers(
+                &data.capabilities,
+                data.physical_device,
+                params,
+                view_formats.as_deref(),
+                types,
+            );
+            Some((ResourceRef::Image(i.as_raw()), a))
+        }
+    }
+}
+
+/// 09860, 09862, 00639 and `HANDOFF-Import-dedicated-only` for `memory` (described by `rec`)
+/// when it is bound to `resource`. Silent for memory that was dedicated (its resource was
+/// judged at `vkAllocateMemory`; binding it elsewhere is the bind rules' 01508/02628), for
+/// memory without export or import, and for resources the layer has no record of.
+pub fn resource_support_findings(
+    data: &DeviceData,
+    memory: vk::DeviceMemory,
+    rec: &MemoryRecord,
+    resource: Resource,
+) -> Vec<Finding> {
+    if rec.dedicated != Dedicated::None {
+        return Vec::new();
+    }
+    let types = rec.export_types | rec.import_type;
+    if types.is_empty() {
+        return Vec::new();
+    }
+    let Some((resource, answers)) = answers(data, resource, types) else {
+        return Vec::new();
+    };
+    allocation::resource_support(&SupportFacts {
+        device: data.handle.as_raw(),
+        memory: memory.as_raw(),
+        resource,
+        export_types: rec.export_types,
+        import_type: rec.import_type,
+        fd_import: FD_TYPES.contains(rec.import_type),
+        dedicated: false,
+        answers: &answers,
+        when: When::Bind,
+    })
+}
+
+/// What the allocate info's chain holds that `AllocateCall` does not say: every extending
+/// structure the `pNext` rules know, by name, and the NV export handle types.
+#[derive(Default)]
+struct ChainFacts {
+    names: Vec<&'static str>,
+    export_nv_types: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
+}
+
+/// # Safety
+/// `p_next` is the chain of a valid `VkMemoryAllocateInfo`.
+unsafe fn allocate_chain(p_next: *const std::ffi::c_void) -> ChainFacts {
+    let mut facts = ChainFacts::default();
+    // SAFETY: the caller guarantees a valid chain; the one cast matches its sType. A
+    // malformed chain was already reported by the allocate interception's own walk.
+    let _ = unsafe {
+        pnext::walk(p_next, |st, p| {
+            let name = match st {
+                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => "VkExportMemoryAllocateInfo",
+                vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => "VkImportMemoryFdInfoKHR",
+                vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO => {
+                    "VkMemoryDedicatedAllocateInfo"
+                }
+                vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
+                    "VkImportMemoryHostPointerInfoEXT"
+                }
+                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
+                    let t = (*(p as *const vk::ExportMemoryAllocateInfoNV<'_>)).handle_types;
+                    *facts.export_nv_types.get_or_insert_with(Default::default) |= t;
+                    "VkExportMemoryAllocateInfoNV"
+                }
+                vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV => {
+                    "VkDedicatedAllocationMemoryAllocateInfoNV"
+                }
+                vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => "VkMemoryAllocateFlagsInfo",
+                _ => return,
+            };
+            facts.names.push(name);
+        })
+    };
+    facts
+}
+
+/// A handle named by the dedicated structure, as the layer knows it.
+fn named(data: &DeviceData, resource: Resource) -> Named {
+    match resource {
+        Resource::Image(i) if i.is_null() => Named::Null,
+        Resource::Buffer(b) if b.is_null() => Named::Null,
+        Resource::Image(i) => match tracked::image(data.handle, i) {
+            None => Named::Unknown(i.as_raw()),
+            Some(rec) => {
+                let disjoint = rec.flags.contains(vk::ImageCreateFlags::DISJOINT);
+                Named::Known(DedicatedTarget {
+                    resource: ResourceRef::Image(i.as_raw()),
+                    sparse_binding: rec.flags.contains(vk::ImageCreateFlags::SPARSE_BINDING),
+                    disjoint,
+                    requirement_size: if disjoint {
+                        // A disjoint image has one answer per plane; a plane-less query
+                        // is invalid.
+                        None
+                    } else {
+                        // SAFETY: a live, non-disjoint image of this device (tracked).
+                        Some(unsafe { requirements::image(data, i) }.size)
+                    },
+                })
+            }
+        },
+        Resource::Buffer(b) => match tracked::buffer(data.handle, b) {
+            None => Named::Unknown(b.as_raw()),
+            Some(rec) => Named::Known(DedicatedTarget {
+                resource: ResourceRef::Buffer(b.as_raw()),
+                sparse_binding: rec.flags.contains(vk::BufferCreateFlags::SPARSE_BINDING),
+                disjoint: false,
+                // SAFETY: a live buffer of this device (tracked).
+                requirement_size: Some(unsafe { requirements::buffer(data, b) }.size),
+            }),
+        },
+    }
+}
+
+/// The dedicated-allocation, per-resource support, `pNext` and handle-type-bit rules of
+/// one `vkAllocateMemory` call. `info` is the call's allocate info, `call` what the
+/// interception already copied out of it.
+pub fn allocation_findings(
+    data: &DeviceData,
+    call: &AllocateCall,
+    info: &vk::MemoryAllocateInfo<'_>,
+) -> Vec<Finding> {
+    let device = data.handle.as_raw();
+    let enabled = enabled(data);
+    // SAFETY: `info` is the app's valid allocate info (the interception dereferenced it).
+    let chain = unsafe { allocate_chain(info.p_next) };
+    let mut out =
+        allocation::chain_support(ChainOf::MemoryAllocateInfo, &chain.names, &enabled, device);
+    if call.export_khr {
+        out.extend(allocation::handle_types_valid(
+            HandleTypesOf::ExportMemoryAllocateInfo,
+            call.export_types,
+            &enabled,
+            device,
+        ));
+    }
+    if let Some(t) = chain.export_nv_types {
+        out.extend(allocation::nv_handle_types_valid(
+            NvHandleTypesOf::ExportMemoryAllocateInfoNV,
+            t,
+            device,
+        ));
+    }
+    let fd_import_type = call
+        .fd_import
+        .as_ref()
+        .map(|i| i.handle_type)
+        .unwrap_or_default();
+    if !fd_import_type.is_empty() {
+        out.extend(allocation::handle_types_valid(
+            HandleTypesOf::ImportMemoryFdInfo,
+            fd_import_type,
+            &enabled,
+            device,
+        ));
+    }
+
+    let Some(d) = call.dedicated else {
+        return out;
+    };
+    let image = named(data, Resource::Image(vk::Image::from_raw(d.image)));
+    let buffer = named(data, Resource::Buffer(vk::Buffer::from_raw(d.buffer)));
+    if !d.nv {
+        out.extend(allocation::dedicated_info(
+            device,
+            call.allocation_size,
+            image,
+            buffer,
+        ));
+    }
+    // The per-resource support rules, for the one resource the allocation is dedicated to.
+    let target = match (image, buffer) {
+        (Named::Known(t), Named::Null) | (Named::Null, Named::Known(t)) => t.resource,
+        _ => return out,
+    };
+    // 09862 is about VkImportMemoryFdInfoKHR, and only OPAQUE_FD / DMA_BUF import through
+    // it (other values are 00669's and the parameter rule's).
+    let import_type =
+        if fd_import_type.as_raw().count_ones() == 1 && FD_TYPES.contains(fd_import_type) {
+            fd_import_type
+        } else {
+            vk::ExternalMemoryHandleTypeFlags::empty()
+        };
+    let types = call.export_types | import_type;
+    if types.is_empty() {
+        return out;
+    }
+    let resource = match target {
+        ResourceRef::Buffer(h) => Resource::Buffer(vk::Buffer::from_raw(h)),
+        ResourceRef::Image(h) => Resource::Image(vk::Image::from_raw(h)),
+    };
+    if let Some((resource, answers)) = answers(data, resource, types) {
+        out.extend(allocation::resource_support(&SupportFacts {
+            device,
+            memory: 0,
+            resource,
+            export_types: call.export_types,
+            import_type,
+            fd_import: !import_type.is_empty(),
+            dedicated: true,
+            answers: &answers,
+            when: When::Allocate,
+        }));
+    }
+    out
+}
+
+/// `VUID-VkBufferCreateInfo-pNext-pNext` and
+/// `VUID-VkExternalMemoryBufferCreateInfo-handleTypes-parameter` for one `vkCreateBuffer`.
+///
+/// # Safety
+/// `info` is a valid `VkBufferCreateInfo` (its chain included).
+pub unsafe fn buffer_create_findings(
+    data: &DeviceData,
+    info: &vk::BufferCreateInfo<'_>,
+) -> Vec<Finding> {
+    let mut types: Option<vk::ExternalMemoryHandleTypeFlags> = None;
+    // SAFETY: the caller guarantees a valid chain; the cast matches the sType.
+    let _ = unsafe {
+        pnext::walk(info.p_next, |st, p| {
+            if st == vk::StructureType::EXTERNAL_MEMORY_BUFFER_CREATE_INFO {
+                *types.get_or_insert_with(Default::default) |=
+                    (*(p as *const vk::ExternalMemoryBufferCreateInfo<'_>)).handle_types;
+            }
+        })
+    };
+    let Some(types) = types else {
+        return Vec::new();
+    };
+    let device = data.handle.as_raw();
+    let enabled = enabled(data);
+    let mut out = allocation::chain_support(
+        ChainOf::BufferCreateInfo,
+        &["VkExternalMemoryBufferCreateInfo"],
+        &enabled,
+        device,
+    );
+    out.extend(allocation::handle_types_valid(
+        HandleTypesOf::ExternalMemoryBufferCreateInfo,
+        types,
+        &enabled,
+        device,
+    ));
+    out
+}
+
+/// `VUID-VkImageCreateInfo-pNext-pNext` and the `handleTypes-parameter` ids of
+/// `VkExternalMemoryImageCreateInfo(NV)` for one `vkCreateImage`.
+///
+/// # Safety
+/// `info` is a valid `VkImageCreateInfo` (its chain included).
+pub unsafe fn image_create_findings(
+    data: &DeviceData,
+    info: &vk::ImageCreateInfo<'_>,
+) -> Vec<Finding> {
+    let mut khr: Option<vk::ExternalMemoryHandleTypeFlags> = None;
+    let mut nv: Option<vk::ExternalMemoryHandleTypeFlagsNV> = None;
+    // SAFETY: the caller guarantees a valid chain; each cast matches its sType.
+    let _ = unsafe {
+        pnext::walk(info.p_next, |st, p| match st {
+            vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO => {
+                *khr.get_or_insert_with(Default::default) |=
+                    (*(p as *const vk::ExternalMemoryImageCreateInfo<'_>)).handle_types;
+            }
+            vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV => {
+                *nv.get_or_insert_with(Default::default) |=
+                    (*(p as *const vk::ExternalMemoryImageCreateInfoNV<'_>)).handle_types;
+            }
+            _ => {}
+        })
+    };
+    let device = data.handle.as_raw();
+    let enabled = enabled(data);
+    let mut names = Vec::new();
+    if khr.is_some() {
+        names.push("VkExternalMemoryImageCreateInfo");
+    }
+    if nv.is_some() {
+        names.push("VkExternalMemoryImageCreateInfoNV");
+    }
+    let mut out = allocation::chain_support(ChainOf::ImageCreateInfo, &names, &enabled, device);
+    if let Some(t) = khr {
+        out.extend(allocation::handle_types_valid(
+            HandleTypesOf::ExternalMemoryImageCreateInfo,
+            t,
+            &enabled,
+            device,
+        ));
+    }
+    if let Some(t) = nv {
+        out.extend(allocation::nv_handle_types_valid(
+            NvHandleTypesOf::ExternalMemoryImageCreateInfoNV,
+            t,
+            device,
+        ));
+    }
+    out
+}

@@ -1,0 +1,657 @@
+//! The process-wide payload registry: which open files are payloads exported by Vulkan in
+//! this process, and who exported them (RULES-TARGET §2.2 G1–G5, G14).
+//!
+//! When `vkGetMemoryFdKHR` succeeds the layer keeps a duplicate (`F_DUPFD_CLOEXEC`) of the
+//! returned fd with the exporter's facts. An fd given to an import is matched against those
+//! duplicates:
+//!
+//! * `(st_dev, st_ino)` must be equal — a different inode is a different file, always;
+//! * then `kcmp(KCMP_FILE)` says whether it is the very same open file (a dup, an fd passed
+//!   through a unix socket, another export of a driver that hands out dups);
+//! * where kcmp says "another open file" (or is unavailable), equal inodes still prove the
+//!   same payload only for inodes that are unique per payload: memfds (the `/memfd:` link)
+//!   and dma-bufs. A character device proves nothing: NVIDIA hands out `/dev/nvidiactl`
+//!   fds that share one inode, with a new open file per export.
+//!
+//! The app's fds are never read, closed or consumed: only `fstat`, `fcntl(F_GETFD)`,
+//! `readlink` of `/proc/self/fd/N`, `kcmp` and a dup of an fd `vkGetMemoryFdKHR` just
+//! returned. Duplicates are closed when the exporting memory is freed or its device
+//! destroyed, and at most [`MAX_HELD_FDS`] are held per process.
+
+use crate::dispatch::{self, DeviceData};
+use crate::fd::classify_link;
+use crate::state::{self, accounting, Dedicated, MemoryRecord};
+use ash::vk::{self, Handle};
+use handoff_rules::checks::memory_export::GetFdCall;
+use handoff_rules::checks::memory_import::{AllocateCall, FdKind};
+use handoff_rules::checks::payload::{
+    self as rules, BufferIdentity, ConsumedFd, DedicatedIdentity, DeviceSide, ExporterFacts,
+    ImageIdentity, ImporterFacts,
+};
+use handoff_rules::checks::resource_create::Answer;
+use handoff_rules::{catalogue, Finding};
+use once_cell::sync::Lazy;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+
+/// Duplicates of exported fds held per process, at most.
+pub const MAX_HELD_FDS: usize = 256;
+/// Consumed fd numbers remembered per process, at most.
+pub const MAX_CONSUMED: usize = 1024;
+
+const OPAQUE: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+const DMA_BUF: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
+
+/// What `fstat` and the `/proc/self/fd` link say about an open fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    /// One inode per payload (memfd, dma-buf): inode equality proves the same payload.
+    unique: bool,
+}
+
+fn file_id(fd: i32) -> Option<FileId> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: all-zero bytes are a valid `struct stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return None;
+    }
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unique = link.starts_with("/memfd:") || classify_link(&link) == Some(FdKind::DmaBuf);
+    Some(FileId {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        unique,
+    })
+}
+
+/// `kcmp(KCMP_FILE)` of two fds of this process: `Some(true)` for the same open file,
+/// `Some(false)` for another one, `None` when the kernel cannot tell (no kcmp).
+fn same_open_file(a: i32, b: i32) -> Option<bool> {
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp only compares kernel objects of the given process; getpid() is us.
+    let r = unsafe {
+        let pid = libc::getpid() as libc::c_long;
+        libc::syscall(
+            libc::SYS_kcmp,
+            pid,
+            pid,
+            KCMP_FILE,
+            a as libc::c_long,
+            b as libc::c_long,
+        )
+    };
+    match r {
+        0 => Some(true),
+        1 | 2 => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether open fd `fd` (with `id`) is the payload behind held fd `held` (with `held_id`).
+fn same_payload(fd: i32, id: FileId, held: i32, held_id: FileId) -> bool {
+    if id.dev != held_id.dev || id.ino != held_id.ino {
+        return false;
+    }
+    match same_open_file(fd, held) {
+        Some(true) => true,
+        _ => id.unique,
+    }
+}
+
+struct Held {
+    fd: OwnedFd,
+    id: FileId,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    /// `(device, memory)` whose export it duplicates.
+    owner: (u64, u64),
+}
+
+struct Payload {
+    exporter: ExporterFacts,
+    held: Vec<Held>,
+}
+
+struct Consumed {
+    facts: ConsumedFd,
+    id: FileId,
+    payload: Option<u64>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    payloads: HashMap<u64, Payload>,
+    held: usize,
+    /// fd number → the import that consumed it while the driver keeps it open.
+    consumed: HashMap<i32, Consumed>,
+    cap_logged: bool,
+}
+
+static REGISTRY: Lazy<Mutex<Registry>> =
+    Lazy::new(|| accounting::measured(|| Mutex::new(Registry::default())));
+
+/// Runs a mutation of the registry; everything it allocates or frees is state (so values
+/// that end up in the maps must be built inside `f`).
+fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
+    let mut g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    accounting::measured(|| f(&mut g))
+}
+
+/// Runs a read of the registry; what `f` allocates (copies handed out) is not state.
+fn read<R>(f: impl FnOnce(&Registry) -> R) -> R {
+    let g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    f(&g)
+}
+
+impl Registry {
+    /// The payload `fd` (open, with `id`) is, with the held export's handle type.
+    fn find(&self, fd: i32, id: FileId) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags)> {
+        self.payloads.iter().find_map(|(pid, p)| {
+            p.held
+                .iter()
+                .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
+                .map(|h| (*pid, h.handle_type))
+        })
+    }
+
+    fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) {
+        let before: usize = self.payloads.values().map(|p| p.held.len()).sum();
+        self.payloads
+            .retain(|_, p| !gone(p.exporter.side.device, p.exporter.memory));
+        for p in self.payloads.values_mut() {
+            p.held.retain(|h| !gone(h.owner.0, h.owner.1));
+        }
+        let after: usize = self.payloads.values().map(|p| p.held.len()).sum();
+        self.held = self.held.saturating_sub(before - after);
+        self.consumed
+            .retain(|_, c| !gone(c.facts.device, c.facts.memory));
+        if self.payloads.is_empty() {
+            self.payloads.shrink_to_fit();
+        }
+        if self.consumed.is_empty() {
+            self.consumed.shrink_to_fit();
+        }
+    }
+}
+
+/// The device half of the facts.
+fn device_side(data: &DeviceData) -> DeviceSide {
+    // SAFETY: the physical device of a live device is a live dispatchable handle; its
+    // dispatch word identifies the instance.
+    let instance = unsafe { dispatch::key(data.physical_device) } as u64;
+    DeviceSide {
+        device: data.handle.as_raw(),
+        instance,
+        group: data.group.iter().map(|p| p.as_raw()).collect(),
+        device_uuid: data.device_uuid,
+        driver_uuid: data.driver_uuid,
+    }
+}
+
+fn buffer_identity(device: vk::Device, buffer: u64) -> Option<BufferIdentity> {
+    state::resources::buffer(device, vk::Buffer::from_raw(buffer)).map(|b| BufferIdentity {
+        flags: b.flags,
+        size: b.size,
+        usage: b.usage,
+        sharing_mode: b.sharing_mode,
+        external_types: b.external_types,
+    })
+}
+
+fn image_identity(device: vk::Device, image: u64) -> Option<ImageIdentity> {
+    state::resources::image(device, vk::Image::from_raw(image)).map(|i| ImageIdentity {
+        flags: i.flags,
+        image_type: i.image_type,
+        format: i.format,
+        extent: i.extent,
+        mip_levels: i.mip_levels,
+        array_layers: i.array_layers,
+        samples: i.samples,
+        tiling: i.tiling,
+        usage: i.usage,
+        sharing_mode: i.sharing_mode,
+        external_types: i.external_types,
+    })
+}
+
+fn dedicated_identity(device: vk::Device, d: Dedicated) -> DedicatedIdentity {
+    match d {
+        Dedicated::None => DedicatedIdentity::None,
+        Dedicated::Buffer(b) => DedicatedIdentity::Buffer(b, buffer_identity(device, b)),
+        Dedicated::Image(i) => DedicatedIdentity::Image(i, image_identity(device, i)),
+    }
+}
+
+/// What `vkAllocateMemory` found out before the call, for [`after_import`].
+#[derive(Default)]
+pub struct PendingImport {
+    fd: i32,
+    id: Option<FileId>,
+    payload: Option<u64>,
+    findings: Vec<Finding>,
+}
+
+impl PendingImport {
+    /// The payload the imported fd was recognised as.
+    pub fn payload(&self) -> Option<u64> {
+        self.payload
+    }
+
+    /// This module's findings merged into the import findings of the same call: where the
+    /// handleType is no valid bit at all, that implicit id replaces 00669 (one fact, one id).
+    pub fn merge_into(&mut self, findings: &mut Vec<Finding>) {
+        let invalid_type = self
+            .findings
+            .iter()
+            .any(|f| f.rule.id == catalogue::IMPORT_FD_HANDLE_TYPE_INVALID.id);
+        if invalid_type {
+            findings.retain(|f| f.rule.id != catalogue::IMPORT_FD_HANDLE_TYPE_NOT_FD.id);
+        }
+        findings.append(&mut self.findings);
+    }
+}
+
+/// Checks an import against the registry before the call goes down.
+pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
+    let mut p = PendingImport {
+        fd: -1,
+        ..Default::default()
+    };
+    let Some(imp) = call.fd_import.as_ref() else {
+        return p;
+    };
+    p.fd = imp.fd;
+    p.findings.extend(rules::import_handle_type_parameter(call));
+    if imp.handle_type != OPAQUE && imp.handle_type != DMA_BUF {
+        return p;
+    }
+    if matches!(imp.kind, FdKind::Negative | FdKind::Closed) {
+        return p;
+    }
+    let Some(id) = file_id(imp.fd) else {
+        return p;
+    };
+    p.id = Some(id);
+    let (found, reused) = read(|r| {
+        let found = r.find(imp.fd, id);
+        let reused = r.consumed.get(&imp.fd).and_then(|c| {
+            let same = match (c.payload, found) {
+                (Some(a), Some((b, _))) => a == b,
+                _ => c.id == id && id.unique,
+            };
+            same.then_some(c.facts)
+        });
+        let exporter = found.and_then(|(pid, ty)| {
+            r.payloads
+                .get(&pid)
+                .map(|pl| (pid, ty, pl.exporter.clone()))
+        });
+        (exporter, reused)
+    });
+    if let Some(prior) = reused {
+        p.findings.push(rules::fd_reused(call, &prior));
+        return p;
+    }
+    match found {
+        Some((pid, ty, exporter)) => {
+            p.payload = Some(pid);
+            if imp.handle_type == OPAQUE && ty == OPAQUE {
+                let importer = ImporterFacts {
+                    side: device_side(data),
+                    dedicated: dedicated_identity(
+                        data.handle,
+                        match call.dedicated {
+                            Some(d) if d.image != 0 => Dedicated::Image(d.image),
+                            Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+                            _ => Dedicated::None,
+                        },
+                    ),
+                };
+                p.findings
+                    .extend(rules::opaque_import(call, &importer, &exporter));
+            }
+        }
+        None if imp.handle_type == DMA_BUF
+            && data.has_extension(vk::EXT_EXTERNAL_MEMORY_DMA_BUF_NAME) =>
+        {
+            let mut props = vk::MemoryFdPropertiesKHR::default();
+            // SAFETY: a live device, an open fd (checked above) and a writable struct; the
+            // query neither consumes nor changes the fd.
+            let r = unsafe {
+                (data.external_memory_fd.get_memory_fd_properties_khr)(
+                    data.handle,
+                    DMA_BUF,
+                    imp.fd,
+                    &mut props,
+                )
+            };
+            if r == vk::Result::SUCCESS {
+                p.findings
+                    .extend(rules::dma_buf_memory_type(call, props.memory_type_bits));
+            }
+        }
+        None => {}
+    }
+    p
+}
+
+/// Records a successful import: the fd number is consumed; if the driver keeps it open
+/// (the same file as before the call), a later import of that number is a reuse.
+pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &PendingImport) {
+    let Some(before) = pending.id else {
+        return;
+    };
+    let fd = pending.fd;
+    // SAFETY: F_GETFD only reads the descriptor flags.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+    let still =
+        open && file_id(fd).is_some_and(|now| now.dev == before.dev && now.ino == before.ino);
+    let full = with(|r| {
+        if !still {
+            r.consumed.remove(&fd);
+            return false;
+        }
+        if r.consumed.len() >= MAX_CONSUMED && !r.consumed.contains_key(&fd) {
+            return true;
+        }
+        r.consumed.insert(
+            fd,
+            Consumed {
+                facts: ConsumedFd {
+                    fd,
+                    device: device.as_raw(),
+                    memory: memory.as_raw(),
+                },
+                id: before,
+                payload: pending.payload,
+            },
+        );
+        false
+    });
+    if full {
+        tracing::debug!(target: "handoff", fd, "payload registry: consumed-fd table full");
+    }
+}
+
+/// Checks a `vkGetMemoryFdKHR` call: its implicit parameter ids, and the re-export of
+/// imported memory (G14). `findings` are the export findings of the same call: where the
+/// handleType is no valid bit at all, that implicit id replaces 00672.
+pub fn before_export(
+    data: &DeviceData,
+    call: &GetFdCall,
+    fd_pointer_null: bool,
+    findings: &mut Vec<Finding>,
+) {
+    let mine = rules::get_fd_parameters(call, fd_pointer_null);
+    if mine
+        .iter()
+        .any(|f| f.rule.id == catalogue::GET_FD_HANDLE_TYPE_INVALID.id)
+    {
+        findings.retain(|f| f.rule.id != catalogue::GET_FD_HANDLE_TYPE_NOT_FD.id);
+    }
+    findings.extend(mine);
+    let Some(rec) = state::memory(data.handle, vk::DeviceMemory::from_raw(call.memory)) else {
+        return;
+    };
+    let import_type = rec.import_type;
+    if import_type.is_empty()
+        || !rules::is_valid_handle_type_bit(import_type)
+        || !rules::is_valid_handle_type_bit(call.handle_type)
+        || !rec.export_types.contains(call.handle_type)
+    {
+        return;
+    }
+    if let Some((
+        Answer::Props {
+            features,
+            export_from_imported,
+            ..
+        },
+        query,
+    )) = import_answer(data, &rec)
+    {
+        if features.contains(vk::ExternalMemoryFeatureFlags::IMPORTABLE) {
+            findings.extend(rules::reexport(
+                call,
+                import_type,
+                export_from_imported,
+                &query,
+            ));
+        }
+    }
+}
+
+/// The driver's answer for the memory's import type: for its dedicated buffer or image
+/// with that resource's create parameters; otherwise for a plain transfer buffer (usage
+/// TRANSFER_SRC|TRANSFER_DST, no flags). exportFromImportedHandleTypes describes the handle
+/// type far more than the resource, and a transfer buffer is the resource any memory can
+/// back, so it is the least specific question the driver answers.
+fn import_answer(data: &DeviceData, rec: &MemoryRecord) -> Option<(Answer, String)> {
+    let physical = data.physical_device;
+    let ty = rec.import_type;
+    let (answers, query) = match rec.dedicated {
+        Dedicated::Image(h) => {
+            let img = state::resources::image(data.handle, vk::Image::from_raw(h))?;
+            let params = crate::capabilities::ImageParams {
+                format: img.format,
+                image_type: img.image_type,
+                tiling: img.tiling,
+                usage: img.usage,
+                flags: img.flags,
+            };
+            let views = if img.has_format_list {
+                state::resources::image_view_formats(data.handle, vk::Image::from_raw(h))
+            } else {
+                None
+            };
+            (
+                crate::capabilities::image_answers(
+                    &data.capabilities,
+                    physical,
+                    params,
+                    views.as_deref(),
+                    ty,
+                ),
+                format!(
+                    "vkGetPhysicalDeviceImageFormatProperties2 for its dedicated VkImage 0x{h:x}"
+                ),
+            )
+        }
+        Dedicated::Buffer(h) => {
+            let buf = state::resources::buffer(data.handle, vk::Buffer::from_raw(h))?;
+            (
+                crate::capabilities::buffer_answers(
+                    &data.capabilities,
+                    physical,
+                    buf.flags,
+                    buf.usage,
+                    ty,
+                ),
+                format!(
+                    "vkGetPhysicalDeviceExternalBufferProperties for its dedicated VkBuffer 0x{h:x}"
+                ),
+            )
+        }
+        Dedicated::None => (
+            crate::capabilities::buffer_answers(
+                &data.capabilities,
+                physical,
+                vk::BufferCreateFlags::empty(),
+                vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST,
+                ty,
+            ),
+            "vkGetPhysicalDeviceExternalBufferProperties (for a TRANSFER_SRC|TRANSFER_DST buffer)"
+                .to_owned(),
+        ),
+    };
+    answers.into_iter().next().map(|(_, a)| (a, query))
+}
+
+/// Records a successful `vkGetMemoryFdKHR`: keeps a duplicate of `fd` under the payload of
+/// `memory` (creating the payload, with `memory` as its exporter, on the first export).
+pub fn after_export(
+    data: &DeviceData,
+    memory: vk::DeviceMemory,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    fd: i32,
+) {
+    let device = data.handle;
+    let Some(rec) = state::memory(device, memory) else {
+        return;
+    };
+    let Some(id) = file_id(fd) else {
+        return;
+    };
+    let owner = (device.as_raw(), memory.as_raw());
+    let dedicated = dedicated_identity(device, rec.dedicated);
+    let mut log_cap = false;
+    let pid = with(|r| {
+        // The number is the app's fresh fd now, whatever an earlier import did with it.
+        r.consumed.remove(&fd);
+        let pid = match rec.payload.filter(|p| r.payloads.contains_key(p)) {
+            Some(p) => p,
+            None => {
+                r.next_id += 1;
+                let p = r.next_id;
+                // Built here, inside the measured scope: the map owns what it allocates.
+                let exporter = ExporterFacts {
+                    side: device_side(data),
+                    memory: memory.as_raw(),
+                    allocation_size: rec.size,
+                    memory_type_index: rec.type_index,
+                    dedicated,
+                    device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+                };
+                r.payloads.insert(
+                    p,
+                    Payload {
+                        exporter,
+                        held: Vec::new(),
+                    },
+                );
+                p
+            }
+        };
+        let known = r.payloads.get(&pid).is_some_and(|p| {
+            p.held.iter().any(|h| {
+                h.handle_type == handle_type
+                    && h.id.dev == id.dev
+                    && h.id.ino == id.ino
+                    && same_open_file(fd, h.fd.as_raw_fd()) == Some(true)
+            })
+        });
+        if known {
+            return pid;
+        }
+        if r.held >= MAX_HELD_FDS {
+            if !r.cap_logged {
+                r.cap_logged = true;
+                log_cap = true;
+            }
+            return pid;
+        }
+        // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd` (which the
+        // driver just returned); the original stays the app's, untouched.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return pid;
+        }
+        // SAFETY: `dup` is a new descriptor that nothing else owns.
+        let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+        if let Some(p) = r.payloads.get_mut(&pid) {
+            p.held.push(Held {
+                fd: owned,
+                id,
+                handle_type,
+                owner,
+            });
+            r.held += 1;
+        }
+        pid
+    });
+    if log_cap {
+        tracing::warn!(
+            target: "handoff",
+            limit = MAX_HELD_FDS,
+            "payload registry: holding the maximum number of exported fds; later exports are not tracked until memory is freed"
+        );
+    }
+    if rec.payload != Some(pid) {
+        state::set_memory_payload(device, memory, Some(pid));
+    }
+}
+
+/// Forgets what `memory` exported or imported (closing the held duplicates).
+pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory) {
+    let (d, m) = (device.as_raw(), memory.as_raw());
+    with(|r| r.drop_where(|dev, mem| dev == d && mem == m));
+}
+
+/// Forgets everything of `device`.
+pub fn device_destroyed(device: vk::Device) {
+    let d = device.as_raw();
+    with(|r| r.drop_where(|dev, _| dev == d));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memfd() -> OwnedFd {
+        // SAFETY: memfd_create with a valid name; owned right away.
+        let fd = unsafe { libc::memfd_create(c"handoff-payload-test".as_ptr(), 0) };
+        assert!(fd >= 0);
+        // SAFETY: a new fd nothing else owns.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    }
+
+    #[test]
+    fn memfd_identity() {
+        let a = memfd();
+        let b = memfd();
+        let ia = file_id(a.as_raw_fd()).unwrap();
+        let ib = file_id(b.as_raw_fd()).unwrap();
+        assert!(ia.unique);
+        assert_ne!((ia.dev, ia.ino), (ib.dev, ib.ino));
+        let dup = a.try_clone().unwrap();
+        let id = file_id(dup.as_raw_fd()).unwrap();
+        assert!(same_payload(dup.as_raw_fd(), id, a.as_raw_fd(), ia));
+        assert!(!same_payload(b.as_raw_fd(), ib, a.as_raw_fd(), ia));
+        // Reopened through procfs: another open file, the same memfd inode.
+        let path = format!("/proc/self/fd/{}", a.as_raw_fd());
+        let reopened = std::fs::OpenOptions::new().read(true).open(path).unwrap();
+        let ir = file_id(reopened.as_raw_fd()).unwrap();
+        assert!(same_payload(reopened.as_raw_fd(), ir, a.as_raw_fd(), ia));
+        if let Some(same) = same_open_file(reopened.as_raw_fd(), a.as_raw_fd()) {
+            assert!(!same);
+            assert_eq!(same_open_file(dup.as_raw_fd(), a.as_raw_fd()), Some(true));
+        }
+    }
+
+    #[test]
+    fn char_devices_need_kcmp() {
+        let a = std::fs::File::open("/dev/null").unwrap();
+        let b = std::fs::File::open("/dev/null").unwrap();
+        let ia = file_id(a.as_raw_fd()).unwrap();
+        let ib = file_id(b.as_raw_fd()).unwrap();
+        assert!(!ia.unique);
+        assert_eq!((ia.dev, ia.ino), (ib.dev, ib.ino));
+        // Same inode, two opens: not the same payload.
+        assert!(!same_payload(b.as_raw_fd(), ib, a.as_raw_fd(), ia));
+        let dup = a.try_clone().unwrap();
+        let id = file_id(dup.as_raw_fd()).unwrap();
+        if same_open_file(dup.as_raw_fd(), a.as_raw_fd()).is_some() {
+            assert!(same_payload(dup.as_raw_fd(), id, a.as_raw_fd(), ia));
+        }
+    }
+}

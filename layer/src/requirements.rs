@@ -1,0 +1,154 @@
+//! Memory requirements of buffers and images, asked by the layer itself.
+//!
+//! The dedicated-allocation rules need the size the driver wants (02964/02965) and whether
+//! it requires a dedicated allocation (01444/01445). The app may never have asked, so the
+//! layer asks with `vkGet*MemoryRequirements2` and `VkMemoryDedicatedRequirements` where the
+//! device has them (Vulkan 1.1, or `VK_KHR_get_memory_requirements2` +
+//! `VK_KHR_dedicated_allocation`), else with the 1.0 query (no dedicated answer).
+//! The queries have no side effects, and each resource is asked at most a few times in its
+//! life (allocation, bind), so nothing is cached.
+
+use crate::dispatch::DeviceData;
+use ash::vk;
+use std::ffi::CStr;
+
+/// What the driver answered for one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requirements {
+    pub size: u64,
+    pub alignment: u64,
+    pub memory_type_bits: u32,
+    /// `VkMemoryDedicatedRequirements`, `None` when the device cannot answer it.
+    pub dedicated: Option<DedicatedAnswer>,
+}
+
+/// `VkMemoryDedicatedRequirements`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DedicatedAnswer {
+    pub prefers: bool,
+    pub requires: bool,
+}
+
+/// The `*2` queries of one device, resolved once at `vkCreateDevice`.
+#[derive(Clone, Copy, Default)]
+pub struct RequirementFns {
+    buffer2: Option<vk::PFN_vkGetBufferMemoryRequirements2>,
+    image2: Option<vk::PFN_vkGetImageMemoryRequirements2>,
+}
+
+impl RequirementFns {
+    /// Resolves the core names at Vulkan 1.1, the KHR names when both extensions are
+    /// enabled, and nothing otherwise.
+    ///
+    /// # Safety
+    /// `gdpa` resolves device commands of the live `device`.
+    pub unsafe fn load(
+        gdpa: vk::PFN_vkGetDeviceProcAddr,
+        device: vk::Device,
+        api_version: u32,
+        has_extension: impl Fn(&CStr) -> bool,
+    ) -> RequirementFns {
+        let (buffer_name, image_name) = if api_version >= vk::API_VERSION_1_1 {
+            (
+                c"vkGetBufferMemoryRequirements2",
+                c"vkGetImageMemoryRequirements2",
+            )
+        } else if has_extension(vk::KHR_GET_MEMORY_REQUIREMENTS2_NAME)
+            && has_extension(vk::KHR_DEDICATED_ALLOCATION_NAME)
+        {
+            (
+                c"vkGetBufferMemoryRequirements2KHR",
+                c"vkGetImageMemoryRequirements2KHR",
+            )
+        } else {
+            return RequirementFns::default();
+        };
+        // SAFETY: the caller guarantees `gdpa` and `device`.
+        let buffer = unsafe { gdpa(device, buffer_name.as_ptr()) };
+        // SAFETY: as above.
+        let image = unsafe { gdpa(device, image_name.as_ptr()) };
+        RequirementFns {
+            // SAFETY: the loader returned this name's command, of this signature.
+            buffer2: buffer.map(|f| unsafe {
+                std::mem::transmute::<
+                    unsafe extern "system" fn(),
+                    vk::PFN_vkGetBufferMemoryRequirements2,
+                >(f)
+            }),
+            // SAFETY: as above.
+            image2: image.map(|f| unsafe {
+                std::mem::transmute::<
+                    unsafe extern "system" fn(),
+                    vk::PFN_vkGetImageMemoryRequirements2,
+                >(f)
+            }),
+        }
+    }
+}
+
+/// The requirements of a live buffer of `data`'s device.
+///
+/// # Safety
+/// `buffer` is a live buffer of the device (the layer has a record of it).
+pub unsafe fn buffer(data: &DeviceData, buffer: vk::Buffer) -> Requirements {
+    if let Some(fp) = data.requirements.buffer2 {
+        let info = vk::BufferMemoryRequirementsInfo2::default().buffer(buffer);
+        let mut dedicated = vk::MemoryDedicatedRequirements::default();
+        let mut out = vk::MemoryRequirements2::default().push_next(&mut dedicated);
+        // SAFETY: a live buffer; both structs are locals alive for the call.
+        unsafe { fp(data.handle, &info, &mut out) };
+        let r = out.memory_requirements;
+        return Requirements {
+            size: r.size,
+            alignment: r.alignment,
+            memory_type_bits: r.memory_type_bits,
+            dedicated: Some(DedicatedAnswer {
+                prefers: dedicated.prefers_dedicated_allocation == vk::TRUE,
+                requires: dedicated.requires_dedicated_allocation == vk::TRUE,
+            }),
+        };
+    }
+    let mut r = vk::MemoryRequirements::default();
+    // SAFETY: a live buffer and a writable local.
+    unsafe { (data.fns.fp_v1_0().get_buffer_memory_requirements)(data.handle, buffer, &mut r) };
+    Requirements {
+        size: r.size,
+        alignment: r.alignment,
+        memory_type_bits: r.memory_type_bits,
+        dedicated: None,
+    }
+}
+
+/// The requirements of a live, non-disjoint image of `data`'s device. A disjoint image has
+/// one answer per plane and a plane-less query is invalid, so the caller must not ask.
+///
+/// # Safety
+/// `image` is a live image of the device created without `VK_IMAGE_CREATE_DISJOINT_BIT`.
+pub unsafe fn image(data: &DeviceData, image: vk::Image) -> Requirements {
+    if let Some(fp) = data.requirements.image2 {
+        let info = vk::ImageMemoryRequirementsInfo2::default().image(image);
+        let mut dedicated = vk::MemoryDedicatedRequirements::default();
+        let mut out = vk::MemoryRequirements2::default().push_next(&mut dedicated);
+        // SAFETY: a live image; both structs are locals alive for the call.
+        unsafe { fp(data.handle, &info, &mut out) };
+        let r = out.memory_requirements;
+        return Requirements {
+            size: r.size,
+            alignment: r.alignment,
+            memory_type_bits: r.memory_type_bits,
+            dedicated: Some(DedicatedAnswer {
+                prefers: dedicated.prefers_dedicated_allocation == vk::TRUE,
+                requires: dedicated.requires_dedicated_allocation == vk::TRUE,
+            }),
+        };
+    }
+    let mut r = vk::MemoryRequirements::default();
+    // SAFETY: a live image and a writable local.
+    unsafe { (data.fns.fp_v1_0().get_image_memory_requirements)(data.handle, image, &mut r) };
+    Requirements {
+        size: r.size,
+        alignment: r.alignment,
+        memory_type_bits: r.memory_type_bits,
+        dedicated: None,
+    }
+}
