@@ -6,7 +6,6 @@
 //! "unsupported", and so (in the check) is `VK_SUCCESS` with no features, which is how
 //! lavapipe answers for images (RULES-TARGET §3.1).
 
-use crate::dispatch::InstanceData;
 use crate::state::accounting;
 use ash::vk::{self, Handle};
 use dashmap::DashMap;
@@ -27,30 +26,41 @@ impl CapabilityFns {
     /// the enabled instance extensions; the NV query when
     /// `VK_NV_external_memory_capabilities` is enabled. Missing ones stay `None` and their
     /// rules are not checked.
-    pub fn load(inst: &InstanceData) -> CapabilityFns {
-        let core11 = inst.api_version >= vk::API_VERSION_1_1;
+    ///
+    /// Called during `vkCreateInstance`, the only time `next_gipa` is sure to resolve down
+    /// the chain: asked later, the loader may hand back its own trampoline, which leads
+    /// into this layer's interception of the same query (`queries.rs`).
+    ///
+    /// # Safety
+    /// `next_gipa` resolves commands of the live `instance`.
+    pub unsafe fn load(
+        next_gipa: vk::PFN_vkGetInstanceProcAddr,
+        instance: vk::Instance,
+        api_version: u32,
+        has_extension: impl Fn(&CStr) -> bool,
+    ) -> CapabilityFns {
+        let core11 = api_version >= vk::API_VERSION_1_1;
         let resolve = |name: &CStr| {
-            // SAFETY: resolving a command of a live instance through the next layer.
-            unsafe { (inst.next_gipa)(inst.handle, name.as_ptr()) }
+            // SAFETY: the caller guarantees `next_gipa` and `instance`.
+            unsafe { next_gipa(instance, name.as_ptr()) }
         };
         let buffer_name = if core11 {
             Some(c"vkGetPhysicalDeviceExternalBufferProperties")
-        } else if inst.has_extension(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME) {
+        } else if has_extension(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME) {
             Some(c"vkGetPhysicalDeviceExternalBufferPropertiesKHR")
         } else {
             None
         };
         let image_name = if core11 {
             Some(c"vkGetPhysicalDeviceImageFormatProperties2")
-        } else if inst.has_extension(vk::KHR_GET_PHYSICAL_DEVICE_PROPERTIES2_NAME)
-            && inst.has_extension(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME)
+        } else if has_extension(vk::KHR_GET_PHYSICAL_DEVICE_PROPERTIES2_NAME)
+            && has_extension(vk::KHR_EXTERNAL_MEMORY_CAPABILITIES_NAME)
         {
             Some(c"vkGetPhysicalDeviceImageFormatProperties2KHR")
         } else {
             None
         };
-        let nv_name = inst
-            .has_extension(vk::NV_EXTERNAL_MEMORY_CAPABILITIES_NAME)
+        let nv_name = has_extension(vk::NV_EXTERNAL_MEMORY_CAPABILITIES_NAME)
             .then_some(c"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
         CapabilityFns {
             external_buffer: buffer_name.and_then(resolve).map(|f| {
@@ -81,6 +91,13 @@ impl CapabilityFns {
                 }
             }),
         }
+    }
+
+    /// The next `vkGetPhysicalDeviceExternalImageFormatPropertiesNV`, when enabled.
+    pub fn external_image_nv(
+        &self,
+    ) -> Option<vk::PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV> {
+        self.external_image_nv
     }
 }
 

@@ -157,7 +157,7 @@ unsafe fn create_device_inner(
         requirements,
         bind_memory2: ash::khr::bind_memory2::DeviceFn::load(load),
         dedicated_image_aliasing: image_aliasing,
-        capabilities: crate::capabilities::CapabilityFns::load(&inst),
+        capabilities: inst.capabilities,
         extensions,
         reporter: Arc::clone(&inst.reporter),
     };

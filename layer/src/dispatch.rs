@@ -31,6 +31,8 @@ pub struct InstanceData {
     pub debug_report: Option<ash::ext::debug_report::InstanceFn>,
     pub api_version: u32,
     pub extensions: Vec<String>,
+    /// The capability queries, resolved down the chain during `vkCreateInstance`.
+    pub capabilities: crate::capabilities::CapabilityFns,
     pub reporter: Arc<Reporter>,
 }
 

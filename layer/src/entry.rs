@@ -126,8 +126,11 @@ fn instance_commands() -> &'static [Command] {
                 crate::queries::get_physical_device_image_format_properties2_khr,
                 Gate::Instance(vk::KHR_GET_PHYSICAL_DEVICE_PROPERTIES2_NAME)
             ),
-            // vkGetPhysicalDeviceExternalImageFormatPropertiesNV is not wired yet: its next
-            // pointer must be resolved during vkCreateInstance (see queries.rs).
+            cmd!(
+                c"vkGetPhysicalDeviceExternalImageFormatPropertiesNV",
+                crate::queries::get_physical_device_external_image_format_properties_nv,
+                Gate::Instance(vk::NV_EXTERNAL_MEMORY_CAPABILITIES_NAME)
+            ),
         ]
     });
     &TABLE

@@ -201,6 +201,9 @@ unsafe fn create_instance_inner(
         // SAFETY: non-null application info is valid per the create info's rules.
         unsafe { (*info.p_application_info).api_version }.max(vk::API_VERSION_1_0)
     };
+    // SAFETY: `next_gipa` resolves commands of the live `instance`, now, during creation.
+    let capabilities =
+        unsafe { crate::capabilities::CapabilityFns::load(next_gipa, instance, api_version, has) };
     let data = InstanceData {
         handle: instance,
         next_gipa,
@@ -210,6 +213,7 @@ unsafe fn create_instance_inner(
         debug_report,
         api_version,
         extensions,
+        capabilities,
         reporter: Arc::clone(&reporter),
     };
     // SAFETY: `instance` is a live dispatchable handle.

@@ -173,7 +173,10 @@ pub unsafe extern "system" fn allocate_memory(
                         type_index: info.memory_type_index,
                         export_types,
                         import_type,
+                        // VK_NV_dedicated_allocation memory follows that extension's own
+                        // binding rules, not those of VkMemoryDedicatedAllocateInfo.
                         dedicated: match call.dedicated {
+                            Some(d) if d.nv => Dedicated::None,
                             Some(d) if d.image != 0 => Dedicated::Image(d.image),
                             Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
                             _ => Dedicated::None,

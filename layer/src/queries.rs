@@ -7,10 +7,10 @@
 //! key) and never block: the query is always forwarded and its answer reaches the app
 //! unchanged.
 //!
-//! The next commands are the ones `data.fns` resolved during `vkCreateInstance`: resolving
-//! later through `next_gipa` returns the loader's dispatch-table entry, i.e. the top of the
-//! chain, i.e. these very functions (infinite recursion). For that reason the NV query is
-//! not wired into `entry.rs` yet: its next pointer is not resolved at instance creation.
+//! The next commands are the ones resolved during `vkCreateInstance` (`data.fns`,
+//! `data.capabilities`): resolved later through `next_gipa`, a name may come back as the
+//! loader's trampoline, i.e. the top of the chain, i.e. these very functions (infinite
+//! recursion).
 //!
 //! A successful answer whose question is exactly one of the layer's own
 //! (`capabilities.rs`) is remembered, so the layer does not ask it again.
@@ -36,14 +36,6 @@ unsafe fn instance_of(physical: vk::PhysicalDevice) -> Option<Arc<InstanceData>>
     }
     // SAFETY: a live physical device shares its instance's dispatch pointer.
     dispatch::instance(unsafe { dispatch::key(physical) })
-}
-
-/// The next layer's command called `name`, resolved now (see the module docs: only safe for
-/// commands Handoff does not intercept through `vkGetInstanceProcAddr`).
-#[allow(dead_code)]
-fn next(data: &InstanceData, name: &CStr) -> vk::PFN_vkVoidFunction {
-    // SAFETY: resolving a command of a live instance through the next layer.
-    unsafe { (data.next_gipa)(data.handle, name.as_ptr()) }
 }
 
 fn physical_object(physical: vk::PhysicalDevice) -> Vec<Object> {
@@ -347,15 +339,9 @@ pub unsafe extern "system" fn get_physical_device_external_image_format_properti
             let Some(data) = (unsafe { instance_of(physical) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
-            let Some(f) = next(&data, c"vkGetPhysicalDeviceExternalImageFormatPropertiesNV") else {
-                return vk::Result::ERROR_FORMAT_NOT_SUPPORTED;
-            };
-            // SAFETY: the loader returned this name's command, of this signature.
-            let fp = unsafe {
-                std::mem::transmute::<
-                    unsafe extern "system" fn(),
-                    vk::PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV,
-                >(f)
+            // Resolved during vkCreateInstance, gated on the same extension as this entry.
+            let Some(fp) = data.capabilities.external_image_nv() else {
+                return vk::Result::ERROR_EXTENSION_NOT_PRESENT;
             };
             let query = NvImageQuery {
                 physical_device: physical.as_raw(),

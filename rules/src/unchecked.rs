@@ -27,14 +27,14 @@ pub static UNCHECKED: &[Unchecked] = &[
         reason: "as 01742: the exporter's dedicated resource is known only for exports seen in this process",
     },
     Unchecked {
-        id: "VUID-VkImportMemoryFdInfoKHR-fd-00668, -fd-01520, -fd-01746",
+        id: "VUID-VkImportMemoryFdInfoKHR-fd-01746 (aliases -fd-00668, -fd-01520)",
         partial: true,
-        reason: "the fd carries no UUID; compared only when the exporting device is known to the layer (same process)",
+        reason: "the fd carries no UUID; compared only when the exporting device is known to the layer (same process), and only for OPAQUE_FD, the one fd type the compatibility table ties to the UUIDs",
     },
     Unchecked {
         id: "VUID-VkMemoryAllocateInfo-None-00643, -None-00644",
         partial: true,
-        reason: "the exporter's device mask and physical-device set are known only for exports seen in this process",
+        reason: "the exporter's device mask and physical-device set are known only for exports seen in this process; checked for OPAQUE_FD only, since a dma-buf may legitimately cross GPUs; physical-device handles are compared within one instance, across instances only the size of the set",
     },
     Unchecked {
         id: "VUID-VkImportMemoryFdInfoKHR-handleType-00670 (wrong kind of memory handle)",
@@ -44,7 +44,7 @@ pub static UNCHECKED: &[Unchecked] = &[
     Unchecked {
         id: "fd ownership after a successful import (no VUID)",
         partial: true,
-        reason: "the app's later close/read/dup of a consumed fd happens in libc, which the layer does not see; only a second Vulkan import of the same payload is reported (HANDOFF-Import-fd-reused)",
+        reason: "the app's later close/read/dup of a consumed fd happens in libc, which the layer does not see; only a second Vulkan import of the same payload is reported (HANDOFF-Import-fd-reused), and only where the driver kept the consumed fd open (a driver that closes it frees the number, and a second import of it is 00670 or a fresh file)",
     },
     Unchecked {
         id: "External handle support of DRM-format-modifier images (00990, 09860, 09862)",
@@ -75,6 +75,16 @@ pub static UNCHECKED: &[Unchecked] = &[
         id: "VUID-vkBindImageMemory-memory-02629, VUID-VkBindImageMemoryInfo-memory-02629",
         partial: true,
         reason: "the offset is always checked; the image parameters are compared on the VkImageCreateInfo members (chained structures and queue family lists are not), and only while the image the memory was dedicated to is still alive",
+    },
+    Unchecked {
+        id: "VkDedicatedAllocationMemoryAllocateInfoNV rules (VUID-VkDedicatedAllocationMemoryAllocateInfoNV-image-00649 to -00655)",
+        partial: false,
+        reason: "not implemented: VK_NV_dedicated_allocation is superseded by VkMemoryDedicatedAllocateInfo; memory allocated with the NV struct is tracked as not dedicated, so the KHR dedicated and binding rules stay silent for it",
+    },
+    Unchecked {
+        id: "HANDOFF-Export-reexport-not-allowed for memory that is not dedicated",
+        partial: true,
+        reason: "exportFromImportedHandleTypes is asked for the dedicated resource when there is one, otherwise for a plain transfer buffer, the least specific resource any memory can back",
     },
 ];
 

@@ -113,7 +113,6 @@ fn valid_nv_query_is_silent() {
 
 /// OPAQUE_WIN32|OPAQUE_WIN32_KMT in one NV query: 07721, not blocking.
 #[test]
-#[ignore = "the NV query is not wired into entry.rs yet (queries.rs module docs)"]
 fn nv_query_with_two_bits_reports_07721() {
     let out = nv_query(FULL, 0x3, 0x4).run();
     out.assert_ids(&[NV_MULTIPLE]);
@@ -129,7 +128,6 @@ fn nv_query_with_two_bits_reports_07721() {
 
 /// An undefined NV bit, and usage 0.
 #[test]
-#[ignore = "the NV query is not wired into entry.rs yet (queries.rs module docs)"]
 fn nv_query_parameters() {
     nv_query(FULL, 0x10, 0x4).run().assert_ids(&[NV_TYPE]);
     nv_query(FULL, 0x1, 0).run().assert_ids(&[NV_USAGE]);
