@@ -144,6 +144,12 @@ unsafe fn create_device_inner(
             extensions.iter().any(|e| e.as_bytes() == n)
         })
     };
+    // SAFETY: a live physical device of `inst`.
+    let queue_family_count = unsafe {
+        inst.fns
+            .get_physical_device_queue_family_properties(physical_device)
+    }
+    .len() as u32;
     let data = DeviceData {
         handle: device,
         physical_device,
@@ -157,6 +163,8 @@ unsafe fn create_device_inner(
         requirements,
         bind_memory2: ash::khr::bind_memory2::DeviceFn::load(load),
         dedicated_image_aliasing: image_aliasing,
+        queue_family_count,
+        synchronization2: ash::khr::synchronization2::DeviceFn::load(load),
         capabilities: inst.capabilities,
         extensions,
         reporter: Arc::clone(&inst.reporter),

@@ -66,6 +66,10 @@ pub struct DeviceData {
     /// `VkPhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV::dedicatedAllocationImageAliasing`
     /// as enabled at `vkCreateDevice` (selects 02628 or 02629).
     pub dedicated_image_aliasing: bool,
+    /// `vkGetPhysicalDeviceQueueFamilyProperties`' count, for the ownership-transfer rules.
+    pub queue_family_count: u32,
+    /// `vkCmdPipelineBarrier2KHR` of the next layer (the core name is in `fns`).
+    pub synchronization2: ash::khr::synchronization2::DeviceFn,
     /// The instance's capability queries, for the resource rules.
     pub capabilities: crate::capabilities::CapabilityFns,
     pub extensions: Vec<String>,

@@ -6,7 +6,7 @@ use crate::guard::guarded;
 use crate::loader_abi::{
     VkNegotiateLayerInterface, LAYER_INTERFACE_VERSION, LAYER_NEGOTIATE_INTERFACE_STRUCT,
 };
-use crate::{bind, device, instance, memory, resources, settings};
+use crate::{barrier, bind, device, instance, memory, resources, settings};
 use ash::vk::{self, Handle};
 use std::ffi::{c_char, CStr};
 
@@ -167,6 +167,21 @@ fn device_commands() -> &'static [Command] {
                 Gate::Device(vk::KHR_BIND_MEMORY2_NAME)
             ),
             cmd!(c"vkQueueBindSparse", bind::queue_bind_sparse, Gate::Core),
+            cmd!(
+                c"vkCmdPipelineBarrier",
+                barrier::cmd_pipeline_barrier,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkCmdPipelineBarrier2",
+                barrier::cmd_pipeline_barrier2,
+                Gate::Core
+            ),
+            cmd!(
+                c"vkCmdPipelineBarrier2KHR",
+                barrier::cmd_pipeline_barrier2_khr,
+                Gate::Device(vk::KHR_SYNCHRONIZATION2_NAME)
+            ),
             cmd!(
                 c"vkGetMemoryFdKHR",
                 memory::get_memory_fd,

@@ -4,6 +4,7 @@
 
 #![allow(non_snake_case)]
 
+pub mod barrier;
 pub mod bind;
 pub mod capabilities;
 pub mod dedicated;

@@ -86,6 +86,31 @@ impl RequirementFns {
     }
 }
 
+/// Runs a `*2` query with `VkMemoryDedicatedRequirements` chained and reads both answers.
+fn with_dedicated(query: impl FnOnce(&mut vk::MemoryRequirements2<'_>)) -> Requirements {
+    let mut dedicated = vk::MemoryDedicatedRequirements::default();
+    let mut out = vk::MemoryRequirements2::default().push_next(&mut dedicated);
+    query(&mut out);
+    let r = out.memory_requirements;
+    Requirements {
+        dedicated: Some(DedicatedAnswer {
+            prefers: dedicated.prefers_dedicated_allocation == vk::TRUE,
+            requires: dedicated.requires_dedicated_allocation == vk::TRUE,
+        }),
+        ..plain(r)
+    }
+}
+
+/// A 1.0 answer: no dedicated facts.
+fn plain(r: vk::MemoryRequirements) -> Requirements {
+    Requirements {
+        size: r.size,
+        alignment: r.alignment,
+        memory_type_bits: r.memory_type_bits,
+        dedicated: None,
+    }
+}
+
 /// The requirements of a live buffer of `data`'s device.
 ///
 /// # Safety
@@ -93,30 +118,13 @@ impl RequirementFns {
 pub unsafe fn buffer(data: &DeviceData, buffer: vk::Buffer) -> Requirements {
     if let Some(fp) = data.requirements.buffer2 {
         let info = vk::BufferMemoryRequirementsInfo2::default().buffer(buffer);
-        let mut dedicated = vk::MemoryDedicatedRequirements::default();
-        let mut out = vk::MemoryRequirements2::default().push_next(&mut dedicated);
-        // SAFETY: a live buffer; both structs are locals alive for the call.
-        unsafe { fp(data.handle, &info, &mut out) };
-        let r = out.memory_requirements;
-        return Requirements {
-            size: r.size,
-            alignment: r.alignment,
-            memory_type_bits: r.memory_type_bits,
-            dedicated: Some(DedicatedAnswer {
-                prefers: dedicated.prefers_dedicated_allocation == vk::TRUE,
-                requires: dedicated.requires_dedicated_allocation == vk::TRUE,
-            }),
-        };
+        // SAFETY: a live buffer; the output chain is made of locals alive for the call.
+        return with_dedicated(|out| unsafe { fp(data.handle, &info, out) });
     }
     let mut r = vk::MemoryRequirements::default();
     // SAFETY: a live buffer and a writable local.
     unsafe { (data.fns.fp_v1_0().get_buffer_memory_requirements)(data.handle, buffer, &mut r) };
-    Requirements {
-        size: r.size,
-        alignment: r.alignment,
-        memory_type_bits: r.memory_type_bits,
-        dedicated: None,
-    }
+    plain(r)
 }
 
 /// The requirements of a live, non-disjoint image of `data`'s device. A disjoint image has
@@ -127,28 +135,11 @@ pub unsafe fn buffer(data: &DeviceData, buffer: vk::Buffer) -> Requirements {
 pub unsafe fn image(data: &DeviceData, image: vk::Image) -> Requirements {
     if let Some(fp) = data.requirements.image2 {
         let info = vk::ImageMemoryRequirementsInfo2::default().image(image);
-        let mut dedicated = vk::MemoryDedicatedRequirements::default();
-        let mut out = vk::MemoryRequirements2::default().push_next(&mut dedicated);
-        // SAFETY: a live image; both structs are locals alive for the call.
-        unsafe { fp(data.handle, &info, &mut out) };
-        let r = out.memory_requirements;
-        return Requirements {
-            size: r.size,
-            alignment: r.alignment,
-            memory_type_bits: r.memory_type_bits,
-            dedicated: Some(DedicatedAnswer {
-                prefers: dedicated.prefers_dedicated_allocation == vk::TRUE,
-                requires: dedicated.requires_dedicated_allocation == vk::TRUE,
-            }),
-        };
+        // SAFETY: a live image; the output chain is made of locals alive for the call.
+        return with_dedicated(|out| unsafe { fp(data.handle, &info, out) });
     }
     let mut r = vk::MemoryRequirements::default();
     // SAFETY: a live image and a writable local.
     unsafe { (data.fns.fp_v1_0().get_image_memory_requirements)(data.handle, image, &mut r) };
-    Requirements {
-        size: r.size,
-        alignment: r.alignment,
-        memory_type_bits: r.memory_type_bits,
-        dedicated: None,
-    }
+    plain(r)
 }

@@ -1003,6 +1003,358 @@ pub const QUERY_IMAGE_HANDLE_TYPE_INVALID: Rule = Rule {
     blocks_call: false,
 };
 
+pub const BARRIER_BUF_BOTH_SPECIAL: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-srcQueueFamilyIndex-04087",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "a queue family ownership transfer names a special family (VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT) on both sides",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_EXTERNAL_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-None-09097",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_EXTERNAL_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-None-09098",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_FOREIGN_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-srcQueueFamilyIndex-09099",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_FOREIGN_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-dstQueueFamilyIndex-09100",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_EXCLUSIVE_SRC_INVALID: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-buffer-09095",
+    aliases: &["VUID-VkBufferMemoryBarrier-buffer-04089"],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "an ownership transfer of an EXCLUSIVE buffer has a srcQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_EXCLUSIVE_DST_INVALID: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier-buffer-09096",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "an ownership transfer of an EXCLUSIVE buffer has a dstQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkBufferMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF_HOST_STAGE: Rule = Rule {
+    id: "VUID-vkCmdPipelineBarrier-srcStageMask-09634",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkBufferMemoryBarrier",
+    summary: "a barrier whose stage masks include the HOST stage has different srcQueueFamilyIndex and dstQueueFamilyIndex (a host barrier cannot transfer ownership)",
+    spec: refpage!("vkCmdPipelineBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_BOTH_SPECIAL: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-srcQueueFamilyIndex-04087",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "a queue family ownership transfer names a special family (VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT) on both sides",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_EXTERNAL_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-None-09097",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_EXTERNAL_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-None-09098",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_FOREIGN_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-srcQueueFamilyIndex-09099",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_FOREIGN_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-dstQueueFamilyIndex-09100",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_EXCLUSIVE_SRC_INVALID: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-buffer-09095",
+    aliases: &["VUID-VkBufferMemoryBarrier2-buffer-04089"],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "an ownership transfer of an EXCLUSIVE buffer has a srcQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_EXCLUSIVE_DST_INVALID: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-buffer-09096",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "an ownership transfer of an EXCLUSIVE buffer has a dstQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_BUF2_HOST_STAGE: Rule = Rule {
+    id: "VUID-VkBufferMemoryBarrier2-srcStageMask-03851",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkBufferMemoryBarrier2",
+    summary: "a barrier whose stage masks include the HOST stage has different srcQueueFamilyIndex and dstQueueFamilyIndex (a host barrier cannot transfer ownership)",
+    spec: refpage!("VkBufferMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_BOTH_SPECIAL: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-srcQueueFamilyIndex-04070",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "a queue family ownership transfer names a special family (VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT) on both sides",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_EXTERNAL_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-None-09119",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_EXTERNAL_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-None-09120",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_FOREIGN_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-srcQueueFamilyIndex-09121",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_FOREIGN_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-dstQueueFamilyIndex-09122",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_EXCLUSIVE_SRC_INVALID: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-image-09117",
+    aliases: &["VUID-VkImageMemoryBarrier-image-04072"],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "an ownership transfer of an EXCLUSIVE image has a srcQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_EXCLUSIVE_DST_INVALID: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier-image-09118",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "an ownership transfer of an EXCLUSIVE image has a dstQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkImageMemoryBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG_HOST_STAGE: Rule = Rule {
+    id: "VUID-vkCmdPipelineBarrier-srcStageMask-09633",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier VkImageMemoryBarrier",
+    summary: "a barrier whose stage masks include the HOST stage has different srcQueueFamilyIndex and dstQueueFamilyIndex (a host barrier cannot transfer ownership)",
+    spec: refpage!("vkCmdPipelineBarrier"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_BOTH_SPECIAL: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-srcQueueFamilyIndex-04070",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "a queue family ownership transfer names a special family (VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT) on both sides",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_EXTERNAL_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-None-09119",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_EXTERNAL_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-None-09120",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_EXTERNAL but neither Vulkan 1.1 nor VK_KHR_external_memory is available",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_FOREIGN_SRC_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-srcQueueFamilyIndex-09121",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "srcQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_FOREIGN_DST_UNSUPPORTED: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-dstQueueFamilyIndex-09122",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "dstQueueFamilyIndex is VK_QUEUE_FAMILY_FOREIGN_EXT but VK_EXT_queue_family_foreign is not enabled",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_EXCLUSIVE_SRC_INVALID: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-image-09117",
+    aliases: &["VUID-VkImageMemoryBarrier2-image-04072"],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "an ownership transfer of an EXCLUSIVE image has a srcQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_EXCLUSIVE_DST_INVALID: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-image-09118",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "an ownership transfer of an EXCLUSIVE image has a dstQueueFamilyIndex that is neither a queue family of the device nor VK_QUEUE_FAMILY_EXTERNAL or VK_QUEUE_FAMILY_FOREIGN_EXT",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
+pub const BARRIER_IMG2_HOST_STAGE: Rule = Rule {
+    id: "VUID-VkImageMemoryBarrier2-srcStageMask-03854",
+    aliases: &[],
+    severity: Severity::Error,
+    area: Area::Ownership,
+    target: "vkCmdPipelineBarrier2 VkImageMemoryBarrier2",
+    summary: "a barrier whose stage masks include the HOST stage has different srcQueueFamilyIndex and dstQueueFamilyIndex (a host barrier cannot transfer ownership)",
+    spec: refpage!("VkImageMemoryBarrier2"),
+    blocks_call: false,
+};
+
 /// Every rule, in the order `handoff rules` lists them.
 pub static CATALOGUE: &[&Rule] = &[
     &GET_FD_HANDLE_TYPE_NOT_EXPORTED,
@@ -1085,6 +1437,38 @@ pub static CATALOGUE: &[&Rule] = &[
     &QUERY_BUFFER_HANDLE_TYPE_INVALID,
     &QUERY_BUFFER_USAGE_ZERO,
     &QUERY_IMAGE_HANDLE_TYPE_INVALID,
+    &BARRIER_BUF_BOTH_SPECIAL,
+    &BARRIER_BUF_EXTERNAL_SRC_UNSUPPORTED,
+    &BARRIER_BUF_EXTERNAL_DST_UNSUPPORTED,
+    &BARRIER_BUF_FOREIGN_SRC_UNSUPPORTED,
+    &BARRIER_BUF_FOREIGN_DST_UNSUPPORTED,
+    &BARRIER_BUF_EXCLUSIVE_SRC_INVALID,
+    &BARRIER_BUF_EXCLUSIVE_DST_INVALID,
+    &BARRIER_BUF_HOST_STAGE,
+    &BARRIER_BUF2_BOTH_SPECIAL,
+    &BARRIER_BUF2_EXTERNAL_SRC_UNSUPPORTED,
+    &BARRIER_BUF2_EXTERNAL_DST_UNSUPPORTED,
+    &BARRIER_BUF2_FOREIGN_SRC_UNSUPPORTED,
+    &BARRIER_BUF2_FOREIGN_DST_UNSUPPORTED,
+    &BARRIER_BUF2_EXCLUSIVE_SRC_INVALID,
+    &BARRIER_BUF2_EXCLUSIVE_DST_INVALID,
+    &BARRIER_BUF2_HOST_STAGE,
+    &BARRIER_IMG_BOTH_SPECIAL,
+    &BARRIER_IMG_EXTERNAL_SRC_UNSUPPORTED,
+    &BARRIER_IMG_EXTERNAL_DST_UNSUPPORTED,
+    &BARRIER_IMG_FOREIGN_SRC_UNSUPPORTED,
+    &BARRIER_IMG_FOREIGN_DST_UNSUPPORTED,
+    &BARRIER_IMG_EXCLUSIVE_SRC_INVALID,
+    &BARRIER_IMG_EXCLUSIVE_DST_INVALID,
+    &BARRIER_IMG_HOST_STAGE,
+    &BARRIER_IMG2_BOTH_SPECIAL,
+    &BARRIER_IMG2_EXTERNAL_SRC_UNSUPPORTED,
+    &BARRIER_IMG2_EXTERNAL_DST_UNSUPPORTED,
+    &BARRIER_IMG2_FOREIGN_SRC_UNSUPPORTED,
+    &BARRIER_IMG2_FOREIGN_DST_UNSUPPORTED,
+    &BARRIER_IMG2_EXCLUSIVE_SRC_INVALID,
+    &BARRIER_IMG2_EXCLUSIVE_DST_INVALID,
+    &BARRIER_IMG2_HOST_STAGE,
     &LEAK_LIVE_OBJECTS,
     &CHAIN_MALFORMED,
     &LAYER_INTERNAL_ERROR,

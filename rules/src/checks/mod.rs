@@ -2,6 +2,7 @@
 //! the tracked facts to findings.
 
 pub mod allocation;
+pub mod barrier;
 pub mod bind;
 pub mod lifetime;
 pub mod memory_export;

@@ -6,6 +6,7 @@
 //! and the loader's included; the harness filters Handoff's ids.
 
 pub mod args;
+pub mod barrier;
 pub mod bind;
 pub mod ctx;
 pub mod dedicated;
@@ -38,6 +39,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         "payload-params" => payload::payload_params(&a),
         "create-resource" => resources::create_resource(&a),
         "bind" => bind::bind(&a),
+        "barrier" => barrier::barrier(&a),
         "dedicated" => dedicated::dedicated(&a),
         "query" => queries::query(&a),
         "share-devices" => share::share_devices(&a),
