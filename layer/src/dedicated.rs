@@ -15,7 +15,6 @@
 
 use crate::capabilities::{self, ImageParams};
 use crate::dispatch::DeviceData;
-use crate::pnext;
 use crate::requirements;
 use crate::state::resources as tracked;
 use crate::state::{Dedicated, MemoryRecord};
@@ -129,46 +128,23 @@ pub fn resource_support_findings(
     })
 }
 
-/// What the allocate info's chain holds that `AllocateCall` does not say: every extending
-/// structure the `pNext` rules know, by name, and the NV export handle types.
-#[derive(Default)]
-struct ChainFacts {
-    names: Vec<&'static str>,
-    export_nv_types: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
-}
-
-/// # Safety
-/// `p_next` is the chain of a valid `VkMemoryAllocateInfo`.
-unsafe fn allocate_chain(p_next: *const std::ffi::c_void) -> ChainFacts {
-    let mut facts = ChainFacts::default();
-    // SAFETY: the caller guarantees a valid chain; the one cast matches its sType. A
-    // malformed chain was already reported by the allocate interception's own walk.
-    let _ = unsafe {
-        pnext::walk(p_next, |st, p| {
-            let name = match st {
-                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => "VkExportMemoryAllocateInfo",
-                vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => "VkImportMemoryFdInfoKHR",
-                vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO => {
-                    "VkMemoryDedicatedAllocateInfo"
-                }
-                vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
-                    "VkImportMemoryHostPointerInfoEXT"
-                }
-                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
-                    let t = (*(p as *const vk::ExportMemoryAllocateInfoNV<'_>)).handle_types;
-                    *facts.export_nv_types.get_or_insert_with(Default::default) |= t;
-                    "VkExportMemoryAllocateInfoNV"
-                }
-                vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV => {
-                    "VkDedicatedAllocationMemoryAllocateInfoNV"
-                }
-                vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => "VkMemoryAllocateFlagsInfo",
-                _ => return,
-            };
-            facts.names.push(name);
-        })
-    };
-    facts
+/// The name of an allocate-info extending structure the `pNext` rules know (the
+/// allocate interception collects them into `AllocateCall::chained` during its walk).
+pub fn allocate_struct_name(st: vk::StructureType) -> Option<&'static str> {
+    Some(match st {
+        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => "VkExportMemoryAllocateInfo",
+        vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => "VkImportMemoryFdInfoKHR",
+        vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO => "VkMemoryDedicatedAllocateInfo",
+        vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
+            "VkImportMemoryHostPointerInfoEXT"
+        }
+        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => "VkExportMemoryAllocateInfoNV",
+        vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV => {
+            "VkDedicatedAllocationMemoryAllocateInfoNV"
+        }
+        vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => "VkMemoryAllocateFlagsInfo",
+        _ => return None,
+    })
 }
 
 /// A handle named by the dedicated structure, as the layer knows it.
@@ -209,19 +185,12 @@ fn named(data: &DeviceData, resource: Resource) -> Named {
 }
 
 /// The dedicated-allocation, per-resource support, `pNext` and handle-type-bit rules of
-/// one `vkAllocateMemory` call. `info` is the call's allocate info, `call` what the
-/// interception already copied out of it.
-pub fn allocation_findings(
-    data: &DeviceData,
-    call: &AllocateCall,
-    info: &vk::MemoryAllocateInfo<'_>,
-) -> Vec<Finding> {
+/// one `vkAllocateMemory` call, from what the interception copied out of it.
+pub fn allocation_findings(data: &DeviceData, call: &AllocateCall) -> Vec<Finding> {
     let device = data.handle.as_raw();
     let enabled = enabled(data);
-    // SAFETY: `info` is the app's valid allocate info (the interception dereferenced it).
-    let chain = unsafe { allocate_chain(info.p_next) };
     let mut out =
-        allocation::chain_support(ChainOf::MemoryAllocateInfo, &chain.names, &enabled, device);
+        allocation::chain_support(ChainOf::MemoryAllocateInfo, &call.chained, &enabled, device);
     if call.export_khr {
         out.extend(allocation::handle_types_valid(
             HandleTypesOf::ExportMemoryAllocateInfo,
@@ -230,7 +199,7 @@ pub fn allocation_findings(
             device,
         ));
     }
-    if let Some(t) = chain.export_nv_types {
+    if let Some(t) = call.export_nv_types {
         out.extend(allocation::nv_handle_types_valid(
             NvHandleTypesOf::ExportMemoryAllocateInfoNV,
             t,
@@ -302,25 +271,13 @@ pub fn allocation_findings(
 }
 
 /// `VUID-VkBufferCreateInfo-pNext-pNext` and
-/// `VUID-VkExternalMemoryBufferCreateInfo-handleTypes-parameter` for one `vkCreateBuffer`.
-///
-/// # Safety
-/// `info` is a valid `VkBufferCreateInfo` (its chain included).
-pub unsafe fn buffer_create_findings(
+/// `VUID-VkExternalMemoryBufferCreateInfo-handleTypes-parameter` for one `vkCreateBuffer`;
+/// `external` is `VkExternalMemoryBufferCreateInfo::handleTypes` when it was chained.
+pub fn buffer_create_findings(
     data: &DeviceData,
-    info: &vk::BufferCreateInfo<'_>,
+    external: Option<vk::ExternalMemoryHandleTypeFlags>,
 ) -> Vec<Finding> {
-    let mut types: Option<vk::ExternalMemoryHandleTypeFlags> = None;
-    // SAFETY: the caller guarantees a valid chain; the cast matches the sType.
-    let _ = unsafe {
-        pnext::walk(info.p_next, |st, p| {
-            if st == vk::StructureType::EXTERNAL_MEMORY_BUFFER_CREATE_INFO {
-                *types.get_or_insert_with(Default::default) |=
-                    (*(p as *const vk::ExternalMemoryBufferCreateInfo<'_>)).handle_types;
-            }
-        })
-    };
-    let Some(types) = types else {
+    let Some(types) = external else {
         return Vec::new();
     };
     let device = data.handle.as_raw();
@@ -341,30 +298,13 @@ pub unsafe fn buffer_create_findings(
 }
 
 /// `VUID-VkImageCreateInfo-pNext-pNext` and the `handleTypes-parameter` ids of
-/// `VkExternalMemoryImageCreateInfo(NV)` for one `vkCreateImage`.
-///
-/// # Safety
-/// `info` is a valid `VkImageCreateInfo` (its chain included).
-pub unsafe fn image_create_findings(
+/// `VkExternalMemoryImageCreateInfo(NV)` for one `vkCreateImage`; `khr` and `nv` are the
+/// structures' `handleTypes` when they were chained.
+pub fn image_create_findings(
     data: &DeviceData,
-    info: &vk::ImageCreateInfo<'_>,
+    khr: Option<vk::ExternalMemoryHandleTypeFlags>,
+    nv: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
 ) -> Vec<Finding> {
-    let mut khr: Option<vk::ExternalMemoryHandleTypeFlags> = None;
-    let mut nv: Option<vk::ExternalMemoryHandleTypeFlagsNV> = None;
-    // SAFETY: the caller guarantees a valid chain; each cast matches its sType.
-    let _ = unsafe {
-        pnext::walk(info.p_next, |st, p| match st {
-            vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO => {
-                *khr.get_or_insert_with(Default::default) |=
-                    (*(p as *const vk::ExternalMemoryImageCreateInfo<'_>)).handle_types;
-            }
-            vk::StructureType::EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV => {
-                *nv.get_or_insert_with(Default::default) |=
-                    (*(p as *const vk::ExternalMemoryImageCreateInfoNV<'_>)).handle_types;
-            }
-            _ => {}
-        })
-    };
     let device = data.handle.as_raw();
     let enabled = enabled(data);
     let mut names = Vec::new();

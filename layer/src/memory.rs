@@ -48,91 +48,99 @@ pub unsafe extern "system" fn allocate_memory(
             };
             // SAFETY: the chain of a valid allocate info; each cast matches its sType.
             let walked = unsafe {
-                pnext::walk(info.p_next, |st, p| match st {
-                    vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
-                        call.export_khr = true;
-                        export_types |=
-                            (*(p as *const vk::ExportMemoryAllocateInfo<'_>)).handle_types;
+                pnext::walk(info.p_next, |st, p| {
+                    if let Some(name) = crate::dedicated::allocate_struct_name(st) {
+                        call.chained.push(name);
                     }
-                    vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
-                        call.export_nv.push("VkExportMemoryAllocateInfoNV");
-                    }
-                    vk::StructureType::EXPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
-                        call.export_nv.push("VkExportMemoryWin32HandleInfoNV");
-                    }
-                    vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => {
-                        let i = &*(p as *const vk::ImportMemoryFdInfoKHR<'_>);
-                        // Only the first one counts, as for any repeated struct.
-                        if call.fd_import.is_none() {
-                            call.fd_import = Some(FdImport {
-                                handle_type: i.handle_type,
-                                fd: i.fd,
-                                kind: FdKind::Unknown,
+                    match st {
+                        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
+                            call.export_khr = true;
+                            export_types |=
+                                (*(p as *const vk::ExportMemoryAllocateInfo<'_>)).handle_types;
+                        }
+                        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
+                            call.export_nv.push("VkExportMemoryAllocateInfoNV");
+                            let t =
+                                (*(p as *const vk::ExportMemoryAllocateInfoNV<'_>)).handle_types;
+                            *call.export_nv_types.get_or_insert_with(Default::default) |= t;
+                        }
+                        vk::StructureType::EXPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                            call.export_nv.push("VkExportMemoryWin32HandleInfoNV");
+                        }
+                        vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => {
+                            let i = &*(p as *const vk::ImportMemoryFdInfoKHR<'_>);
+                            // Only the first one counts, as for any repeated struct.
+                            if call.fd_import.is_none() {
+                                call.fd_import = Some(FdImport {
+                                    handle_type: i.handle_type,
+                                    fd: i.fd,
+                                    kind: FdKind::Unknown,
+                                });
+                            }
+                        }
+                        vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
+                            call.host_pointer_type |=
+                                (*(p as *const vk::ImportMemoryHostPointerInfoEXT<'_>)).handle_type;
+                        }
+                        vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_KHR => {
+                            let i = &*(p as *const vk::ImportMemoryWin32HandleInfoKHR<'_>);
+                            if !i.handle_type.is_empty() {
+                                call.other_imports.push("VkImportMemoryWin32HandleInfoKHR");
+                            }
+                        }
+                        vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                            let i = &*(p as *const vk::ImportMemoryWin32HandleInfoNV<'_>);
+                            if !i.handle_type.is_empty() {
+                                call.other_imports.push("VkImportMemoryWin32HandleInfoNV");
+                            }
+                        }
+                        vk::StructureType::IMPORT_MEMORY_ZIRCON_HANDLE_INFO_FUCHSIA => {
+                            let i = &*(p as *const vk::ImportMemoryZirconHandleInfoFUCHSIA<'_>);
+                            if !i.handle_type.is_empty() {
+                                call.other_imports
+                                    .push("VkImportMemoryZirconHandleInfoFUCHSIA");
+                            }
+                        }
+                        vk::StructureType::IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID => {
+                            let i = &*(p as *const vk::ImportAndroidHardwareBufferInfoANDROID<'_>);
+                            if !i.buffer.is_null() {
+                                call.other_imports
+                                    .push("VkImportAndroidHardwareBufferInfoANDROID");
+                            }
+                        }
+                        vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO
+                            if call.dedicated.is_none() =>
+                        {
+                            let d = &*(p as *const vk::MemoryDedicatedAllocateInfo<'_>);
+                            call.dedicated = Some(DedicatedInfo {
+                                buffer: d.buffer.as_raw(),
+                                image: d.image.as_raw(),
+                                nv: false,
                             });
                         }
-                    }
-                    vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
-                        call.host_pointer_type |=
-                            (*(p as *const vk::ImportMemoryHostPointerInfoEXT<'_>)).handle_type;
-                    }
-                    vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_KHR => {
-                        let i = &*(p as *const vk::ImportMemoryWin32HandleInfoKHR<'_>);
-                        if !i.handle_type.is_empty() {
-                            call.other_imports.push("VkImportMemoryWin32HandleInfoKHR");
+                        vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV
+                            if call.dedicated.is_none() =>
+                        {
+                            let d = &*(p as *const vk::DedicatedAllocationMemoryAllocateInfoNV<'_>);
+                            call.dedicated = Some(DedicatedInfo {
+                                buffer: d.buffer.as_raw(),
+                                image: d.image.as_raw(),
+                                nv: true,
+                            });
                         }
-                    }
-                    vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
-                        let i = &*(p as *const vk::ImportMemoryWin32HandleInfoNV<'_>);
-                        if !i.handle_type.is_empty() {
-                            call.other_imports.push("VkImportMemoryWin32HandleInfoNV");
+                        vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => {
+                            let f = &*(p as *const vk::MemoryAllocateFlagsInfo<'_>);
+                            if f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK) {
+                                call.device_mask = Some(f.device_mask);
+                            }
                         }
-                    }
-                    vk::StructureType::IMPORT_MEMORY_ZIRCON_HANDLE_INFO_FUCHSIA => {
-                        let i = &*(p as *const vk::ImportMemoryZirconHandleInfoFUCHSIA<'_>);
-                        if !i.handle_type.is_empty() {
-                            call.other_imports
-                                .push("VkImportMemoryZirconHandleInfoFUCHSIA");
+                        vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
+                            call.opaque_capture_address = (*(p
+                                as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
+                                .opaque_capture_address;
                         }
+                        _ => {}
                     }
-                    vk::StructureType::IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID => {
-                        let i = &*(p as *const vk::ImportAndroidHardwareBufferInfoANDROID<'_>);
-                        if !i.buffer.is_null() {
-                            call.other_imports
-                                .push("VkImportAndroidHardwareBufferInfoANDROID");
-                        }
-                    }
-                    vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO
-                        if call.dedicated.is_none() =>
-                    {
-                        let d = &*(p as *const vk::MemoryDedicatedAllocateInfo<'_>);
-                        call.dedicated = Some(DedicatedInfo {
-                            buffer: d.buffer.as_raw(),
-                            image: d.image.as_raw(),
-                            nv: false,
-                        });
-                    }
-                    vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV
-                        if call.dedicated.is_none() =>
-                    {
-                        let d = &*(p as *const vk::DedicatedAllocationMemoryAllocateInfoNV<'_>);
-                        call.dedicated = Some(DedicatedInfo {
-                            buffer: d.buffer.as_raw(),
-                            image: d.image.as_raw(),
-                            nv: true,
-                        });
-                    }
-                    vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => {
-                        let f = &*(p as *const vk::MemoryAllocateFlagsInfo<'_>);
-                        if f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK) {
-                            call.device_mask = Some(f.device_mask);
-                        }
-                    }
-                    vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
-                        call.opaque_capture_address = (*(p
-                            as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
-                            .opaque_capture_address;
-                    }
-                    _ => {}
                 })
             };
             if let Err(m) = walked {
@@ -153,7 +161,7 @@ pub unsafe extern "system" fn allocate_memory(
             let mut findings = memory_import::allocate_memory(&call);
             let mut pending = crate::payload::before_import(&data, &call);
             pending.merge_into(&mut findings);
-            findings.extend(crate::dedicated::allocation_findings(&data, &call, info));
+            findings.extend(crate::dedicated::allocation_findings(&data, &call));
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,

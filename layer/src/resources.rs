@@ -38,16 +38,17 @@ pub unsafe extern "system" fn create_buffer(
             let Some(info) = (unsafe { p_create_info.as_ref() }) else {
                 return forward();
             };
-            let mut external_types = vk::ExternalMemoryHandleTypeFlags::empty();
+            let mut external_chained: Option<vk::ExternalMemoryHandleTypeFlags> = None;
             // SAFETY: the chain of a valid create info; the cast matches the sType.
             let walked = unsafe {
                 pnext::walk(info.p_next, |st, p| {
                     if st == vk::StructureType::EXTERNAL_MEMORY_BUFFER_CREATE_INFO {
-                        external_types |=
+                        *external_chained.get_or_insert_with(Default::default) |=
                             (*(p as *const vk::ExternalMemoryBufferCreateInfo<'_>)).handle_types;
                     }
                 })
             };
+            let external_types = external_chained.unwrap_or_default();
             if let Err(m) = walked {
                 data.reporter.report(chain_malformed(
                     "VkBufferCreateInfo",
@@ -73,8 +74,10 @@ pub unsafe extern "system" fn create_buffer(
                 )
             };
             let mut findings = resource_create::create_buffer(&call, &answers);
-            // SAFETY: `info` is the app's valid create info, dereferenced above.
-            findings.extend(unsafe { crate::dedicated::buffer_create_findings(&data, info) });
+            findings.extend(crate::dedicated::buffer_create_findings(
+                &data,
+                external_chained,
+            ));
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -237,8 +240,11 @@ pub unsafe extern "system" fn create_image(
                 external_types_nv: chain.external_nv,
             };
             let mut findings = resource_create::create_image(&call, &answers, &nv_answers);
-            // SAFETY: `info` is the app's valid create info, dereferenced above.
-            findings.extend(unsafe { crate::dedicated::image_create_findings(&data, info) });
+            findings.extend(crate::dedicated::image_create_findings(
+                &data,
+                chain.external,
+                chain.external_nv,
+            ));
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,

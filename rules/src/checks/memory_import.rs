@@ -82,6 +82,10 @@ pub struct AllocateCall {
     pub dedicated: Option<DedicatedInfo>,
     /// `VkMemoryAllocateFlagsInfo::deviceMask` when `DEVICE_MASK` is set, else `None`.
     pub device_mask: Option<u32>,
+    /// The extending structures the `pNext` rules know, by name, in chain order.
+    pub chained: Vec<&'static str>,
+    /// `VkExportMemoryAllocateInfoNV::handleTypes`, when chained.
+    pub export_nv_types: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
     /// `VkMemoryAllocateInfo::allocationSize` and `memoryTypeIndex`.
     pub allocation_size: u64,
     pub memory_type_index: u32,
