@@ -155,6 +155,77 @@ fn check_image(
     out
 }
 
+/// Which kind of resource a bind command binds: it picks the check and the record.
+#[derive(Clone, Copy)]
+enum Target {
+    Buffer,
+    Image,
+}
+
+/// One bind: the raw buffer or image, the memory and the offset.
+type Bind = (u64, vk::DeviceMemory, u64);
+
+/// The body every non-sparse bind command shares: check each bind, report, forward unless
+/// an app callback stopped the call, and record the bindings the driver accepted.
+fn bind_and_record(
+    data: &DeviceData,
+    target: Target,
+    binds: &[Bind],
+    form: impl Fn(usize) -> Form,
+    forward: impl FnOnce() -> vk::Result,
+) -> vk::Result {
+    let mut findings = Vec::new();
+    for (index, &(handle, memory, offset)) in binds.iter().enumerate() {
+        findings.extend(match target {
+            Target::Buffer => check_buffer(
+                data,
+                form(index),
+                vk::Buffer::from_raw(handle),
+                memory,
+                offset,
+            ),
+            Target::Image => check_image(
+                data,
+                form(index),
+                vk::Image::from_raw(handle),
+                memory,
+                offset,
+            ),
+        });
+    }
+    if !findings.is_empty() {
+        let verdict = data.reporter.report_all(findings);
+        if let Some(r) = verdict.refusal(
+            &data.reporter.settings,
+            vk::Result::ERROR_VALIDATION_FAILED_EXT,
+        ) {
+            return r;
+        }
+    }
+    let res = forward();
+    if res == vk::Result::SUCCESS {
+        for &(handle, memory, offset) in binds {
+            // A swapchain image bind (VkBindImageMemorySwapchainInfoKHR) names no memory.
+            if memory.is_null() {
+                continue;
+            }
+            let binding = Binding {
+                memory: memory.as_raw(),
+                offset,
+            };
+            match target {
+                Target::Buffer => {
+                    tracked::set_buffer_binding(data.handle, vk::Buffer::from_raw(handle), binding)
+                }
+                Target::Image => {
+                    tracked::set_image_binding(data.handle, vk::Image::from_raw(handle), binding)
+                }
+            }
+        }
+    }
+    res
+}
+
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
@@ -172,31 +243,24 @@ pub unsafe extern "system" fn bind_buffer_memory(
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
-            let findings = check_buffer(&data, Form::Single, buffer, memory, memory_offset);
-            if !findings.is_empty() {
-                let verdict = data.reporter.report_all(findings);
-                if let Some(r) = verdict.refusal(
-                    &data.reporter.settings,
-                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
-                ) {
-                    return r;
-                }
-            }
-            // SAFETY: forwarding the app's arguments.
-            let res = unsafe {
-                (data.fns.fp_v1_0().bind_buffer_memory)(device, buffer, memory, memory_offset)
-            };
-            if res == vk::Result::SUCCESS {
-                tracked::set_buffer_binding(
-                    device,
-                    buffer,
-                    Binding {
-                        memory: memory.as_raw(),
-                        offset: memory_offset,
-                    },
-                );
-            }
-            res
+            let binds = [(buffer.as_raw(), memory, memory_offset)];
+            bind_and_record(
+                &data,
+                Target::Buffer,
+                &binds,
+                |_| Form::Single,
+                || {
+                    // SAFETY: forwarding the app's arguments.
+                    unsafe {
+                        (data.fns.fp_v1_0().bind_buffer_memory)(
+                            device,
+                            buffer,
+                            memory,
+                            memory_offset,
+                        )
+                    }
+                },
+            )
         },
     )
 }
@@ -218,31 +282,19 @@ pub unsafe extern "system" fn bind_image_memory(
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
-            let findings = check_image(&data, Form::Single, image, memory, memory_offset);
-            if !findings.is_empty() {
-                let verdict = data.reporter.report_all(findings);
-                if let Some(r) = verdict.refusal(
-                    &data.reporter.settings,
-                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
-                ) {
-                    return r;
-                }
-            }
-            // SAFETY: forwarding the app's arguments.
-            let res = unsafe {
-                (data.fns.fp_v1_0().bind_image_memory)(device, image, memory, memory_offset)
-            };
-            if res == vk::Result::SUCCESS {
-                tracked::set_image_binding(
-                    device,
-                    image,
-                    Binding {
-                        memory: memory.as_raw(),
-                        offset: memory_offset,
-                    },
-                );
-            }
-            res
+            let binds = [(image.as_raw(), memory, memory_offset)];
+            bind_and_record(
+                &data,
+                Target::Image,
+                &binds,
+                |_| Form::Single,
+                || {
+                    // SAFETY: forwarding the app's arguments.
+                    unsafe {
+                        (data.fns.fp_v1_0().bind_image_memory)(device, image, memory, memory_offset)
+                    }
+                },
+            )
         },
     )
 }
@@ -254,21 +306,37 @@ enum Alias {
     Khr,
 }
 
-/// `(buffer or image, memory, offset)` of each element of a `*2` call.
-type Binds = Vec<(u64, vk::DeviceMemory, u64)>;
+impl Alias {
+    fn command(self, target: Target) -> &'static str {
+        match (target, self) {
+            (Target::Buffer, Alias::Core) => "vkBindBufferMemory2",
+            (Target::Buffer, Alias::Khr) => "vkBindBufferMemory2KHR",
+            (Target::Image, Alias::Core) => "vkBindImageMemory2",
+            (Target::Image, Alias::Khr) => "vkBindImageMemory2KHR",
+        }
+    }
 
+    /// The next command to forward to: the KHR one when the app called it by that name,
+    /// else the core one at Vulkan 1.1, else the KHR one; `None` when the device has
+    /// neither (the command does not exist there).
+    fn next<F: Copy>(self, data: &DeviceData, core: F, khr: F) -> Option<F> {
+        let has_khr = data.has_extension(vk::KHR_BIND_MEMORY2_NAME);
+        match self {
+            Alias::Khr if has_khr => Some(khr),
+            _ if data.api_version >= vk::API_VERSION_1_1 => Some(core),
+            _ if has_khr => Some(khr),
+            _ => None,
+        }
+    }
+}
+
+/// `(buffer or image, memory, offset)` of each element of a `*2` call.
+///
 /// # Safety
 /// `p_infos` is null or points to `count` valid structures.
-unsafe fn copy_infos<T>(
-    p_infos: *const T,
-    count: u32,
-    each: impl Fn(&T) -> (u64, vk::DeviceMemory, u64),
-) -> Binds {
-    if p_infos.is_null() || count == 0 {
-        return Vec::new();
-    }
-    // SAFETY: the caller guarantees `count` readable elements.
-    unsafe { std::slice::from_raw_parts(p_infos, count as usize) }
+unsafe fn copy_infos<T>(p_infos: *const T, count: u32, each: impl Fn(&T) -> Bind) -> Vec<Bind> {
+    // SAFETY: the caller's guarantee, passed on.
+    unsafe { elements(p_infos, count) }
         .iter()
         .map(each)
         .collect()
@@ -280,10 +348,7 @@ fn bind_buffer_memory2_common(
     bind_info_count: u32,
     p_bind_infos: *const vk::BindBufferMemoryInfo<'_>,
 ) -> vk::Result {
-    let command = match alias {
-        Alias::Core => "vkBindBufferMemory2",
-        Alias::Khr => "vkBindBufferMemory2KHR",
-    };
+    let command = alias.command(Target::Buffer);
     guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
@@ -295,52 +360,19 @@ fn bind_buffer_memory2_common(
                 (i.buffer.as_raw(), i.memory, i.memory_offset)
             })
         };
-        let mut findings = Vec::new();
-        for (index, &(buffer, memory, offset)) in binds.iter().enumerate() {
-            let form = Form::Info { command, index };
-            findings.extend(check_buffer(
+        let form = |index| Form::Info { command, index };
+        bind_and_record(&data, Target::Buffer, &binds, form, || {
+            let next = alias.next(
                 &data,
-                form,
-                vk::Buffer::from_raw(buffer),
-                memory,
-                offset,
-            ));
-        }
-        if !findings.is_empty() {
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_VALIDATION_FAILED_EXT,
-            ) {
-                return r;
+                data.fns.fp_v1_1().bind_buffer_memory2,
+                data.bind_memory2.bind_buffer_memory2_khr,
+            );
+            match next {
+                // SAFETY: forwarding the app's arguments.
+                Some(next) => unsafe { next(device, bind_info_count, p_bind_infos) },
+                None => vk::Result::ERROR_FEATURE_NOT_PRESENT,
             }
-        }
-        let next = match alias {
-            Alias::Khr if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
-                data.bind_memory2.bind_buffer_memory2_khr
-            }
-            _ if data.api_version >= vk::API_VERSION_1_1 => data.fns.fp_v1_1().bind_buffer_memory2,
-            _ if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
-                data.bind_memory2.bind_buffer_memory2_khr
-            }
-            // Neither Vulkan 1.1 nor the extension: the command does not exist on this device.
-            _ => return vk::Result::ERROR_FEATURE_NOT_PRESENT,
-        };
-        // SAFETY: forwarding the app's arguments.
-        let res = unsafe { next(device, bind_info_count, p_bind_infos) };
-        if res == vk::Result::SUCCESS {
-            for (buffer, memory, offset) in binds {
-                tracked::set_buffer_binding(
-                    device,
-                    vk::Buffer::from_raw(buffer),
-                    Binding {
-                        memory: memory.as_raw(),
-                        offset,
-                    },
-                );
-            }
-        }
-        res
+        })
     })
 }
 
@@ -350,71 +382,31 @@ fn bind_image_memory2_common(
     bind_info_count: u32,
     p_bind_infos: *const vk::BindImageMemoryInfo<'_>,
 ) -> vk::Result {
-    let command = match alias {
-        Alias::Core => "vkBindImageMemory2",
-        Alias::Khr => "vkBindImageMemory2KHR",
-    };
+    let command = alias.command(Target::Image);
     guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
         };
-        // SAFETY: valid infos per the caller, or null. A swapchain bind
-        // (VkBindImageMemorySwapchainInfoKHR) has a null memory, which no record matches.
+        // SAFETY: valid infos per the caller, or null.
         let binds = unsafe {
             copy_infos(p_bind_infos, bind_info_count, |i| {
                 (i.image.as_raw(), i.memory, i.memory_offset)
             })
         };
-        let mut findings = Vec::new();
-        for (index, &(image, memory, offset)) in binds.iter().enumerate() {
-            let form = Form::Info { command, index };
-            findings.extend(check_image(
+        let form = |index| Form::Info { command, index };
+        bind_and_record(&data, Target::Image, &binds, form, || {
+            let next = alias.next(
                 &data,
-                form,
-                vk::Image::from_raw(image),
-                memory,
-                offset,
-            ));
-        }
-        if !findings.is_empty() {
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_VALIDATION_FAILED_EXT,
-            ) {
-                return r;
+                data.fns.fp_v1_1().bind_image_memory2,
+                data.bind_memory2.bind_image_memory2_khr,
+            );
+            match next {
+                // SAFETY: forwarding the app's arguments.
+                Some(next) => unsafe { next(device, bind_info_count, p_bind_infos) },
+                None => vk::Result::ERROR_FEATURE_NOT_PRESENT,
             }
-        }
-        let next = match alias {
-            Alias::Khr if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
-                data.bind_memory2.bind_image_memory2_khr
-            }
-            _ if data.api_version >= vk::API_VERSION_1_1 => data.fns.fp_v1_1().bind_image_memory2,
-            _ if data.has_extension(vk::KHR_BIND_MEMORY2_NAME) => {
-                data.bind_memory2.bind_image_memory2_khr
-            }
-            // Neither Vulkan 1.1 nor the extension: the command does not exist on this device.
-            _ => return vk::Result::ERROR_FEATURE_NOT_PRESENT,
-        };
-        // SAFETY: forwarding the app's arguments.
-        let res = unsafe { next(device, bind_info_count, p_bind_infos) };
-        if res == vk::Result::SUCCESS {
-            for (image, memory, offset) in binds {
-                if memory.is_null() {
-                    continue;
-                }
-                tracked::set_image_binding(
-                    device,
-                    vk::Image::from_raw(image),
-                    Binding {
-                        memory: memory.as_raw(),
-                        offset,
-                    },
-                );
-            }
-        }
-        res
+        })
     })
 }
 
