@@ -70,6 +70,14 @@ pub struct DeviceData {
     pub queue_family_count: u32,
     /// `vkCmdPipelineBarrier2KHR` of the next layer (the core name is in `fns`).
     pub synchronization2: ash::khr::synchronization2::DeviceFn,
+    /// The KHR entry points of the next layer for semaphores, fences, render passes and
+    /// copies (the core names, where there are any, are in `fns`).
+    pub external_semaphore_fd: ash::khr::external_semaphore_fd::DeviceFn,
+    pub external_fence_fd: ash::khr::external_fence_fd::DeviceFn,
+    pub timeline_semaphore: ash::khr::timeline_semaphore::DeviceFn,
+    pub create_renderpass2: ash::khr::create_renderpass2::DeviceFn,
+    pub dynamic_rendering: ash::khr::dynamic_rendering::DeviceFn,
+    pub copy_commands2: ash::khr::copy_commands2::DeviceFn,
     /// The instance's capability queries, for the resource rules.
     pub capabilities: crate::capabilities::CapabilityFns,
     pub extensions: Vec<String>,

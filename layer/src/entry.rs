@@ -192,6 +192,9 @@ fn device_commands() -> &'static [Command] {
                 memory::get_memory_fd_properties,
                 Gate::Device(vk::KHR_EXTERNAL_MEMORY_FD_NAME)
             ),
+            // Command pools, command buffers and recorded commands (commands.rs).
+            // Queues and submissions (submit.rs).
+            // Semaphores and fences (sync.rs).
         ]
     });
     &TABLE

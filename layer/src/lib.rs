@@ -7,6 +7,7 @@
 pub mod barrier;
 pub mod bind;
 pub mod capabilities;
+pub mod commands;
 pub mod dedicated;
 pub mod device;
 pub mod dispatch;
@@ -16,6 +17,7 @@ pub mod guard;
 pub mod instance;
 pub mod loader_abi;
 pub mod memory;
+pub mod ownership;
 pub mod payload;
 pub mod pnext;
 pub mod queries;
@@ -24,6 +26,8 @@ pub mod requirements;
 pub mod resources;
 pub mod settings;
 pub mod state;
+pub mod submit;
+pub mod sync;
 
 /// Counts the heap bytes the state map holds (see `state::accounting`).
 #[global_allocator]

@@ -5,6 +5,7 @@
 //! checks receive copies, so no lock is held while a rule runs or a finding is reported.
 
 pub mod accounting;
+pub mod commands;
 pub mod resources;
 
 use ash::vk;

@@ -4,9 +4,12 @@
 pub mod allocation;
 pub mod barrier;
 pub mod bind;
+pub mod commands;
 pub mod lifetime;
 pub mod memory_export;
 pub mod memory_import;
+pub mod ownership;
 pub mod payload;
 pub mod queries;
 pub mod resource_create;
+pub mod sync;

@@ -70,6 +70,15 @@ macro_rules! refpage {
     };
 }
 
+// The row modules use `refpage!`, so they come after it.
+mod commands;
+mod ownership;
+mod sync;
+
+pub use commands::*;
+pub use ownership::*;
+pub use sync::*;
+
 pub const GET_FD_HANDLE_TYPE_NOT_EXPORTED: Rule = Rule {
     id: "VUID-VkMemoryGetFdInfoKHR-handleType-00671",
     aliases: &[],
@@ -1469,6 +1478,9 @@ pub static CATALOGUE: &[&Rule] = &[
     &BARRIER_IMG2_EXCLUSIVE_SRC_INVALID,
     &BARRIER_IMG2_EXCLUSIVE_DST_INVALID,
     &BARRIER_IMG2_HOST_STAGE,
+    // Command pools and buffers (catalogue/commands.rs).
+    // Ownership state at submit (catalogue/ownership.rs).
+    // Semaphores, fences and submissions (catalogue/sync.rs).
     &LEAK_LIVE_OBJECTS,
     &CHAIN_MALFORMED,
     &LAYER_INTERNAL_ERROR,
