@@ -9,6 +9,7 @@
 //! checks what the layer says; it calls [`EXAMPLES`] through `handoff example NAME`.
 
 pub mod common;
+pub mod image_handoff;
 pub mod roundtrip;
 
 /// One bundled example: what `handoff demo` needs to run and judge it.
@@ -24,12 +25,20 @@ pub struct Example {
 }
 
 /// Every bundled example, in the order `handoff demo` runs them.
-pub static EXAMPLES: &[Example] = &[Example {
-    name: "roundtrip",
-    summary: "export OPAQUE_FD memory on one device, import it on another, compare the bytes",
-    bug_finding: "VUID-VkMemoryGetFdInfoKHR-handleType-00671",
-    run: roundtrip::run,
-}];
+pub static EXAMPLES: &[Example] = &[
+    Example {
+        name: "roundtrip",
+        summary: "export OPAQUE_FD memory on one device, import it on another, compare the bytes",
+        bug_finding: "VUID-VkMemoryGetFdInfoKHR-handleType-00671",
+        run: roundtrip::run,
+    },
+    Example {
+        name: "image_handoff",
+        summary: "hand an image to a second process through VK_QUEUE_FAMILY_EXTERNAL and back",
+        bug_finding: "HANDOFF-Handoff-layout-not-general",
+        run: image_handoff::run,
+    },
+];
 
 /// The example with this name.
 pub fn find(name: &str) -> Option<&'static Example> {

@@ -15,6 +15,7 @@ pub mod entry;
 pub mod fd;
 pub mod guard;
 pub mod instance;
+pub mod ledger;
 pub mod loader_abi;
 pub mod memory;
 pub mod ownership;

@@ -9,7 +9,7 @@
 //! [`load_with`] for how a bad value in one source interacts with the others.
 
 mod api;
-mod parse;
+pub(crate) mod parse;
 mod sources;
 mod table;
 

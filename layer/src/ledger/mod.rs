@@ -1,0 +1,267 @@
+//! The cross-process ledger (`ledger_dir`): exporters publish what they know about each
+//! payload they exported, and an importing or acquiring process in another address space
+//! finds its payload there (DESIGN.md "Ownership and layout handoff", issue 4).
+//!
+//! One file per (payload, exporting process): `<dev>-<ino>-<pid>-<fd>.ledger`, written whole
+//! to a temporary name and renamed, so a reader never sees half an entry. A reader matches
+//! an fd it was given against an entry by inode first, then, unless the inode is unique per
+//! payload (memfd, dma-buf), by `kcmp(KCMP_FILE)` between its fd and the exporter's retained
+//! duplicate: the kernel allows that between processes of one user.
+//!
+//! Security: the directory must be a real directory (not a symlink) owned by the user with
+//! mode 0700; files are created 0600 with `O_NOFOLLOW | O_EXCL`; entries are parsed strictly
+//! ([`entry`]) and entries of processes that are gone are removed when seen.
+
+pub mod entry;
+
+pub use entry::{Dedicated, Entry, Release};
+use std::ffi::CString;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Entries looked at per lookup, at most (a directory flooded with files cannot make a
+/// lookup slow).
+pub const MAX_SCANNED: usize = 4096;
+
+/// An opened ledger directory.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    dir: PathBuf,
+}
+
+/// What an fd's `fstat` says, as the ledger keys it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileKey {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl Ledger {
+    /// Opens `dir` after the same checks the `ledger_dir` setting gets (a directory, not a
+    /// symlink, owned by this user, mode 0700), repeated here because the directory may have
+    /// changed since the settings were read.
+    pub fn open(dir: &Path) -> Result<Ledger, String> {
+        crate::settings::parse::check_ledger_dir(dir).map(|dir| Ledger { dir })
+    }
+
+    fn name(key: FileKey, pid: u32, fd: i32) -> String {
+        format!("{}-{}-{pid}-{fd}.ledger", key.dev, key.ino)
+    }
+
+    /// Writes (or replaces) this process's entry for one payload.
+    pub fn publish(&self, e: &Entry) -> io::Result<()> {
+        let key = FileKey {
+            dev: e.dev,
+            ino: e.ino,
+        };
+        let name = Self::name(key, e.pid, e.fd);
+        let tmp = self.dir.join(format!(".{name}.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)?;
+        f.write_all(e.render().as_bytes())?;
+        drop(f);
+        std::fs::rename(&tmp, self.dir.join(name))
+    }
+
+    /// Removes this process's entry for one payload (memory freed).
+    pub fn withdraw(&self, key: FileKey, pid: u32, fd: i32) {
+        let _ = std::fs::remove_file(self.dir.join(Self::name(key, pid, fd)));
+    }
+
+    /// The entry another live process published for the payload behind `fd` (with `key`),
+    /// if any. Entries of this process are skipped: the in-process registry knows more.
+    pub fn find(&self, fd: i32, key: FileKey) -> Option<Entry> {
+        let prefix = format!("{}-{}-", key.dev, key.ino);
+        let me = std::process::id();
+        let dir = std::fs::read_dir(&self.dir).ok()?;
+        for item in dir.take(MAX_SCANNED).flatten() {
+            let name = item.file_name();
+            let name_bytes = name.as_bytes();
+            if !name_bytes.starts_with(prefix.as_bytes()) || !name_bytes.ends_with(b".ledger") {
+                continue;
+            }
+            let path = item.path();
+            let Some(e) = read_entry(&path) else {
+                continue;
+            };
+            if e.dev != key.dev || e.ino != key.ino || e.pid == me {
+                continue;
+            }
+            if !alive(e.pid, e.start_time) {
+                // The exporter is gone: its entry has expired.
+                let _ = std::fs::remove_file(&path);
+                continue;
+            }
+            if e.unique || same_open_file(e.pid, e.fd, fd) == Some(true) {
+                return Some(e);
+            }
+        }
+        None
+    }
+}
+
+/// Reads one entry: a regular file, no symlink, at most [`entry::MAX_BYTES`] bytes, parsed
+/// strictly. Anything else is ignored.
+fn read_entry(path: &Path) -> Option<Entry> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.len() > entry::MAX_BYTES as u64 {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(entry::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    match Entry::parse(&bytes) {
+        Ok(e) => Some(e),
+        Err(why) => {
+            tracing::debug!(target: "handoff", path = %path.display(), %why, "ledger entry ignored");
+            None
+        }
+    }
+}
+
+/// The start time of process `pid` in clock ticks after boot (`/proc/PID/stat` field 22),
+/// which tells a reused pid apart from the process that wrote an entry.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: fields restart after the
+    // last ')'. Field 3 is the first one after it, so field 22 is the 20th.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn alive(pid: u32, start: u64) -> bool {
+    pid != 0 && start_time(pid) == Some(start)
+}
+
+/// `kcmp(KCMP_FILE)` between another process's fd and one of ours.
+fn same_open_file(pid: u32, their_fd: i32, our_fd: i32) -> Option<bool> {
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp only compares kernel objects; it reads and changes nothing.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            pid as libc::c_long,
+            libc::getpid() as libc::c_long,
+            KCMP_FILE,
+            their_fd as libc::c_long,
+            our_fd as libc::c_long,
+        )
+    };
+    match r {
+        0 => Some(true),
+        1 | 2 => Some(false),
+        _ => None,
+    }
+}
+
+/// `fstat` of an fd, as the ledger keys it.
+pub fn file_key(fd: i32) -> Option<FileKey> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: all-zero bytes are a valid `struct stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is writable; fstat changes nothing.
+    (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(FileKey {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
+}
+
+/// `mkdir` with mode 0700 (for tests and tools that prepare a ledger directory).
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated path.
+    if unsafe { libc::mkdir(c.as_ptr(), 0o700) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("handoff-ledger-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        create_private_dir(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_directory_that_is_not_private_is_refused() {
+        let d = temp_dir("bad");
+        assert!(Ledger::open(&d).is_ok());
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(Ledger::open(&d).unwrap_err().contains("0755"));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// An entry naming another live process is found by kcmp against that process's fd (the
+    /// file's inode is not unique), not for another open file of the same inode, and expires
+    /// when the process is gone. The child holds our open file as its stdin.
+    #[test]
+    fn entries_of_other_live_processes_are_found_and_expire() {
+        let d = temp_dir("find");
+        let ledger = Ledger::open(&d).unwrap();
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let fd = file.as_raw_fd();
+        let key = file_key(fd).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .stdin(std::process::Stdio::from(file.try_clone().unwrap()))
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let e = Entry {
+            pid,
+            start_time: start_time(pid).unwrap(),
+            fd: 0,
+            dev: key.dev,
+            ino: key.ino,
+            unique: false,
+            handle_type: 1,
+            allocation_size: 4096,
+            ..Entry::default()
+        };
+        ledger.publish(&e).unwrap();
+        let found = ledger.find(fd, key).expect("the child's entry");
+        assert_eq!(found, e);
+        let other = std::fs::File::open("/proc/self/exe").unwrap();
+        assert!(ledger.find(other.as_raw_fd(), key).is_none());
+        // Our own entries are skipped: the in-process registry answers for them.
+        ledger
+            .publish(&Entry {
+                pid: std::process::id(),
+                start_time: start_time(std::process::id()).unwrap(),
+                fd: 7,
+                ..e.clone()
+            })
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(ledger.find(fd, key).is_none());
+        let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "only our own entry is left");
+        ledger.withdraw(key, std::process::id(), 7);
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
