@@ -1,27 +1,138 @@
-//! Queue family ownership transfers recorded with `vkCmdPipelineBarrier` and
-//! `vkCmdPipelineBarrier2(KHR)`: the parameter rules of RULES-TARGET 1.11, 1.12 and 1.18.
+//! Buffer and image memory barriers of `vkCmdPipelineBarrier(2)(KHR)` and
+//! `vkCmdWaitEvents(2)(KHR)`: the record-time parameter rules of RULES-TARGET 1.11, 1.12 and
+//! 1.18 (`handoff_rules::checks::barrier` and `::commands`), and the barriers the ownership
+//! rules replay at submit (`RecordedOp::Barrier`).
 //!
-//! One pass over the buffer and image barrier arrays with a pre-filter that needs no lookup
-//! and no allocation: only a barrier that names a special family, an index outside the
-//! device's families, or a transfer with the HOST stage is looked at further (and only then
-//! is its resource's sharing mode read). Findings never block: the command is always
-//! forwarded.
+//! One pass over the barrier arrays. Each barrier costs one lookup of its resource (sharing
+//! mode and whether it is external); the pool's family is read only for a transfer between
+//! two different families. A barrier is recorded only when it names a special family or
+//! its resource is external, so an app that shares nothing allocates nothing here.
+//! Findings never block: the command is always forwarded.
 
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
-use crate::state::resources as tracked;
+use crate::pnext;
+use crate::state::{commands as recorded, resources as tracked};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::barrier::{self as rules, Barrier, Context, Kind};
+use handoff_rules::checks::commands as cmd_rules;
+use handoff_rules::checks::ownership::{BarrierOp, Range, RecordedOp, Resource};
 use handoff_rules::Finding;
+use std::ffi::c_void;
 
 /// # Safety
 /// `p` is null or points to `count` valid elements.
-unsafe fn slice<'a, T>(p: *const T, count: u32) -> &'a [T] {
+pub(crate) unsafe fn slice<'a, T>(p: *const T, count: u32) -> &'a [T] {
     if p.is_null() || count == 0 {
         return &[];
     }
     // SAFETY: the caller guarantees `count` readable elements.
     unsafe { std::slice::from_raw_parts(p, count as usize) }
+}
+
+/// The command that carries the barriers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Site {
+    PipelineBarrier,
+    PipelineBarrier2(&'static str),
+    WaitEvents,
+    WaitEvents2(&'static str),
+}
+
+impl Site {
+    fn command(self) -> &'static str {
+        match self {
+            Site::PipelineBarrier => "vkCmdPipelineBarrier",
+            Site::WaitEvents => "vkCmdWaitEvents",
+            Site::PipelineBarrier2(c) | Site::WaitEvents2(c) => c,
+        }
+    }
+}
+
+/// One buffer or image barrier, whatever structure it came in.
+struct Raw {
+    kind: Kind,
+    index: usize,
+    resource: Resource,
+    src: u32,
+    dst: u32,
+    host: bool,
+    range: Range,
+    old_layout: vk::ImageLayout,
+    new_layout: vk::ImageLayout,
+    p_next: *const c_void,
+}
+
+impl Raw {
+    fn buffer1(index: usize, b: &vk::BufferMemoryBarrier<'_>, host: bool) -> Self {
+        Raw {
+            kind: Kind::Buffer,
+            index,
+            resource: Resource::Buffer(b.buffer.as_raw()),
+            src: b.src_queue_family_index,
+            dst: b.dst_queue_family_index,
+            host,
+            range: Range::Buffer {
+                offset: b.offset,
+                size: b.size,
+            },
+            old_layout: vk::ImageLayout::UNDEFINED,
+            new_layout: vk::ImageLayout::UNDEFINED,
+            p_next: b.p_next,
+        }
+    }
+
+    fn image1(index: usize, b: &vk::ImageMemoryBarrier<'_>, host: bool) -> Self {
+        Raw {
+            kind: Kind::Image,
+            index,
+            resource: Resource::Image(b.image.as_raw()),
+            src: b.src_queue_family_index,
+            dst: b.dst_queue_family_index,
+            host,
+            range: Range::Image(b.subresource_range.into()),
+            old_layout: b.old_layout,
+            new_layout: b.new_layout,
+            p_next: b.p_next,
+        }
+    }
+
+    fn buffer2(index: usize, b: &vk::BufferMemoryBarrier2<'_>) -> Self {
+        Raw {
+            kind: Kind::Buffer2,
+            index,
+            resource: Resource::Buffer(b.buffer.as_raw()),
+            src: b.src_queue_family_index,
+            dst: b.dst_queue_family_index,
+            host: host2(b.src_stage_mask, b.dst_stage_mask),
+            range: Range::Buffer {
+                offset: b.offset,
+                size: b.size,
+            },
+            old_layout: vk::ImageLayout::UNDEFINED,
+            new_layout: vk::ImageLayout::UNDEFINED,
+            p_next: b.p_next,
+        }
+    }
+
+    fn image2(index: usize, b: &vk::ImageMemoryBarrier2<'_>) -> Self {
+        Raw {
+            kind: Kind::Image2,
+            index,
+            resource: Resource::Image(b.image.as_raw()),
+            src: b.src_queue_family_index,
+            dst: b.dst_queue_family_index,
+            host: host2(b.src_stage_mask, b.dst_stage_mask),
+            range: Range::Image(b.subresource_range.into()),
+            old_layout: b.old_layout,
+            new_layout: b.new_layout,
+            p_next: b.p_next,
+        }
+    }
+}
+
+fn host2(s: vk::PipelineStageFlags2, d: vk::PipelineStageFlags2) -> bool {
+    (s | d).contains(vk::PipelineStageFlags2::HOST)
 }
 
 fn context(data: &DeviceData, command_buffer: vk::CommandBuffer, command: &'static str) -> Context {
@@ -36,52 +147,184 @@ fn context(data: &DeviceData, command_buffer: vk::CommandBuffer, command: &'stat
     }
 }
 
-/// Checks one barrier that passed the pre-filter, appending to `out`.
-#[allow(clippy::too_many_arguments)]
-fn check_one(
-    data: &DeviceData,
-    ctx: &Context,
-    kind: Kind,
-    index: usize,
-    resource: u64,
-    src: u32,
-    dst: u32,
-    host_stage: bool,
-    out: &mut Vec<Finding>,
-) {
-    let device = data.handle;
-    // The sharing mode matters only for a transfer between different families.
-    let sharing = if src != dst {
-        match kind {
-            Kind::Buffer | Kind::Buffer2 => {
-                tracked::buffer(device, vk::Buffer::from_raw(resource)).map(|r| r.sharing_mode)
-            }
-            Kind::Image | Kind::Image2 => {
-                tracked::image(device, vk::Image::from_raw(resource)).map(|r| r.sharing_mode)
-            }
-        }
-    } else {
-        None
+/// `VkExternalMemoryAcquireUnmodifiedEXT::acquireUnmodifiedMemory` in a barrier's chain.
+///
+/// # Safety
+/// `p_next` is the chain of a valid barrier structure.
+unsafe fn acquire_unmodified(p_next: *const c_void) -> bool {
+    if p_next.is_null() {
+        return false;
+    }
+    // SAFETY: a valid chain per the caller; the type matches the sType searched for.
+    let (found, _) = unsafe {
+        pnext::find::<vk::ExternalMemoryAcquireUnmodifiedEXT<'_>>(
+            p_next,
+            vk::StructureType::EXTERNAL_MEMORY_ACQUIRE_UNMODIFIED_EXT,
+        )
     };
-    out.extend(rules::check(
-        ctx,
-        &Barrier {
-            kind,
-            index,
-            resource,
-            src,
-            dst,
-            host_stage,
-            sharing,
-        },
-    ));
+    // SAFETY: found in a valid chain.
+    found.is_some_and(|p| unsafe { (*p).acquire_unmodified_memory } == vk::TRUE)
 }
 
-fn report(data: &DeviceData, findings: Vec<Finding>) {
-    if !findings.is_empty() {
-        // Void command: findings are reported, never block.
-        let _ = data.reporter.report_all(findings);
+/// What one call's barriers found and recorded.
+struct Pass<'a> {
+    data: &'a DeviceData,
+    command_buffer: vk::CommandBuffer,
+    site: Site,
+    ctx: Option<Context>,
+    /// The pool's family, read once and only for a transfer.
+    pool_family: Option<Option<u32>>,
+    findings: Vec<Finding>,
+    ops: Vec<RecordedOp>,
+}
+
+impl<'a> Pass<'a> {
+    fn new(data: &'a DeviceData, command_buffer: vk::CommandBuffer, site: Site) -> Self {
+        Pass {
+            data,
+            command_buffer,
+            site,
+            ctx: None,
+            pool_family: None,
+            findings: Vec::new(),
+            ops: Vec::new(),
+        }
     }
+
+    fn one(&mut self, raw: Raw) {
+        let data = self.data;
+        let device = data.handle;
+        let (sharing, external) = match tracked::sharing_and_external(device, raw.resource) {
+            Some((s, e)) => (Some(s), e),
+            None => (None, false),
+        };
+        let (src, dst) = (raw.src, raw.dst);
+        let pipeline = matches!(self.site, Site::PipelineBarrier | Site::PipelineBarrier2(_));
+        let sync1_concurrent = cmd_rules::needs_sync1_concurrent_check(
+            raw.kind,
+            data.synchronization2_feature,
+            src,
+            dst,
+        ) && sharing == Some(vk::SharingMode::CONCURRENT);
+        let checked = rules::needs_check(src, dst, raw.host, data.queue_family_count)
+            || src != dst
+            || sync1_concurrent;
+        if checked {
+            let (cb, command) = (self.command_buffer, self.site.command());
+            let ctx = *self.ctx.get_or_insert_with(|| context(data, cb, command));
+            let b = Barrier {
+                kind: raw.kind,
+                index: raw.index,
+                resource: raw.resource.raw(),
+                src,
+                dst,
+                host_stage: raw.host,
+                sharing,
+            };
+            if rules::needs_check(src, dst, raw.host, data.queue_family_count) {
+                self.findings.extend(rules::check(&ctx, &b));
+            }
+            if pipeline && src != dst {
+                let family = *self
+                    .pool_family
+                    .get_or_insert_with(|| recorded::family(device, cb));
+                if let Some(f) = family {
+                    self.findings.extend(cmd_rules::pool_family(&ctx, &b, f));
+                }
+            }
+            if sync1_concurrent {
+                self.findings.extend(cmd_rules::sync1_concurrent(
+                    &ctx,
+                    &b,
+                    data.synchronization2_feature,
+                ));
+            }
+            if self.site == Site::WaitEvents {
+                self.findings
+                    .extend(cmd_rules::wait_events_transfer(&ctx, &b));
+            }
+        }
+        if cmd_rules::records_barrier(src, dst, external) {
+            // SAFETY: the barrier's own chain, valid per the caller of the command.
+            let unmodified = unsafe { acquire_unmodified(raw.p_next) };
+            self.ops.push(RecordedOp::Barrier(BarrierOp {
+                resource: raw.resource,
+                range: raw.range,
+                src,
+                dst,
+                old_layout: raw.old_layout,
+                new_layout: raw.new_layout,
+                acquire_unmodified: unmodified,
+                command: self.site.command(),
+                index: raw.index as u32,
+            }));
+        }
+    }
+
+    fn finish(self) {
+        if !self.findings.is_empty() {
+            // Void command: findings are reported, never block.
+            let _ = self.data.reporter.report_all(self.findings);
+        }
+        if !self.ops.is_empty() {
+            recorded::push_ops(self.data.handle, self.command_buffer, self.ops);
+        }
+    }
+}
+
+/// The sync1 arrays of `vkCmdPipelineBarrier` / `vkCmdWaitEvents`.
+///
+/// # Safety
+/// The arrays are null or valid for their counts.
+unsafe fn sync1(
+    pass: &mut Pass<'_>,
+    host: bool,
+    buffer_count: u32,
+    p_buffers: *const vk::BufferMemoryBarrier<'_>,
+    image_count: u32,
+    p_images: *const vk::ImageMemoryBarrier<'_>,
+) {
+    // SAFETY: valid arrays per the caller, or null.
+    for (i, b) in unsafe { slice(p_buffers, buffer_count) }.iter().enumerate() {
+        pass.one(Raw::buffer1(i, b, host));
+    }
+    // SAFETY: valid arrays per the caller, or null.
+    for (i, b) in unsafe { slice(p_images, image_count) }.iter().enumerate() {
+        pass.one(Raw::image1(i, b, host));
+    }
+}
+
+/// The arrays of one `VkDependencyInfo`.
+///
+/// # Safety
+/// `info` is a valid dependency info: its arrays are null or valid for their counts.
+unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
+    // SAFETY: valid arrays per the caller, or null.
+    let buffers = unsafe {
+        slice(
+            info.p_buffer_memory_barriers,
+            info.buffer_memory_barrier_count,
+        )
+    };
+    for (i, b) in buffers.iter().enumerate() {
+        pass.one(Raw::buffer2(i, b));
+    }
+    // SAFETY: as above.
+    let images = unsafe {
+        slice(
+            info.p_image_memory_barriers,
+            info.image_memory_barrier_count,
+        )
+    };
+    for (i, b) in images.iter().enumerate() {
+        pass.one(Raw::image2(i, b));
+    }
+}
+
+/// Whether a KHR-named or pre-1.3 call goes to the KHR entry point of the next layer.
+fn use_khr(data: &DeviceData, khr: bool) -> bool {
+    data.has_extension(vk::KHR_SYNCHRONIZATION2_NAME)
+        && (khr || data.api_version < vk::API_VERSION_1_3)
 }
 
 /// # Safety
@@ -106,32 +349,19 @@ pub unsafe extern "system" fn cmd_pipeline_barrier(
             return;
         };
         let host = (src_stage_mask | dst_stage_mask).contains(vk::PipelineStageFlags::HOST);
-        let count = data.queue_family_count;
-        let mut findings = Vec::new();
-        let mut ctx = None;
-        // SAFETY: valid arrays per the caller, or null.
-        let buffers = unsafe { slice(p_buffer_memory_barriers, buffer_memory_barrier_count) };
-        for (i, b) in buffers.iter().enumerate() {
-            let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-            if rules::needs_check(s, d, host, count) {
-                let c = ctx
-                    .get_or_insert_with(|| context(&data, command_buffer, "vkCmdPipelineBarrier"));
-                let raw = b.buffer.as_raw();
-                check_one(&data, c, Kind::Buffer, i, raw, s, d, host, &mut findings);
-            }
-        }
-        // SAFETY: valid arrays per the caller, or null.
-        let images = unsafe { slice(p_image_memory_barriers, image_memory_barrier_count) };
-        for (i, b) in images.iter().enumerate() {
-            let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-            if rules::needs_check(s, d, host, count) {
-                let c = ctx
-                    .get_or_insert_with(|| context(&data, command_buffer, "vkCmdPipelineBarrier"));
-                let raw = b.image.as_raw();
-                check_one(&data, c, Kind::Image, i, raw, s, d, host, &mut findings);
-            }
-        }
-        report(&data, findings);
+        let mut pass = Pass::new(&data, command_buffer, Site::PipelineBarrier);
+        // SAFETY: the app's arrays.
+        unsafe {
+            sync1(
+                &mut pass,
+                host,
+                buffer_memory_barrier_count,
+                p_buffer_memory_barriers,
+                image_memory_barrier_count,
+                p_image_memory_barriers,
+            )
+        };
+        pass.finish();
         // SAFETY: forwarding the app's arguments.
         unsafe {
             (data.fns.fp_v1_0().cmd_pipeline_barrier)(
@@ -167,48 +397,12 @@ fn pipeline_barrier2_common(
         };
         // SAFETY: a valid dependency info per the caller, or null.
         if let Some(info) = unsafe { p_dependency_info.as_ref() } {
-            let count = data.queue_family_count;
-            let host = |s: vk::PipelineStageFlags2, d: vk::PipelineStageFlags2| {
-                (s | d).contains(vk::PipelineStageFlags2::HOST)
-            };
-            let mut findings = Vec::new();
-            let mut ctx = None;
-            // SAFETY: valid arrays per the caller, or null.
-            let buffers = unsafe {
-                slice(
-                    info.p_buffer_memory_barriers,
-                    info.buffer_memory_barrier_count,
-                )
-            };
-            for (i, b) in buffers.iter().enumerate() {
-                let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-                let h = host(b.src_stage_mask, b.dst_stage_mask);
-                if rules::needs_check(s, d, h, count) {
-                    let c = ctx.get_or_insert_with(|| context(&data, command_buffer, command));
-                    let raw = b.buffer.as_raw();
-                    check_one(&data, c, Kind::Buffer2, i, raw, s, d, h, &mut findings);
-                }
-            }
-            // SAFETY: valid arrays per the caller, or null.
-            let images = unsafe {
-                slice(
-                    info.p_image_memory_barriers,
-                    info.image_memory_barrier_count,
-                )
-            };
-            for (i, b) in images.iter().enumerate() {
-                let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-                let h = host(b.src_stage_mask, b.dst_stage_mask);
-                if rules::needs_check(s, d, h, count) {
-                    let c = ctx.get_or_insert_with(|| context(&data, command_buffer, command));
-                    let raw = b.image.as_raw();
-                    check_one(&data, c, Kind::Image2, i, raw, s, d, h, &mut findings);
-                }
-            }
-            report(&data, findings);
+            let mut pass = Pass::new(&data, command_buffer, Site::PipelineBarrier2(command));
+            // SAFETY: the app's dependency info.
+            unsafe { sync2(&mut pass, info) };
+            pass.finish();
         }
-        let sync2 = data.has_extension(vk::KHR_SYNCHRONIZATION2_NAME);
-        let next = if sync2 && (khr || data.api_version < vk::API_VERSION_1_3) {
+        let next = if use_khr(&data, khr) {
             data.synchronization2.cmd_pipeline_barrier2_khr
         } else {
             data.fns.fp_v1_3().cmd_pipeline_barrier2
@@ -236,4 +430,130 @@ pub unsafe extern "system" fn cmd_pipeline_barrier2_khr(
     p_dependency_info: *const vk::DependencyInfo<'_>,
 ) {
     pipeline_barrier2_common(true, command_buffer, p_dependency_info)
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "system" fn cmd_wait_events(
+    command_buffer: vk::CommandBuffer,
+    event_count: u32,
+    p_events: *const vk::Event,
+    src_stage_mask: vk::PipelineStageFlags,
+    dst_stage_mask: vk::PipelineStageFlags,
+    memory_barrier_count: u32,
+    p_memory_barriers: *const vk::MemoryBarrier<'_>,
+    buffer_memory_barrier_count: u32,
+    p_buffer_memory_barriers: *const vk::BufferMemoryBarrier<'_>,
+    image_memory_barrier_count: u32,
+    p_image_memory_barriers: *const vk::ImageMemoryBarrier<'_>,
+) {
+    guarded("vkCmdWaitEvents", (), || {
+        // SAFETY: command buffers share their device's dispatch pointer.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(command_buffer) }) else {
+            return;
+        };
+        let mut pass = Pass::new(&data, command_buffer, Site::WaitEvents);
+        // The HOST-stage rules (09633/09634) are vkCmdPipelineBarrier's; a transfer here is
+        // already 02803.
+        // SAFETY: the app's arrays.
+        unsafe {
+            sync1(
+                &mut pass,
+                false,
+                buffer_memory_barrier_count,
+                p_buffer_memory_barriers,
+                image_memory_barrier_count,
+                p_image_memory_barriers,
+            )
+        };
+        pass.finish();
+        // SAFETY: forwarding the app's arguments.
+        unsafe {
+            (data.fns.fp_v1_0().cmd_wait_events)(
+                command_buffer,
+                event_count,
+                p_events,
+                src_stage_mask,
+                dst_stage_mask,
+                memory_barrier_count,
+                p_memory_barriers,
+                buffer_memory_barrier_count,
+                p_buffer_memory_barriers,
+                image_memory_barrier_count,
+                p_image_memory_barriers,
+            )
+        }
+    })
+}
+
+fn wait_events2_common(
+    khr: bool,
+    command_buffer: vk::CommandBuffer,
+    event_count: u32,
+    p_events: *const vk::Event,
+    p_dependency_infos: *const vk::DependencyInfo<'_>,
+) {
+    let command = if khr {
+        "vkCmdWaitEvents2KHR"
+    } else {
+        "vkCmdWaitEvents2"
+    };
+    guarded(command, (), || {
+        // SAFETY: command buffers share their device's dispatch pointer.
+        let Some(data) = dispatch::device(unsafe { dispatch::key(command_buffer) }) else {
+            return;
+        };
+        let mut pass = Pass::new(&data, command_buffer, Site::WaitEvents2(command));
+        // SAFETY: `eventCount` dependency infos per the caller, or null.
+        for info in unsafe { slice(p_dependency_infos, event_count) } {
+            // SAFETY: the app's dependency info.
+            unsafe { sync2(&mut pass, info) };
+        }
+        pass.finish();
+        let next = if use_khr(&data, khr) {
+            data.synchronization2.cmd_wait_events2_khr
+        } else {
+            data.fns.fp_v1_3().cmd_wait_events2
+        };
+        // SAFETY: forwarding the app's arguments.
+        unsafe { next(command_buffer, event_count, p_events, p_dependency_infos) }
+    })
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn cmd_wait_events2(
+    command_buffer: vk::CommandBuffer,
+    event_count: u32,
+    p_events: *const vk::Event,
+    p_dependency_infos: *const vk::DependencyInfo<'_>,
+) {
+    wait_events2_common(
+        false,
+        command_buffer,
+        event_count,
+        p_events,
+        p_dependency_infos,
+    )
+}
+
+/// # Safety
+/// The loader calls this with arguments valid for the Vulkan command, as the spec
+/// requires of the application.
+pub unsafe extern "system" fn cmd_wait_events2_khr(
+    command_buffer: vk::CommandBuffer,
+    event_count: u32,
+    p_events: *const vk::Event,
+    p_dependency_infos: *const vk::DependencyInfo<'_>,
+) {
+    wait_events2_common(
+        true,
+        command_buffer,
+        event_count,
+        p_events,
+        p_dependency_infos,
+    )
 }

@@ -48,6 +48,7 @@ unsafe fn create_device_inner(
     let mut link_info: Option<*mut VkLayerDeviceCreateInfo> = None;
     let mut group: Option<Vec<vk::PhysicalDevice>> = None;
     let mut image_aliasing = false;
+    let mut sync2_feature = false;
     // SAFETY: the chain of a valid create info; each cast matches its sType, and a device
     // group's pointer is valid for its count.
     let walked = unsafe {
@@ -73,6 +74,12 @@ unsafe fn create_device_inner(
             {
                 let f = &*(p as *const vk::PhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV<'_>);
                 image_aliasing |= f.dedicated_allocation_image_aliasing == vk::TRUE;
+            } else if st == vk::StructureType::PHYSICAL_DEVICE_SYNCHRONIZATION_2_FEATURES {
+                let f = &*(p as *const vk::PhysicalDeviceSynchronization2Features<'_>);
+                sync2_feature |= f.synchronization2 == vk::TRUE;
+            } else if st == vk::StructureType::PHYSICAL_DEVICE_VULKAN_1_3_FEATURES {
+                let f = &*(p as *const vk::PhysicalDeviceVulkan13Features<'_>);
+                sync2_feature |= f.synchronization2 == vk::TRUE;
             }
         })
     };
@@ -165,6 +172,7 @@ unsafe fn create_device_inner(
         dedicated_image_aliasing: image_aliasing,
         queue_family_count,
         synchronization2: ash::khr::synchronization2::DeviceFn::load(load),
+        synchronization2_feature: sync2_feature,
         external_semaphore_fd: ash::khr::external_semaphore_fd::DeviceFn::load(load),
         external_fence_fd: ash::khr::external_fence_fd::DeviceFn::load(load),
         timeline_semaphore: ash::khr::timeline_semaphore::DeviceFn::load(load),
@@ -258,6 +266,10 @@ pub unsafe extern "system" fn destroy_device(
                 .into_iter()
                 .map(|(ty, h)| Object::new(ty, h)),
         );
+        state::commands::remove_device(device);
+        state::ownership::remove_device(device);
+        crate::submit::device_destroyed(device);
+        state::views::remove_device(device);
         crate::capabilities::forget(data.physical_device);
         if let Some(f) = checks::lifetime::destroy_device(device.as_raw(), &live) {
             data.reporter.report(f);

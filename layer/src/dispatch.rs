@@ -70,6 +70,10 @@ pub struct DeviceData {
     pub queue_family_count: u32,
     /// `vkCmdPipelineBarrier2KHR` of the next layer (the core name is in `fns`).
     pub synchronization2: ash::khr::synchronization2::DeviceFn,
+    /// The synchronization2 feature as enabled at `vkCreateDevice`
+    /// (`VkPhysicalDeviceSynchronization2Features` or `VkPhysicalDeviceVulkan13Features`); the
+    /// sync1 CONCURRENT barrier rules 09049 to 09054 apply without it.
+    pub synchronization2_feature: bool,
     /// The KHR entry points of the next layer for semaphores, fences, render passes and
     /// copies (the core names, where there are any, are in `fns`).
     pub external_semaphore_fd: ash::khr::external_semaphore_fd::DeviceFn,

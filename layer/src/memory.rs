@@ -216,6 +216,7 @@ pub unsafe extern "system" fn free_memory(
         };
         if !memory.is_null() {
             state::remove_memory(device, memory);
+            state::ownership::remove_memory(device, memory);
             crate::payload::memory_freed(device, memory);
         }
         // SAFETY: forwarding the app's call.

@@ -29,6 +29,7 @@ use handoff_rules::checks::payload::{
     ImageIdentity, ImporterFacts,
 };
 use handoff_rules::checks::resource_create::Answer;
+use handoff_rules::checks::sync::{FdOrigin, Kind as SyncKind, SyncExporter};
 use handoff_rules::{catalogue, Finding};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
@@ -135,6 +136,8 @@ struct Registry {
     /// fd number → the import that consumed it while the driver keeps it open.
     consumed: HashMap<i32, Consumed>,
     cap_logged: bool,
+    /// Duplicates of OPAQUE_FD semaphore and fence exports (they count toward `held`).
+    sync: Vec<SyncHeld>,
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> =
@@ -185,7 +188,7 @@ impl Registry {
 }
 
 /// The device half of the facts.
-fn device_side(data: &DeviceData) -> DeviceSide {
+pub(crate) fn device_side(data: &DeviceData) -> DeviceSide {
     // SAFETY: the physical device of a live device is a live dispatchable handle; its
     // dispatch word identifies the instance.
     let instance = unsafe { dispatch::key(data.physical_device) } as u64;
@@ -301,6 +304,15 @@ pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
     if let Some(prior) = reused {
         p.findings.push(rules::fd_reused(call, &prior));
         return p;
+    }
+    if found.is_none() {
+        if let Some(exporter) = read(|r| r.find_sync(imp.fd, id)) {
+            p.findings
+                .push(handoff_rules::checks::sync::memory_import_of_sync(
+                    call, &exporter,
+                ));
+            return p;
+        }
     }
     match found {
         Some((pid, ty, exporter)) => {
@@ -601,6 +613,116 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory) {
 pub fn device_destroyed(device: vk::Device) {
     let d = device.as_raw();
     with(|r| r.drop_where(|dev, _| dev == d));
+    with(|r| r.drop_sync(|dev, _, _| dev == d));
+    // The semaphore and fence records of the device go with its payloads.
+    crate::state::sync::remove_device(device);
+}
+
+// ---- Semaphore and fence payloads (sync.rs) ------------------------------------------
+//
+// Only OPAQUE_FD exports are held: their identity carries the exporter's device, flags and
+// type (01544, 01541, 03263, 03264, 03323). A SYNC_FD is a copy of one signal, compatible
+// everywhere, so holding it would prove nothing.
+
+struct SyncHeld {
+    fd: OwnedFd,
+    id: FileId,
+    exporter: SyncExporter,
+}
+
+impl Registry {
+    fn find_sync(&self, fd: i32, id: FileId) -> Option<SyncExporter> {
+        self.sync
+            .iter()
+            .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
+            .map(|h| h.exporter.clone())
+    }
+
+    fn drop_sync(&mut self, gone: impl Fn(u64, Option<SyncKind>, u64) -> bool) {
+        let before = self.sync.len();
+        self.sync
+            .retain(|h| !gone(h.exporter.side.device, h.exporter.kind, h.exporter.object));
+        self.held = self.held.saturating_sub(before - self.sync.len());
+        if self.sync.is_empty() {
+            self.sync.shrink_to_fit();
+        }
+    }
+}
+
+/// Where an fd given to a semaphore or fence import came from, as far as this process saw.
+pub fn sync_origin(fd: i32) -> FdOrigin {
+    let Some(id) = file_id(fd) else {
+        return FdOrigin::Unknown;
+    };
+    read(|r| {
+        if let Some(e) = r.find_sync(fd, id) {
+            return FdOrigin::Sync(e);
+        }
+        r.find(fd, id)
+            .and_then(|(pid, _)| r.payloads.get(&pid))
+            .map_or(FdOrigin::Unknown, |p| FdOrigin::Memory {
+                device: p.exporter.side.device,
+                memory: p.exporter.memory,
+            })
+    })
+}
+
+/// Records a successful OPAQUE_FD `vkGet{Semaphore,Fence}FdKHR`: keeps a duplicate of `fd`
+/// with the exporter's facts (`exporter.side` is filled in here).
+pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32) {
+    let Some(id) = file_id(fd) else {
+        return;
+    };
+    let mut log_cap = false;
+    with(|r| {
+        // The number is the app's fresh fd now, whatever an earlier import did with it.
+        r.consumed.remove(&fd);
+        let known = r.sync.iter().any(|h| {
+            h.exporter.kind == exporter.kind
+                && h.exporter.object == exporter.object
+                && h.id == id
+                && same_open_file(fd, h.fd.as_raw_fd()) == Some(true)
+        });
+        if known {
+            return;
+        }
+        if r.held >= MAX_HELD_FDS {
+            if !r.cap_logged {
+                r.cap_logged = true;
+                log_cap = true;
+            }
+            return;
+        }
+        // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd` (which the
+        // driver just returned); the original stays the app's, untouched.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return;
+        }
+        // SAFETY: `dup` is a new descriptor that nothing else owns.
+        let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+        // Built here, inside the measured scope: the registry owns what it allocates.
+        exporter.side = device_side(data);
+        r.sync.push(SyncHeld {
+            fd: owned,
+            id,
+            exporter,
+        });
+        r.held += 1;
+    });
+    if log_cap {
+        tracing::warn!(
+            target: "handoff",
+            limit = MAX_HELD_FDS,
+            "payload registry: holding the maximum number of exported fds; later exports are not tracked until memory is freed"
+        );
+    }
+}
+
+/// Forgets the exports of a destroyed semaphore or fence (closing the held duplicates).
+pub fn sync_destroyed(device: vk::Device, kind: SyncKind, object: u64) {
+    let d = device.as_raw();
+    with(|r| r.drop_sync(|dev, k, o| dev == d && k == Some(kind) && o == object));
 }
 
 #[cfg(test)]

@@ -123,6 +123,7 @@ pub unsafe extern "system" fn destroy_buffer(
         };
         if !buffer.is_null() {
             tracked::remove_buffer(device, buffer);
+            crate::state::ownership::remove_resource(device, buffer.as_raw());
         }
         // SAFETY: forwarding the app's call.
         unsafe { (data.fns.fp_v1_0().destroy_buffer)(device, buffer, p_allocator) };
@@ -301,6 +302,7 @@ pub unsafe extern "system" fn destroy_image(
         };
         if !image.is_null() {
             tracked::remove_image(device, image);
+            crate::state::ownership::remove_resource(device, image.as_raw());
         }
         // SAFETY: forwarding the app's call.
         unsafe { (data.fns.fp_v1_0().destroy_image)(device, image, p_allocator) };

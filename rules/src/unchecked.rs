@@ -86,6 +86,48 @@ pub static UNCHECKED: &[Unchecked] = &[
         partial: true,
         reason: "exportFromImportedHandleTypes is asked for the dedicated resource when there is one, otherwise for a plain transfer buffer, the least specific resource any memory can back",
     },
+    // Ownership state at submit (checks/ownership.rs).
+    Unchecked {
+        id: "HANDOFF-Ownership-use-while-released (descriptor use)",
+        partial: true,
+        reason: "transfer commands, render pass attachments and barriers are tracked; a released resource read or written through a descriptor in a draw or dispatch is out of scope for now and stays silent",
+    },
+    Unchecked {
+        id: "VUID-vkQueueSubmit-pSubmits-02207, VUID-vkQueueSubmit2-commandBuffer-03879 (acquire from EXTERNAL/FOREIGN)",
+        partial: true,
+        reason: "the matching release lives in another instance, process or API; the layer reports a second acquire with no release since (HANDOFF-Ownership-acquire-without-release) and compares layouts where it saw the release (HANDOFF-Ownership-acquire-layout-mismatch); transfers between two families of one device are left to the Khronos layer",
+    },
+    Unchecked {
+        id: "HANDOFF-Ownership-acquire-layout-mismatch",
+        partial: true,
+        reason: "compared only when the release was made by another resource the layer saw (another device or instance of this process, through the payload registry); an acquire after this resource's own release pairs with a peer the layer does not see, and oldLayout UNDEFINED discards the contents",
+    },
+    Unchecked {
+        id: "VUID-VkExternalMemoryAcquireUnmodifiedEXT-acquireUnmodifiedMemory-08922",
+        partial: true,
+        reason: "modifications are counted from transfer commands and attachments on resources bound to the same memory or payload in this process; shader writes through descriptors, host writes to mapped memory and writes by other processes or APIs are not seen",
+    },
+    Unchecked {
+        id: "HANDOFF-Ownership-acquire-without-release (resources used before their first acquire)",
+        partial: true,
+        reason: "a resource counts as owned by this device once a transfer command, attachment or acquire used it; a layout transition alone does not, since importers commonly transition before the first acquire",
+    },
+    // Semaphores and fences (checks/sync.rs).
+    Unchecked {
+        id: "VUID-VkImportSemaphoreFdInfoKHR-fd-01544, VUID-VkImportFenceFdInfoKHR-fd-01541",
+        partial: true,
+        reason: "reported for fds that provably are no payload of the type (closed, negative, pipes, sockets, directories, dma-bufs, other anonymous inodes, payloads this process exported from memory or from the other kind) and for OPAQUE_FD exported in this process by a device with other UUIDs; an fd from another process carries no record, and SYNC_FD exports are not followed (a sync file fits every device)",
+    },
+    Unchecked {
+        id: "VUID-VkImportSemaphoreFdInfoKHR-handleType-03263, -handleType-03264",
+        partial: true,
+        reason: "the exporting semaphore's flags and type are known only for OPAQUE_FD exports seen in this process",
+    },
+    Unchecked {
+        id: "VUID-VkImportSemaphoreFdInfoKHR-flags-03323",
+        partial: true,
+        reason: "the payload's type is the exporter's where the layer saw the export; otherwise the importing semaphore's type stands in for it, as the Khronos layer does",
+    },
 ];
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Queue family ownership transfers in vkCmdPipelineBarrier and vkCmdPipelineBarrier2KHR:
 //! both sides special (04087/04070), FOREIGN without VK_EXT_queue_family_foreign
 //! (09099/09100/09121/09122), an EXCLUSIVE resource's invalid family (09095/09096/09117/
-//! 09118) and the HOST stage (09633/09634/03851/03854), each with its valid twin.
+//! 09118), the HOST stage (09633/09634/03851/03854), the command pool's family
+//! (10387/10388), the sync1 CONCURRENT rules (09049 to 09054) and transfers in
+//! vkCmdWaitEvents (02803), each with its valid twin.
 
 mod common;
 use common::*;
@@ -77,13 +79,14 @@ on_both_drivers! {
     /// An EXCLUSIVE resource transferred from a family the device does not have: 09095
     /// (sync1 buffer) and 09118 (sync2 image); a CONCURRENT one is not checked here.
     fn exclusive_invalid_family_fires_09095_and_09118(d: Driver) {
+        // Neither side is the pool's family 0 either: 10388 / 10387 as well.
         let out = barrier(d).args(["--src", "7", "--dst", "external"]).run();
-        out.assert_ids(&["VUID-VkBufferMemoryBarrier-buffer-09095"]);
+        out.assert_ids(&["VUID-VkBufferMemoryBarrier-buffer-09095", POOL1]);
         recorded(&out, Some("VUID-VkBufferMemoryBarrier-buffer-09095"));
         let out = barrier(d)
             .args(["--resource", "image", "--src", "external", "--dst", "9", "--sync2"])
             .run();
-        out.assert_ids(&["VUID-VkImageMemoryBarrier2-image-09118"]);
+        out.assert_ids(&["VUID-VkImageMemoryBarrier2-image-09118", POOL2]);
         recorded(&out, Some("VUID-VkImageMemoryBarrier2-image-09118"));
     }
 }
@@ -110,10 +113,23 @@ on_both_drivers! {
 #[test]
 fn foreign_with_extension_is_silent() {
     for res in ["buffer", "image"] {
-        for (s, t) in [("0", "foreign"), ("foreign", "2"), ("foreign", "foreign")] {
+        for (s, t, pool) in [
+            ("0", "foreign", "0"),
+            ("foreign", "2", "2"),
+            ("foreign", "foreign", "1"),
+        ] {
             for sync2 in [false, true] {
-                let mut sc =
-                    barrier(FULL).args(["--foreign", "--resource", res, "--src", s, "--dst", t]);
+                let mut sc = barrier(FULL).args([
+                    "--foreign",
+                    "--resource",
+                    res,
+                    "--src",
+                    s,
+                    "--dst",
+                    t,
+                    "--pool-family",
+                    pool,
+                ]);
                 if sync2 {
                     sc = sc.args(["--sync2"]);
                 }
@@ -129,7 +145,9 @@ fn foreign_with_extension_is_silent() {
 /// image dst); EXTERNAL→FOREIGN with it enabled leaves only 04087.
 #[test]
 fn foreign_without_extension_fires_09099_and_09122() {
-    let out = barrier(FULL).args(["--src", "foreign", "--dst", "1"]).run();
+    let out = barrier(FULL)
+        .args(["--src", "foreign", "--dst", "1", "--pool-family", "1"])
+        .run();
     out.assert_ids(&["VUID-VkBufferMemoryBarrier-srcQueueFamilyIndex-09099"]);
     recorded(
         &out,
@@ -144,6 +162,8 @@ fn foreign_without_extension_fires_09099_and_09122() {
             "--dst",
             "foreign",
             "--sync2",
+            "--pool-family",
+            "1",
         ])
         .run();
     out.assert_ids(&["VUID-VkImageMemoryBarrier2-dstQueueFamilyIndex-09122"]);
@@ -160,27 +180,29 @@ fn foreign_without_extension_fires_09099_and_09122() {
     out.assert_ids(&["VUID-VkBufferMemoryBarrier2-srcQueueFamilyIndex-04087"]);
 }
 
-/// Mock `full` has 3 families: 2 is valid, 3 fires 09096 / 09117; CONCURRENT over all three
-/// is not checked by the EXCLUSIVE rules.
+/// Mock `full` has 3 families: 2 is valid, 3 fires 09096 / 09117 (and, naming no family of
+/// the pool, 10387 / 10388); CONCURRENT over all three is not checked by the EXCLUSIVE rules
+/// (with synchronization2: the sync1 CONCURRENT rules are below).
 #[test]
 fn exclusive_family_range_on_full() {
     let out = barrier(FULL)
-        .args(["--src", "2", "--dst", "external"])
+        .args(["--src", "2", "--dst", "external", "--pool-family", "2"])
         .run();
     out.assert_ids(&[]);
     let out = barrier(FULL)
         .args(["--src", "external", "--dst", "3", "--sync2"])
         .run();
-    out.assert_ids(&["VUID-VkBufferMemoryBarrier2-buffer-09096"]);
+    out.assert_ids(&["VUID-VkBufferMemoryBarrier2-buffer-09096", POOL2]);
     let out = barrier(FULL)
         .args(["--resource", "image", "--src", "3", "--dst", "external"])
         .run();
-    out.assert_ids(&["VUID-VkImageMemoryBarrier-image-09117"]);
+    out.assert_ids(&["VUID-VkImageMemoryBarrier-image-09117", POOL1]);
     let out = barrier(FULL)
         .args([
             "--resource",
             "image",
             "--concurrent",
+            "--sync2",
             "--src",
             "3",
             "--dst",
@@ -188,4 +210,198 @@ fn exclusive_family_range_on_full() {
         ])
         .run();
     out.assert_ids(&[]);
+}
+
+const POOL1: &str = "VUID-vkCmdPipelineBarrier-srcQueueFamilyIndex-10388";
+const POOL2: &str = "VUID-vkCmdPipelineBarrier2-srcQueueFamilyIndex-10387";
+
+/// A transfer recorded in a command buffer of a third family (mock `full`): 10388 (sync1)
+/// and 10387 (sync2); the same transfer from the source's or the destination's pool, and a
+/// release/acquire with the pool's family, are silent.
+#[test]
+fn pool_family_fires_10388_and_10387_on_full() {
+    for res in ["buffer", "image"] {
+        let out = barrier(FULL)
+            .args([
+                "--resource",
+                res,
+                "--src",
+                "0",
+                "--dst",
+                "1",
+                "--pool-family",
+                "2",
+            ])
+            .run();
+        out.assert_ids(&[POOL1]);
+        recorded(&out, Some(POOL1));
+        let out = barrier(FULL)
+            .args([
+                "--resource",
+                res,
+                "--src",
+                "external",
+                "--dst",
+                "1",
+                "--pool-family",
+                "2",
+            ])
+            .args(["--sync2"])
+            .run();
+        out.assert_ids(&[POOL2]);
+        recorded(&out, Some(POOL2));
+        let found = out.with_id(POOL2);
+        assert!(
+            found[0].message.contains("queue family 2"),
+            "{}",
+            out.context()
+        );
+        for (s, t, pool) in [
+            ("0", "1", "0"),
+            ("0", "1", "1"),
+            ("external", "1", "1"),
+            ("2", "external", "2"),
+        ] {
+            for sync2 in [false, true] {
+                let mut sc = barrier(FULL).args([
+                    "--resource",
+                    res,
+                    "--src",
+                    s,
+                    "--dst",
+                    t,
+                    "--pool-family",
+                    pool,
+                ]);
+                if sync2 {
+                    sc = sc.args(["--sync2"]);
+                }
+                sc.run().assert_ids(&[]);
+            }
+        }
+        // CONCURRENT resources have no owner to transfer (with synchronization2).
+        let out = barrier(FULL)
+            .args([
+                "--resource",
+                res,
+                "--concurrent",
+                "--sync2",
+                "--src",
+                "0",
+                "--dst",
+                "1",
+            ])
+            .args(["--pool-family", "2"])
+            .run();
+        out.assert_ids(&[]);
+    }
+}
+
+on_both_drivers! {
+    /// One queue family: a transfer that names neither family 0 (the only pool family) is
+    /// 10388 / 10387, next to the invalid-family rule it also breaks; EXTERNAL→0 is silent.
+    fn pool_family_fires_on_one_family(d: Driver) {
+        let out = barrier(d).args(["--src", "ignored", "--dst", "external"]).run();
+        out.assert_ids(&["VUID-VkBufferMemoryBarrier-buffer-09095", POOL1]);
+        let out = barrier(d)
+            .args(["--resource", "image", "--src", "external", "--dst", "1", "--sync2"])
+            .run();
+        out.assert_ids(&["VUID-VkImageMemoryBarrier2-image-09118", POOL2]);
+        let out = barrier(d)
+            .args(["--resource", "image", "--src", "external", "--dst", "0", "--sync2"])
+            .run();
+        out.assert_ids(&[]);
+    }
+}
+
+/// Without synchronization2, a CONCURRENT resource (mock `full`, over its 3 families) may
+/// only name IGNORED, or EXTERNAL with IGNORED on the other side: 09049 to 09054.
+#[test]
+fn sync1_concurrent_fires_09049_to_09054() {
+    let run = |res: &str, s: &str, t: &str| {
+        barrier(FULL)
+            .args(["--resource", res, "--concurrent", "--src", s, "--dst", t])
+            .run()
+    };
+    let out = run("buffer", "0", "ignored");
+    out.assert_ids(&["VUID-VkBufferMemoryBarrier-None-09050"]);
+    recorded(&out, Some("VUID-VkBufferMemoryBarrier-None-09050"));
+    run("buffer", "ignored", "2").assert_ids(&["VUID-VkBufferMemoryBarrier-None-09051"]);
+    run("buffer", "external", "external").assert_ids(&["VUID-VkBufferMemoryBarrier-None-09049"]);
+    let out = run("image", "0", "1");
+    out.assert_ids(&[
+        "VUID-VkImageMemoryBarrier-None-09052",
+        "VUID-VkImageMemoryBarrier-None-09053",
+        "VUID-VkImageMemoryBarrier-None-09054",
+    ]);
+    recorded(&out, Some("VUID-VkImageMemoryBarrier-None-09052"));
+    run("image", "foreign", "ignored").assert_ids(&[
+        "VUID-VkImageMemoryBarrier-None-09053",
+        // FOREIGN without VK_EXT_queue_family_foreign.
+        "VUID-VkImageMemoryBarrier-srcQueueFamilyIndex-09121",
+    ]);
+    run("image", "ignored", "0").assert_ids(&["VUID-VkImageMemoryBarrier-None-09054"]);
+}
+
+/// The valid twins: IGNORED on both sides, EXTERNAL with IGNORED; any families with the
+/// synchronization2 feature (sync1 or sync2 commands alike); EXCLUSIVE resources.
+#[test]
+fn sync1_concurrent_valid_twins() {
+    for res in ["buffer", "image"] {
+        for (s, t) in [
+            ("ignored", "ignored"),
+            ("external", "ignored"),
+            ("ignored", "external"),
+        ] {
+            barrier(FULL)
+                .args(["--resource", res, "--concurrent", "--src", s, "--dst", t])
+                .run()
+                .assert_ids(&[]);
+        }
+        barrier(FULL)
+            .args([
+                "--resource",
+                res,
+                "--concurrent",
+                "--sync2",
+                "--src",
+                "0",
+                "--dst",
+                "0",
+            ])
+            .run()
+            .assert_ids(&[]);
+        barrier(FULL)
+            .args(["--resource", res, "--src", "0", "--dst", "0"])
+            .run()
+            .assert_ids(&[]);
+    }
+}
+
+on_both_drivers! {
+    /// vkCmdWaitEvents cannot transfer ownership (02803); equal families are silent, and
+    /// vkCmdWaitEvents2KHR is not bound by it.
+    fn wait_events_transfer_fires_02803(d: Driver) {
+        for res in ["buffer", "image"] {
+            let out = barrier(d)
+                .args(["--wait-events", "--resource", res, "--src", "0", "--dst", "external"])
+                .run();
+            out.assert_ids(&["VUID-vkCmdWaitEvents-srcQueueFamilyIndex-02803"]);
+            recorded(&out, Some("VUID-vkCmdWaitEvents-srcQueueFamilyIndex-02803"));
+            barrier(d)
+                .args(["--wait-events", "--resource", res, "--src", "0", "--dst", "0"])
+                .run()
+                .assert_ids(&[]);
+            barrier(d)
+                .args(["--wait-events", "--sync2", "--resource", res])
+                .args(["--src", "0", "--dst", "external"])
+                .run()
+                .assert_ids(&[]);
+        }
+        // The struct rules apply to vkCmdWaitEvents2's barriers too.
+        let out = barrier(d)
+            .args(["--wait-events", "--sync2", "--src", "external", "--dst", "7"])
+            .run();
+        out.assert_ids(&["VUID-VkBufferMemoryBarrier2-buffer-09096"]);
+    }
 }

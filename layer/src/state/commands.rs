@@ -2,7 +2,8 @@
 //! recorded for the ownership rules (see `handoff_rules::checks::ownership`).
 //!
 //! Only operations that touch an external resource or name a special queue family are kept,
-//! so command buffers of an app that shares nothing stay empty.
+//! so command buffers of an app that shares nothing stay empty (an empty `Vec` allocates
+//! nothing).
 
 use super::{accounting, Key};
 use ash::vk::{self, Handle};
@@ -20,8 +21,18 @@ pub struct CommandBufferRecord {
     pub ops: Vec<RecordedOp>,
 }
 
+/// A `VkCommandPool`: its family and the command buffers allocated from it (so that
+/// destroying or resetting the pool reaches them without scanning every command buffer).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct PoolRecord {
+    family: u32,
+    command_buffers: Vec<u64>,
+}
+
 static COMMAND_BUFFERS: Lazy<DashMap<Key, CommandBufferRecord>> =
     Lazy::new(|| accounting::measured(DashMap::new));
+
+static POOLS: Lazy<DashMap<Key, PoolRecord>> = Lazy::new(|| accounting::measured(DashMap::new));
 
 fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
     (device.as_raw(), cb.as_raw())
@@ -51,4 +62,199 @@ pub fn with_ops<R>(
     f: impl FnOnce(&[RecordedOp]) -> R,
 ) -> Option<R> {
     COMMAND_BUFFERS.get(&key(device, cb)).map(|r| f(&r.ops))
+}
+
+/// Whether the command buffer recorded any operation since its last begin or reset.
+pub fn has_ops(device: vk::Device, cb: vk::CommandBuffer) -> bool {
+    COMMAND_BUFFERS
+        .get(&key(device, cb))
+        .is_some_and(|r| !r.ops.is_empty())
+}
+
+/// Appends operations to a tracked command buffer; an unknown one is left alone.
+pub fn push_ops(
+    device: vk::Device,
+    cb: vk::CommandBuffer,
+    ops: impl IntoIterator<Item = RecordedOp>,
+) {
+    accounting::measured(|| {
+        if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
+            r.ops.extend(ops);
+        }
+    });
+}
+
+/// Forgets what the command buffer recorded (begin, reset). The capacity is kept, so a
+/// command buffer re-recorded every frame does not allocate again.
+pub fn clear_ops(device: vk::Device, cb: vk::CommandBuffer) {
+    if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
+        if !r.ops.is_empty() {
+            r.ops.clear();
+        }
+    }
+}
+
+/// Records a command pool created for `family`.
+pub fn insert_pool(device: vk::Device, pool: vk::CommandPool, family: u32) {
+    let k = (device.as_raw(), pool.as_raw());
+    accounting::measured(|| {
+        POOLS.insert(
+            k,
+            PoolRecord {
+                family,
+                command_buffers: Vec::new(),
+            },
+        )
+    });
+}
+
+/// The queue family a tracked pool was created for.
+pub fn pool_family(device: vk::Device, pool: vk::CommandPool) -> Option<u32> {
+    POOLS
+        .get(&(device.as_raw(), pool.as_raw()))
+        .map(|p| p.family)
+}
+
+/// Records command buffers allocated from a tracked pool (an unknown pool is left alone).
+pub fn allocate(
+    device: vk::Device,
+    pool: vk::CommandPool,
+    level: vk::CommandBufferLevel,
+    cbs: &[vk::CommandBuffer],
+) {
+    let pk = (device.as_raw(), pool.as_raw());
+    accounting::measured(|| {
+        let Some(mut p) = POOLS.get_mut(&pk) else {
+            return;
+        };
+        let family = p.family;
+        p.command_buffers.extend(cbs.iter().map(|c| c.as_raw()));
+        drop(p);
+        for &cb in cbs {
+            COMMAND_BUFFERS.insert(
+                key(device, cb),
+                CommandBufferRecord {
+                    pool: pool.as_raw(),
+                    family,
+                    level,
+                    ops: Vec::new(),
+                },
+            );
+        }
+    });
+}
+
+/// Forgets freed command buffers.
+pub fn free(device: vk::Device, pool: vk::CommandPool, cbs: &[vk::CommandBuffer]) {
+    let pk = (device.as_raw(), pool.as_raw());
+    accounting::measured(|| {
+        for &cb in cbs {
+            COMMAND_BUFFERS.remove(&key(device, cb));
+        }
+        if let Some(mut p) = POOLS.get_mut(&pk) {
+            p.command_buffers
+                .retain(|h| !cbs.iter().any(|c| c.as_raw() == *h));
+        }
+    });
+}
+
+/// `vkResetCommandPool`: every command buffer of the pool back to the initial state.
+pub fn reset_pool(device: vk::Device, pool: vk::CommandPool) {
+    // The pool's guard is held while the command buffers are cleared (lock order: pools,
+    // then command buffers, as everywhere here), so that nothing is copied.
+    if let Some(p) = POOLS.get(&(device.as_raw(), pool.as_raw())) {
+        for &cb in &p.command_buffers {
+            clear_ops(device, vk::CommandBuffer::from_raw(cb));
+        }
+    }
+}
+
+/// `vkDestroyCommandPool`: forgets the pool and its command buffers.
+pub fn destroy_pool(device: vk::Device, pool: vk::CommandPool) {
+    let pk = (device.as_raw(), pool.as_raw());
+    accounting::measured(|| {
+        if let Some((_, p)) = POOLS.remove(&pk) {
+            for cb in p.command_buffers {
+                COMMAND_BUFFERS.remove(&(pk.0, cb));
+            }
+        }
+    });
+}
+
+/// Drops every pool and command buffer of `device`.
+pub fn remove_device(device: vk::Device) {
+    let dev = device.as_raw();
+    accounting::measured(|| {
+        POOLS.retain(|k, _| k.0 != dev);
+        COMMAND_BUFFERS.retain(|k, _| k.0 != dev);
+        POOLS.shrink_to_fit();
+        COMMAND_BUFFERS.shrink_to_fit();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use handoff_rules::checks::ownership::{Resource, UseOp};
+
+    fn use_op(h: u64) -> RecordedOp {
+        RecordedOp::Use(UseOp {
+            resource: Resource::Buffer(h),
+            command: "vkCmdFillBuffer",
+        })
+    }
+
+    #[test]
+    fn pool_family_begin_reset_free_and_destroy() {
+        let dev = vk::Device::from_raw(0x7e57_0001);
+        let pool = vk::CommandPool::from_raw(0x10);
+        let cbs = [
+            vk::CommandBuffer::from_raw(0x11),
+            vk::CommandBuffer::from_raw(0x12),
+        ];
+        insert_pool(dev, pool, 2);
+        assert_eq!(pool_family(dev, pool), Some(2));
+        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cbs);
+        assert_eq!(family(dev, cbs[0]), Some(2));
+        assert!(!has_ops(dev, cbs[0]));
+        push_ops(dev, cbs[0], [use_op(1), use_op(2)]);
+        assert!(has_ops(dev, cbs[0]));
+        assert_eq!(with_ops(dev, cbs[0], |o| o.len()), Some(2));
+        // Begin (or reset) forgets what was recorded.
+        clear_ops(dev, cbs[0]);
+        assert_eq!(with_ops(dev, cbs[0], |o| o.len()), Some(0));
+        push_ops(dev, cbs[1], [use_op(3)]);
+        reset_pool(dev, pool);
+        assert!(!has_ops(dev, cbs[1]));
+        free(dev, pool, &cbs[..1]);
+        assert_eq!(family(dev, cbs[0]), None);
+        assert_eq!(family(dev, cbs[1]), Some(2));
+        // Destroying the pool forgets its remaining command buffers.
+        destroy_pool(dev, pool);
+        assert_eq!(family(dev, cbs[1]), None);
+        assert_eq!(pool_family(dev, pool), None);
+        // Unknown command buffers and pools are left alone.
+        push_ops(dev, cbs[1], [use_op(4)]);
+        assert!(!has_ops(dev, cbs[1]));
+        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cbs);
+        assert_eq!(family(dev, cbs[0]), None);
+    }
+
+    #[test]
+    fn remove_device_drops_its_pools_only() {
+        let (a, b) = (
+            vk::Device::from_raw(0x7e57_0002),
+            vk::Device::from_raw(0x7e57_0003),
+        );
+        let pool = vk::CommandPool::from_raw(0x20);
+        let cb = [vk::CommandBuffer::from_raw(0x21)];
+        for d in [a, b] {
+            insert_pool(d, pool, 0);
+            allocate(d, pool, vk::CommandBufferLevel::SECONDARY, &cb);
+        }
+        remove_device(a);
+        assert_eq!(family(a, cb[0]), None);
+        assert_eq!(family(b, cb[0]), Some(0));
+        remove_device(b);
+    }
 }

@@ -6,7 +6,11 @@
 
 pub mod accounting;
 pub mod commands;
+pub mod ownership;
+pub mod queues;
 pub mod resources;
+pub mod sync;
+pub mod views;
 
 use ash::vk;
 use dashmap::DashMap;

@@ -192,3 +192,39 @@ pub fn counts() -> (u64, u64) {
         RESOURCES.images.len() as u64,
     )
 }
+
+/// What the barrier rules and the recording need of a buffer or image, in one lookup: its
+/// sharing mode and whether it is external (created with external handle types, or bound
+/// to memory that was exported or imported). `None` for an untracked resource.
+pub fn sharing_and_external(
+    device: vk::Device,
+    resource: handoff_rules::checks::ownership::Resource,
+) -> Option<(vk::SharingMode, bool)> {
+    use handoff_rules::checks::ownership::Resource;
+    let k = key(device, resource.raw());
+    let (sharing, declared, bound) = match resource {
+        Resource::Buffer(_) => {
+            let r = RESOURCES.buffers.get(&k)?;
+            (r.sharing_mode, !r.external_types.is_empty(), r.bound)
+        }
+        Resource::Image(_) => {
+            let r = RESOURCES.images.get(&k)?;
+            let declared = !r.external_types.is_empty() || !r.external_types_nv.is_empty();
+            (r.sharing_mode, declared, r.bound)
+        }
+    };
+    let external = declared
+        || bound.is_some_and(|b| {
+            super::memory(device, vk::DeviceMemory::from_raw(b.memory))
+                .is_some_and(|m| !m.export_types.is_empty() || !m.import_type.is_empty())
+        });
+    Some((sharing, external))
+}
+
+/// Whether a buffer or image is external (see [`sharing_and_external`]).
+pub fn is_external(
+    device: vk::Device,
+    resource: handoff_rules::checks::ownership::Resource,
+) -> bool {
+    sharing_and_external(device, resource).is_some_and(|(_, e)| e)
+}

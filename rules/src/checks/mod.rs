@@ -11,5 +11,6 @@ pub mod memory_import;
 pub mod ownership;
 pub mod payload;
 pub mod queries;
+pub mod queue;
 pub mod resource_create;
 pub mod sync;

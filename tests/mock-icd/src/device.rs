@@ -212,6 +212,9 @@ pub unsafe extern "system" fn create_device(
                 queue_objs.push(QueueObj { handle, device: dh });
             }
         }
+        for q in &queue_objs {
+            crate::queue::start(q.handle.raw(), dh);
+        }
         state::with(|r| {
             for q in queue_objs {
                 r.queues.insert(q.handle.raw(), q);
@@ -242,6 +245,7 @@ pub unsafe extern "system" fn destroy_device(
     _p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
     ffi::guard_void(|| {
+        crate::queue::stop_device(device.as_raw());
         let removed = state::with(|r| r.remove_device(device.as_raw()));
         drop(removed);
     })
@@ -303,14 +307,14 @@ pub unsafe extern "system" fn get_device_queue2(
     })
 }
 
-/// `vkDeviceWaitIdle`: nothing ever runs, so the device is always idle.
+/// `vkDeviceWaitIdle`: blocks until every queue of the device has executed its work.
 ///
 /// # Safety
 /// No pointer is read.
 pub unsafe extern "system" fn device_wait_idle(device: vk::Device) -> vk::Result {
     ffi::guard(|| {
         if state::with(|r| r.devices.contains_key(&device.as_raw())) {
-            vk::Result::SUCCESS
+            crate::queue::device_wait_idle(device)
         } else {
             vk::Result::ERROR_DEVICE_LOST
         }

@@ -163,6 +163,8 @@ pub fn lookup(name: &str) -> Option<Entry> {
         "vkQueueSubmit2" => (pfn!(queue::queue_submit2), D, Core),
         "vkQueueBindSparse" => (pfn!(queue::queue_bind_sparse), D, Core),
         "vkQueueWaitIdle" => (pfn!(queue::queue_wait_idle), D, Core),
+        // mock-only (README.md): holds or releases a queue's worker
+        "vkHandoffMockHoldQueueEXT" => (pfn!(queue::hold_queue), D, Core),
         // memory
         "vkAllocateMemory" => (pfn!(memory::allocate_memory), D, Core),
         "vkFreeMemory" => (pfn!(memory::free_memory), D, Core),

@@ -1,14 +1,15 @@
-//! Fences and semaphores (binary and timeline), with fd export and import. Nothing ever
-//! runs, so waits return at once: a fence wait marks the fence signaled, a timeline wait
-//! that would block moves the counter to the awaited value.
+//! Fences and semaphores (binary and timeline), with fd export and import. Queue workers
+//! (`queue`) complete signals; host waits block until then, honouring their timeout.
 
 use crate::fd;
 use crate::ffi;
 use crate::profile::Profile;
+use crate::queue;
 use crate::state::{self, Object, Registry};
 use ash::vk;
 use ash::vk::Handle;
 use std::ffi::{c_int, CStr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 const SEMAPHORE_EXPORTABLE: u32 = vk::ExternalSemaphoreFeatureFlags::EXPORTABLE.as_raw();
 const SEMAPHORE_IMPORTABLE: u32 = vk::ExternalSemaphoreFeatureFlags::IMPORTABLE.as_raw();
@@ -21,6 +22,10 @@ pub struct Fence {
     pub signaled: bool,
     /// `VkExportFenceCreateInfo::handleTypes`.
     pub export_types: u32,
+    /// Submissions queued with this fence and not executed yet.
+    pub pending: u32,
+    /// Sync files exported while a signal was pending: written when it completes.
+    pub sync_fds: Vec<OwnedFd>,
 }
 
 /// A `VkSemaphore`.
@@ -33,6 +38,61 @@ pub struct Semaphore {
     pub signaled: bool,
     /// `VkExportSemaphoreCreateInfo::handleTypes`.
     pub export_types: u32,
+    /// Queued signal operations not executed yet.
+    pub pending_signals: u32,
+    /// Sync files exported while a signal was pending, each with the number of queued
+    /// signals still to execute before its own (the last one queued at the export): the
+    /// export took that signal's payload, so it goes to the fd instead of the semaphore.
+    pub sync_fds: Vec<(u32, OwnedFd)>,
+}
+
+/// An eventfd with count 0: a sync file whose fence has not signaled yet.
+fn unsignaled_eventfd() -> Result<OwnedFd, vk::Result> {
+    // SAFETY: plain syscall with valid flags.
+    let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if raw < 0 {
+        return Err(vk::Result::ERROR_TOO_MANY_OBJECTS);
+    }
+    // SAFETY: `raw` was just created and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Makes an exported sync file readable (its eventfd counter becomes non-zero).
+fn signal_sync_fd(fd: &OwnedFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to an eventfd the mock owns.
+    let _ = unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+}
+
+/// Executes a queued semaphore signal (queue worker).
+pub fn complete_semaphore_signal(r: &mut Registry, semaphore: vk::Semaphore, value: u64) {
+    if let Some(s) = r.semaphore_mut(semaphore) {
+        s.pending_signals = s.pending_signals.saturating_sub(1);
+        let mut taken = false;
+        s.sync_fds.retain_mut(|(left, fd)| {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                signal_sync_fd(fd);
+                taken = true;
+            }
+            *left > 0
+        });
+        if taken {
+            return;
+        }
+    }
+    signal_semaphore(r, semaphore, value);
+}
+
+/// Executes a queued fence signal (queue worker); no-op for a null or unknown fence.
+pub fn complete_fence(r: &mut Registry, fence: vk::Fence) {
+    if let Some(f) = r.fence_mut(fence) {
+        f.pending = f.pending.saturating_sub(1);
+        f.signaled = true;
+        for fd in f.sync_fds.drain(..) {
+            signal_sync_fd(&fd);
+        }
+    }
 }
 
 /// Signals a semaphore: binary ones become signaled, timeline ones move to `value`.
@@ -52,13 +112,6 @@ pub fn wait_semaphore(r: &mut Registry, semaphore: vk::Semaphore) {
         if !s.timeline {
             s.signaled = false;
         }
-    }
-}
-
-/// Signals a fence (no-op for a null or unknown handle).
-pub fn signal_fence(r: &mut Registry, fence: vk::Fence) {
-    if let Some(f) = r.fence_mut(fence) {
-        f.signaled = true;
     }
 }
 
@@ -115,6 +168,8 @@ pub unsafe extern "system" fn create_fence(
         let fence = Fence {
             signaled: info.flags.contains(vk::FenceCreateFlags::SIGNALED),
             export_types: export.map_or(0, |e| e.handle_types.as_raw()),
+            pending: 0,
+            sync_fds: Vec::new(),
         };
         let id = state::with(|r| r.insert(device, Object::Fence(fence)));
         // SAFETY: checked non-null; writable per the caller.
@@ -149,12 +204,14 @@ pub unsafe extern "system" fn reset_fences(
     ffi::guard(|| {
         // SAFETY: forwarded from the caller.
         let fences = unsafe { ffi::slice(p_fences, count) };
-        state::with(|r| {
-            for f in fences {
-                if let Some(f) = r.fence_mut(*f) {
-                    f.signaled = false;
+        queue::changing(|| {
+            state::with(|r| {
+                for f in fences {
+                    if let Some(f) = r.fence_mut(*f) {
+                        f.signaled = false;
+                    }
                 }
-            }
+            })
         });
         vk::Result::SUCCESS
     })
@@ -177,7 +234,8 @@ pub unsafe extern "system" fn get_fence_status(
     })
 }
 
-/// `vkWaitForFences`: returns at once and marks the fences signaled.
+/// `vkWaitForFences`: blocks until the fences are signaled (all, or any with
+/// `waitAll` false) or the timeout passes.
 ///
 /// # Safety
 /// `p_fences` is null or points to `count` handles.
@@ -185,14 +243,24 @@ pub unsafe extern "system" fn wait_for_fences(
     _device: vk::Device,
     count: u32,
     p_fences: *const vk::Fence,
-    _wait_all: vk::Bool32,
-    _timeout: u64,
+    wait_all: vk::Bool32,
+    timeout: u64,
 ) -> vk::Result {
     ffi::guard(|| {
         // SAFETY: forwarded from the caller.
         let fences = unsafe { ffi::slice(p_fences, count) };
-        state::with(|r| fences.iter().for_each(|f| signal_fence(r, *f)));
-        vk::Result::SUCCESS
+        let all = wait_all != vk::FALSE;
+        let waited = queue::wait_until(timeout, |_, r| {
+            let mut states = fences
+                .iter()
+                .map(|f| r.fence_mut(*f).map_or(true, |f| f.signaled));
+            if all {
+                states.all(|b| b)
+            } else {
+                states.any(|b| b) || fences.is_empty()
+            }
+        });
+        waited.result()
     })
 }
 
@@ -228,6 +296,8 @@ pub unsafe extern "system" fn create_semaphore(
             },
             signaled: false,
             export_types: export.map_or(0, |e| e.handle_types.as_raw()),
+            pending_signals: 0,
+            sync_fds: Vec::new(),
         };
         let id = state::with(|r| r.insert(device, Object::Semaphore(semaphore)));
         // SAFETY: checked non-null; writable per the caller.
@@ -285,13 +355,13 @@ pub unsafe extern "system" fn signal_semaphore_host(
         let Some(info) = (unsafe { ffi::opt(p_info) }) else {
             return vk::Result::ERROR_UNKNOWN;
         };
-        state::with(|r| signal_semaphore(r, info.semaphore, info.value));
+        queue::changing(|| state::with(|r| signal_semaphore(r, info.semaphore, info.value)));
         vk::Result::SUCCESS
     })
 }
 
-/// `vkWaitSemaphores`: `VK_TIMEOUT` for a zero timeout that is not met yet; otherwise the
-/// wait "completes" at once and the counters move to the awaited values.
+/// `vkWaitSemaphores`: blocks until the timeline values are reached (all, or any with
+/// `VK_SEMAPHORE_WAIT_ANY_BIT`) or the timeout passes.
 ///
 /// # Safety
 /// `p_info` is null or valid with arrays of `semaphoreCount` entries.
@@ -310,31 +380,18 @@ pub unsafe extern "system" fn wait_semaphores(
         // SAFETY: as above.
         let values = unsafe { ffi::slice(info.p_values, info.semaphore_count) };
         let any = info.flags.contains(vk::SemaphoreWaitFlags::ANY);
-        state::with(|r| {
-            let reached: Vec<bool> = sems
+        let waited = queue::wait_until(timeout, |_, r| {
+            let mut reached = sems
                 .iter()
                 .zip(values)
-                .map(|(s, v)| r.semaphore_mut(*s).map_or(true, |s| s.value >= *v))
-                .collect();
-            let met = if any {
-                reached.iter().any(|b| *b) || reached.is_empty()
+                .map(|(s, v)| r.semaphore_mut(*s).map_or(true, |s| s.value >= *v));
+            if any {
+                reached.any(|b| b) || sems.is_empty()
             } else {
-                reached.iter().all(|b| *b)
-            };
-            if met {
-                return vk::Result::SUCCESS;
+                reached.all(|b| b)
             }
-            if timeout == 0 {
-                return vk::Result::TIMEOUT;
-            }
-            for (s, v) in sems.iter().zip(values) {
-                signal_semaphore(r, *s, *v);
-                if any {
-                    break;
-                }
-            }
-            vk::Result::SUCCESS
-        })
+        });
+        waited.result()
     })
 }
 
@@ -368,6 +425,15 @@ pub unsafe extern "system" fn get_semaphore_fd(
                 .is_some_and(|e| e.features & SEMAPHORE_EXPORTABLE != 0);
             if !exportable || s.export_types & ht == 0 {
                 return Err(invalid);
+            }
+            let last = s.pending_signals;
+            if sync_fd && last > 0 && !s.sync_fds.iter().any(|(left, _)| *left == last) {
+                // The last queued signal is the payload: the fd becomes readable when it
+                // executes.
+                let fd = unsignaled_eventfd()?;
+                let mine = fd::dup(&fd).map_err(|_| vk::Result::ERROR_TOO_MANY_OBJECTS)?;
+                s.sync_fds.push((last, mine));
+                return Ok(fd::release(fd));
             }
             if sync_fd {
                 // Exporting a sync file acts as a wait: the payload moves to the fd.
@@ -406,25 +472,27 @@ pub unsafe extern "system" fn import_semaphore_fd(
         };
         let ht = info.handle_type.as_raw();
         let sync_fd = info.handle_type == vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD;
-        state::with(|r| {
-            let Some(s) = r.semaphore_mut(info.semaphore) else {
-                return invalid;
-            };
-            let importable = p
-                .semaphore_external(ht, s.timeline)
-                .is_some_and(|e| e.features & SEMAPHORE_IMPORTABLE != 0);
-            if !importable || (sync_fd && s.timeline) {
-                return invalid;
-            }
-            match consume_import(sync_fd, info.fd) {
-                Ok(()) => {
-                    if sync_fd {
-                        s.signaled = true;
-                    }
-                    vk::Result::SUCCESS
+        queue::changing(|| {
+            state::with(|r| {
+                let Some(s) = r.semaphore_mut(info.semaphore) else {
+                    return invalid;
+                };
+                let importable = p
+                    .semaphore_external(ht, s.timeline)
+                    .is_some_and(|e| e.features & SEMAPHORE_IMPORTABLE != 0);
+                if !importable || (sync_fd && s.timeline) {
+                    return invalid;
                 }
-                Err(e) => e,
-            }
+                match consume_import(sync_fd, info.fd) {
+                    Ok(()) => {
+                        if sync_fd {
+                            s.signaled = true;
+                        }
+                        vk::Result::SUCCESS
+                    }
+                    Err(e) => e,
+                }
+            })
         })
     })
 }
@@ -459,6 +527,13 @@ pub unsafe extern "system" fn get_fence_fd(
             let f = r.fence_mut(info.fence).ok_or(invalid)?;
             if !exportable || f.export_types & ht == 0 {
                 return Err(invalid);
+            }
+            if sync_fd && !f.signaled && f.pending > 0 {
+                // The signal is still queued: the fd becomes readable when it executes.
+                let fd = unsignaled_eventfd()?;
+                let mine = fd::dup(&fd).map_err(|_| vk::Result::ERROR_TOO_MANY_OBJECTS)?;
+                f.sync_fds.push(mine);
+                return Ok(fd::release(fd));
             }
             if sync_fd {
                 // Copy transference: exporting resets the fence.
@@ -503,19 +578,21 @@ pub unsafe extern "system" fn import_fence_fd(
         {
             return invalid;
         }
-        state::with(|r| {
-            let Some(f) = r.fence_mut(info.fence) else {
-                return invalid;
-            };
-            match consume_import(sync_fd, info.fd) {
-                Ok(()) => {
-                    if sync_fd {
-                        f.signaled = true;
+        queue::changing(|| {
+            state::with(|r| {
+                let Some(f) = r.fence_mut(info.fence) else {
+                    return invalid;
+                };
+                match consume_import(sync_fd, info.fd) {
+                    Ok(()) => {
+                        if sync_fd {
+                            f.signaled = true;
+                        }
+                        vk::Result::SUCCESS
                     }
-                    vk::Result::SUCCESS
+                    Err(e) => e,
                 }
-                Err(e) => e,
-            }
+            })
         })
     })
 }

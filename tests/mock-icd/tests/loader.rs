@@ -788,6 +788,9 @@ fn submissions_signal_fences_and_timelines() {
     unsafe { device.queue_submit(queue, &[submit], fence) }.expect("submit");
     // SAFETY: live objects.
     unsafe {
+        device
+            .wait_for_fences(&[fence], true, u64::MAX)
+            .expect("fence wait");
         assert_eq!(device.get_fence_status(fence), Ok(true));
         assert_eq!(device.get_semaphore_counter_value(timeline), Ok(9));
         let wait_values = [20u64];
@@ -795,6 +798,18 @@ fn submissions_signal_fences_and_timelines() {
             .semaphores(&sems)
             .values(&wait_values);
         assert_eq!(device.wait_semaphores(&wait, 0), Err(vk::Result::TIMEOUT));
+        assert_eq!(
+            device.wait_semaphores(&wait, 1_000_000),
+            Err(vk::Result::TIMEOUT),
+            "nothing signals 20: the timeout is honoured"
+        );
+        device
+            .signal_semaphore(
+                &vk::SemaphoreSignalInfo::default()
+                    .semaphore(timeline)
+                    .value(20),
+            )
+            .expect("signal");
         device.wait_semaphores(&wait, u64::MAX).expect("wait");
         assert_eq!(device.get_semaphore_counter_value(timeline), Ok(20));
         device
@@ -1267,5 +1282,110 @@ fn full_memory_exported_on_one_physical_device_imports_on_the_other() {
         a.free_memory(exported, None);
         a.destroy_device(None);
         b.destroy_device(None);
+    }
+}
+
+/// `vkHandoffMockHoldQueueEXT` as the mock's README documents it.
+type HoldQueue = unsafe extern "system" fn(vk::Queue, vk::Bool32);
+
+fn hold_fn(vk: &Vk, device: &ash::Device) -> HoldQueue {
+    // SAFETY: live device; a NUL-terminated name.
+    let f = unsafe {
+        vk.instance
+            .get_device_proc_addr(device.handle(), c"vkHandoffMockHoldQueueEXT".as_ptr())
+    }
+    .expect("the mock hands out vkHandoffMockHoldQueueEXT");
+    // SAFETY: the mock's function has this signature (README.md).
+    unsafe { std::mem::transmute::<unsafe extern "system" fn(), HoldQueue>(f) }
+}
+
+#[test]
+fn held_queues_keep_work_pending() {
+    let vk = instance("full");
+    let device = vk.device(&[
+        ash::khr::external_semaphore_fd::NAME,
+        ash::khr::external_fence_fd::NAME,
+    ]);
+    let hold = hold_fn(&vk, &device);
+    let sem_fd = ash::khr::external_semaphore_fd::Device::new(&vk.instance, &device);
+    let fence_fd = ash::khr::external_fence_fd::Device::new(&vk.instance, &device);
+    // SAFETY: the device was created with one queue of family 0.
+    let queue = unsafe { device.get_device_queue(0, 0) };
+    let mut export = vk::ExportSemaphoreCreateInfo::default()
+        .handle_types(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
+    // SAFETY: valid create info.
+    let sem = unsafe {
+        device.create_semaphore(
+            &vk::SemaphoreCreateInfo::default().push_next(&mut export),
+            None,
+        )
+    }
+    .expect("semaphore");
+    let mut fexport = vk::ExportFenceCreateInfo::default()
+        .handle_types(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
+    // SAFETY: valid create info.
+    let fence = unsafe {
+        device.create_fence(
+            &vk::FenceCreateInfo::default().push_next(&mut fexport),
+            None,
+        )
+    }
+    .expect("fence");
+    let sems = [sem];
+    let submit = vk::SubmitInfo::default().signal_semaphores(&sems);
+    // SAFETY: live objects; valid submission.
+    unsafe {
+        hold(queue, vk::TRUE);
+        device
+            .queue_submit(queue, &[submit], fence)
+            .expect("submit");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(device.get_fence_status(fence), Ok(false), "held: pending");
+        assert_eq!(
+            device.wait_for_fences(&[fence], true, 0),
+            Err(vk::Result::TIMEOUT)
+        );
+        assert_eq!(
+            device.wait_for_fences(&[fence], true, 20_000_000),
+            Err(vk::Result::TIMEOUT)
+        );
+    }
+    let get = vk::SemaphoreGetFdInfoKHR::default()
+        .semaphore(sem)
+        .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
+    // SAFETY: exportable semaphore with a pending signal.
+    let sfd = unsafe { sem_fd.get_semaphore_fd(&get) }.expect("semaphore export");
+    let fget = vk::FenceGetFdInfoKHR::default()
+        .fence(fence)
+        .handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
+    // SAFETY: exportable fence with a pending signal.
+    let ffd = unsafe { fence_fd.get_fence_fd(&fget) }.expect("fence export");
+    let readable = |fd: RawFd| {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 }
+    };
+    assert!(!readable(sfd) && !readable(ffd), "pending sync files");
+    // SAFETY: live objects.
+    unsafe {
+        hold(queue, vk::FALSE);
+        device
+            .wait_for_fences(&[fence], true, u64::MAX)
+            .expect("released: the fence signals");
+        device.queue_wait_idle(queue).expect("idle");
+    }
+    assert!(readable(sfd) && readable(ffd), "signaled sync files");
+    close(sfd);
+    close(ffd);
+    // SAFETY: live objects, idle device.
+    unsafe {
+        device.device_wait_idle().expect("idle");
+        device.destroy_fence(fence, None);
+        device.destroy_semaphore(sem, None);
+        device.destroy_device(None);
     }
 }

@@ -9,6 +9,10 @@
 //!   `vkCmdPipelineBarrier2KHR`.
 //! - `--foreign`: enable VK_EXT_queue_family_foreign (when offered).
 //! - `--host`: put the HOST stage in the source stage mask.
+//! - `--pool-family F`: the command pool's queue family (default 0; the device gets a queue
+//!   of that family too when it has one).
+//! - `--wait-events`: record the barrier with `vkCmdSetEvent` + `vkCmdWaitEvents` (or
+//!   `vkCmdSetEvent2KHR` + `vkCmdWaitEvents2KHR` with `--sync2`) instead.
 //!
 //! Memory is never bound (the layer checks parameters only). Results: `device`, `resource`,
 //! `command_buffer`, `end` (vkEndCommandBuffer's result).
@@ -36,6 +40,8 @@ pub fn barrier(a: &Args) -> ScenarioResult {
     let src = family(a.value_or("--src", "0"))?;
     let dst = family(a.value_or("--dst", "0"))?;
     let sync2 = a.flag("--sync2");
+    let pool_family = family(a.value_or("--pool-family", "0"))?;
+    let wait_events = a.flag("--wait-events");
     let image = a.value_or("--resource", "buffer") == "image";
     let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
     // SAFETY: valid physical device.
@@ -66,9 +72,16 @@ pub fn barrier(a: &Args) -> ScenarioResult {
     }
     .len() as u32;
     let prio = [1.0f32];
-    let queues = [vk::DeviceQueueCreateInfo::default()
+    let mut queues = vec![vk::DeviceQueueCreateInfo::default()
         .queue_family_index(0)
         .queue_priorities(&prio)];
+    if pool_family != 0 && pool_family < family_count {
+        queues.push(
+            vk::DeviceQueueCreateInfo::default()
+                .queue_family_index(pool_family)
+                .queue_priorities(&prio),
+        );
+    }
     let mut sync2_features =
         vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
     let mut ci = vk::DeviceCreateInfo::default()
@@ -128,7 +141,7 @@ pub fn barrier(a: &Args) -> ScenarioResult {
             .map_err(|e| format!("vkCreateBuffer: {e:?}"))?;
         (b, vk::Image::null())
     };
-    let pool_ci = vk::CommandPoolCreateInfo::default().queue_family_index(0);
+    let pool_ci = vk::CommandPoolCreateInfo::default().queue_family_index(pool_family);
     // SAFETY: valid device.
     let pool = unsafe { device.create_command_pool(&pool_ci, None) }
         .map_err(|e| format!("vkCreateCommandPool: {e:?}"))?;
@@ -150,6 +163,9 @@ pub fn barrier(a: &Args) -> ScenarioResult {
         layer_count: 1,
     };
     let host = a.flag("--host");
+    // SAFETY: valid device.
+    let event = unsafe { device.create_event(&vk::EventCreateInfo::default(), None) }
+        .map_err(|e| format!("vkCreateEvent: {e:?}"))?;
     if sync2 {
         let src_stage = if host {
             vk::PipelineStageFlags2::HOST
@@ -179,8 +195,17 @@ pub fn barrier(a: &Args) -> ScenarioResult {
             info.buffer_memory_barriers(&bufs)
         };
         let s2 = ash::khr::synchronization2::Device::new(&ctx.instance, &device);
-        // SAFETY: a recording command buffer; `info` points at locals.
-        unsafe { s2.cmd_pipeline_barrier2(cb, &info) };
+        if wait_events {
+            // SAFETY: a recording command buffer; `info` points at locals; the wait's
+            // dependency info is the one the event was set with.
+            unsafe {
+                s2.cmd_set_event2(cb, event, &info);
+                s2.cmd_wait_events2(cb, &[event], std::slice::from_ref(&info));
+            }
+        } else {
+            // SAFETY: a recording command buffer; `info` points at locals.
+            unsafe { s2.cmd_pipeline_barrier2(cb, &info) };
+        }
     } else {
         let src_stage = if host {
             vk::PipelineStageFlags::HOST
@@ -201,18 +226,34 @@ pub fn barrier(a: &Args) -> ScenarioResult {
             .subresource_range(range)];
         let (b, i): (&[vk::BufferMemoryBarrier], &[vk::ImageMemoryBarrier]) =
             if image { (&[], &imgs) } else { (&bufs, &[]) };
-        // SAFETY: a recording command buffer; the arrays are locals.
-        unsafe {
-            device.cmd_pipeline_barrier(
-                cb,
-                src_stage,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &[],
-                b,
-                i,
-            )
-        };
+        if wait_events {
+            // SAFETY: a recording command buffer; the arrays are locals.
+            unsafe {
+                device.cmd_set_event(cb, event, src_stage);
+                device.cmd_wait_events(
+                    cb,
+                    &[event],
+                    src_stage,
+                    vk::PipelineStageFlags::TRANSFER,
+                    &[],
+                    b,
+                    i,
+                )
+            };
+        } else {
+            // SAFETY: a recording command buffer; the arrays are locals.
+            unsafe {
+                device.cmd_pipeline_barrier(
+                    cb,
+                    src_stage,
+                    vk::PipelineStageFlags::TRANSFER,
+                    vk::DependencyFlags::empty(),
+                    &[],
+                    b,
+                    i,
+                )
+            };
+        }
     }
     // SAFETY: a recording command buffer.
     let end = unsafe { device.end_command_buffer(cb) };
@@ -231,6 +272,7 @@ pub fn barrier(a: &Args) -> ScenarioResult {
     // SAFETY: children before the device, each destroyed once.
     unsafe {
         device.destroy_command_pool(pool, None);
+        device.destroy_event(event, None);
         if image {
             device.destroy_image(img, None);
         } else {

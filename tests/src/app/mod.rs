@@ -8,15 +8,19 @@
 pub mod args;
 pub mod barrier;
 pub mod bind;
+pub mod commands;
 pub mod ctx;
 pub mod dedicated;
 pub mod export;
 pub mod import;
+pub mod ownership;
 pub mod payload;
 pub mod queries;
+pub mod queues;
 pub mod record;
 pub mod resources;
 pub mod share;
+pub mod sync;
 
 use serde_json::{json, Value};
 
@@ -40,11 +44,15 @@ pub fn main(argv: Vec<String>) -> i32 {
         "create-resource" => resources::create_resource(&a),
         "bind" => bind::bind(&a),
         "barrier" => barrier::barrier(&a),
+        "commands" => commands::commands(&a),
+        "ownership" => ownership::ownership(&a),
         "dedicated" => dedicated::dedicated(&a),
         "query" => queries::query(&a),
         "share-devices" => share::share_devices(&a),
         "share-process" => share::share_process(&a),
         "share-child" => share::share_child(&a),
+        "sync" => sync::sync(&a),
+        "queues" => queues::queues(&a),
         "env" => Ok(env_report()),
         "sleep" => a.number("--seconds", 3600).map(|s| {
             std::thread::sleep(std::time::Duration::from_secs(s));

@@ -1,0 +1,421 @@
+//! Queues and their pending work: each queue's family, the submissions that use a semaphore
+//! or a fence and are not known to be complete, and the last submitted operation on each
+//! semaphore and fence.
+//!
+//! Work is complete only when the application observed it: a fence it saw signaled, an idle
+//! wait, a timeline value it saw reached. Each queue numbers its submissions (serials); a
+//! queue's `completed` serial moves forward on those observations, and everything up to it
+//! is done (queue order: a fence or timeline signal completes after all earlier work on its
+//! queue). Submissions that touch no semaphore and no fence only take a serial, so they
+//! allocate nothing.
+
+use super::{accounting, Key};
+use ash::vk::{self, Handle};
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+use std::collections::VecDeque;
+
+/// Pending submissions kept per queue; older ones are taken as complete (fewer findings,
+/// never false ones), so an app that never observes completion cannot grow the state.
+const MAX_PENDING: usize = 1024;
+
+/// One tracked batch: its semaphore operations (`(semaphore, value)`, value 0 for binary
+/// semaphores) and the submission's fence on its last batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub waits: Vec<(u64, u64)>,
+    pub signals: Vec<(u64, u64)>,
+    pub fence: u64,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.waits.is_empty() && self.signals.is_empty() && self.fence == 0
+    }
+}
+
+#[derive(Debug)]
+struct Submitted {
+    serial: u64,
+    batch: Batch,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    family: u32,
+    /// Serial of the last submitted batch (0: none yet).
+    last: u64,
+    /// Every batch with a serial up to this is known complete.
+    completed: u64,
+    pending: VecDeque<Submitted>,
+}
+
+/// A semaphore or fence operation: the queue and the batch serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub queue: u64,
+    pub serial: u64,
+}
+
+/// The last operation submitted on a binary semaphore, or done to it by the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SemaphoreLast {
+    Signal(At),
+    Wait(At),
+    /// A SYNC_FD export took the payload.
+    Exported,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SemaphoreState {
+    last: SemaphoreLast,
+    /// Highest timeline value signaled (submitted or by the host) or seen.
+    signaled_max: u64,
+    /// Whether the app has seen the counter (so `signaled_max` bounds the value).
+    observed: bool,
+}
+
+/// The fence's last submission, or a reset (also by a SYNC_FD export).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FenceLast {
+    Submitted(At),
+    Unsignaled,
+}
+
+static QUEUES: Lazy<DashMap<Key, QueueState>> = Lazy::new(|| accounting::measured(DashMap::new));
+static SEMAPHORES: Lazy<DashMap<Key, SemaphoreState>> =
+    Lazy::new(|| accounting::measured(DashMap::new));
+static FENCES: Lazy<DashMap<Key, FenceLast>> = Lazy::new(|| accounting::measured(DashMap::new));
+
+fn key(device: vk::Device, object: u64) -> Key {
+    (device.as_raw(), object)
+}
+
+/// Records the family of a queue returned by `vkGetDeviceQueue(2)`.
+pub fn set_family(device: vk::Device, queue: vk::Queue, family: u32) {
+    accounting::measured(|| {
+        QUEUES
+            .entry(key(device, queue.as_raw()))
+            .or_default()
+            .family = family;
+    });
+}
+
+/// The family of a queue the app got from `vkGetDeviceQueue(2)`.
+pub fn family(device: vk::Device, queue: vk::Queue) -> Option<u32> {
+    QUEUES.get(&key(device, queue.as_raw())).map(|q| q.family)
+}
+
+/// Records one successful submission's batches, in order.
+pub fn record_submission(device: vk::Device, queue: vk::Queue, batches: Vec<Batch>) {
+    let q = queue.as_raw();
+    accounting::measured(|| {
+        let mut state = QUEUES.entry(key(device, q)).or_default();
+        for batch in batches {
+            state.last += 1;
+            let at = At {
+                queue: q,
+                serial: state.last,
+            };
+            for (s, _) in &batch.waits {
+                semaphore_op(device, *s, SemaphoreLast::Wait(at), 0);
+            }
+            for (s, v) in &batch.signals {
+                semaphore_op(device, *s, SemaphoreLast::Signal(at), *v);
+            }
+            if batch.fence != 0 {
+                FENCES.insert(key(device, batch.fence), FenceLast::Submitted(at));
+            }
+            if !batch.is_empty() {
+                state.pending.push_back(Submitted {
+                    serial: at.serial,
+                    batch,
+                });
+            }
+        }
+        while state.pending.len() > MAX_PENDING {
+            if let Some(old) = state.pending.pop_front() {
+                state.completed = state.completed.max(old.serial);
+            }
+        }
+    });
+}
+
+/// Counts a serial without recording anything: a submission with no semaphore and no fence.
+pub fn count_untracked(device: vk::Device, queue: vk::Queue, batches: u64) {
+    if let Some(mut state) = QUEUES.get_mut(&key(device, queue.as_raw())) {
+        state.last += batches;
+    }
+}
+
+fn semaphore_op(device: vk::Device, semaphore: u64, last: SemaphoreLast, value: u64) {
+    let mut entry = SEMAPHORES
+        .entry(key(device, semaphore))
+        .or_insert(SemaphoreState {
+            last,
+            signaled_max: 0,
+            observed: false,
+        });
+    entry.last = last;
+    entry.signaled_max = entry.signaled_max.max(value);
+}
+
+fn complete_through(state: &mut QueueState, serial: u64) {
+    state.completed = state.completed.max(serial.min(state.last));
+    while state
+        .pending
+        .front()
+        .is_some_and(|s| s.serial <= state.completed)
+    {
+        state.pending.pop_front();
+    }
+}
+
+/// `vkQueueWaitIdle` succeeded.
+pub fn queue_idle(device: vk::Device, queue: vk::Queue) {
+    if let Some(mut state) = QUEUES.get_mut(&key(device, queue.as_raw())) {
+        let last = state.last;
+        accounting::measured(|| complete_through(&mut state, last));
+    }
+}
+
+/// `vkDeviceWaitIdle` succeeded.
+pub fn device_idle(device: vk::Device) {
+    let dev = device.as_raw();
+    accounting::measured(|| {
+        for mut state in QUEUES.iter_mut().filter(|e| e.key().0 == dev) {
+            let last = state.last;
+            complete_through(&mut state, last);
+        }
+    });
+}
+
+/// The app saw `fence` signaled.
+pub fn fence_signaled(device: vk::Device, fence: vk::Fence) {
+    let Some(FenceLast::Submitted(at)) = FENCES.get(&key(device, fence.as_raw())).map(|f| *f)
+    else {
+        return;
+    };
+    if let Some(mut state) = QUEUES.get_mut(&key(device, at.queue)) {
+        accounting::measured(|| complete_through(&mut state, at.serial));
+    }
+}
+
+/// `vkResetFences`, or a SYNC_FD export with nothing pending: the fence is unsignaled.
+pub fn fence_reset(device: vk::Device, fence: vk::Fence) {
+    accounting::measured(|| FENCES.insert(key(device, fence.as_raw()), FenceLast::Unsignaled));
+}
+
+/// The app saw the counter of a timeline semaphore at `value` or above (a query, a wait,
+/// a host signal): the submissions that signal it up to `value` are complete.
+pub fn timeline_reached(device: vk::Device, semaphore: vk::Semaphore, value: u64) {
+    let s = semaphore.as_raw();
+    let dev = device.as_raw();
+    accounting::measured(|| {
+        let mut entry = SEMAPHORES.entry((dev, s)).or_insert(SemaphoreState {
+            last: SemaphoreLast::Exported,
+            signaled_max: 0,
+            observed: true,
+        });
+        entry.signaled_max = entry.signaled_max.max(value);
+        entry.observed = true;
+        drop(entry);
+        for mut state in QUEUES.iter_mut().filter(|e| e.key().0 == dev) {
+            let done = state
+                .pending
+                .iter()
+                .filter(|p| p.batch.signals.iter().any(|(x, v)| *x == s && *v <= value))
+                .map(|p| p.serial)
+                .max();
+            if let Some(serial) = done {
+                complete_through(&mut state, serial);
+            }
+        }
+    });
+}
+
+/// Whether the batch at `at` is not known to be complete.
+pub fn is_pending(device: vk::Device, at: At) -> bool {
+    QUEUES
+        .get(&key(device, at.queue))
+        .is_some_and(|q| at.serial > q.completed)
+}
+
+/// A queue with a pending batch that waits on or signals `semaphore`.
+pub fn semaphore_pending_queue(device: vk::Device, semaphore: vk::Semaphore) -> Option<u64> {
+    let s = semaphore.as_raw();
+    let dev = device.as_raw();
+    QUEUES
+        .iter()
+        .filter(|e| e.key().0 == dev)
+        .find(|e| {
+            e.pending.iter().any(|p| {
+                p.batch.waits.iter().any(|(x, _)| *x == s)
+                    || p.batch.signals.iter().any(|(x, _)| *x == s)
+            })
+        })
+        .map(|e| e.key().1)
+}
+
+/// The queue of the pending submission `fence` belongs to.
+pub fn fence_pending_queue(device: vk::Device, fence: vk::Fence) -> Option<u64> {
+    match fence_last(device, fence)? {
+        FenceLast::Submitted(at) if is_pending(device, at) => Some(at.queue),
+        _ => None,
+    }
+}
+
+/// The fence's last submission or reset, if the layer saw one.
+pub fn fence_last(device: vk::Device, fence: vk::Fence) -> Option<FenceLast> {
+    FENCES.get(&key(device, fence.as_raw())).map(|f| *f)
+}
+
+/// The semaphore's last operation, if the layer saw one.
+pub fn semaphore_last(device: vk::Device, semaphore: vk::Semaphore) -> Option<SemaphoreLast> {
+    SEMAPHORES
+        .get(&key(device, semaphore.as_raw()))
+        .map(|s| s.last)
+}
+
+/// The waits of the batch at `at`, while it is pending.
+pub fn batch_waits(device: vk::Device, at: At) -> Vec<(u64, u64)> {
+    QUEUES
+        .get(&key(device, at.queue))
+        .and_then(|q| {
+            q.pending
+                .iter()
+                .find(|p| p.serial == at.serial)
+                .map(|p| p.batch.waits.clone())
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a timeline value is known to be out of reach: the app has seen the counter, and
+/// neither that nor any submitted or host signal reaches `value`.
+pub fn timeline_unreached(device: vk::Device, semaphore: u64, value: u64) -> bool {
+    SEMAPHORES
+        .get(&key(device, semaphore))
+        .is_some_and(|s| s.observed && s.signaled_max < value)
+}
+
+/// A SYNC_FD export took the semaphore's payload (it acts as a wait).
+pub fn semaphore_exported(device: vk::Device, semaphore: vk::Semaphore) {
+    accounting::measured(|| {
+        let mut entry =
+            SEMAPHORES
+                .entry(key(device, semaphore.as_raw()))
+                .or_insert(SemaphoreState {
+                    last: SemaphoreLast::Exported,
+                    signaled_max: 0,
+                    observed: false,
+                });
+        entry.last = SemaphoreLast::Exported;
+    });
+}
+
+/// An import replaced the payload: what was known of the old one no longer applies.
+pub fn forget_semaphore(device: vk::Device, semaphore: vk::Semaphore) {
+    accounting::measured(|| SEMAPHORES.remove(&key(device, semaphore.as_raw())));
+}
+
+/// As [`forget_semaphore`], for a fence.
+pub fn forget_fence(device: vk::Device, fence: vk::Fence) {
+    accounting::measured(|| FENCES.remove(&key(device, fence.as_raw())));
+}
+
+/// Drops everything recorded for `device`.
+pub fn remove_device(device: vk::Device) {
+    let dev = device.as_raw();
+    accounting::measured(|| {
+        QUEUES.retain(|k, _| k.0 != dev);
+        SEMAPHORES.retain(|k, _| k.0 != dev);
+        FENCES.retain(|k, _| k.0 != dev);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(n: u64) -> vk::Device {
+        vk::Device::from_raw(0xd000 + n)
+    }
+
+    fn sem_batch(waits: &[u64], signals: &[(u64, u64)], fence: u64) -> Batch {
+        Batch {
+            waits: waits.iter().map(|s| (*s, 0)).collect(),
+            signals: signals.to_vec(),
+            fence,
+        }
+    }
+
+    #[test]
+    fn a_fence_completes_its_queue_up_to_its_submission() {
+        let (d, q) = (dev(1), vk::Queue::from_raw(0x10));
+        set_family(d, q, 2);
+        assert_eq!(family(d, q), Some(2));
+        record_submission(d, q, vec![sem_batch(&[], &[(0x20, 0)], 0)]);
+        record_submission(d, q, vec![sem_batch(&[0x20], &[], 0x30)]);
+        record_submission(d, q, vec![sem_batch(&[], &[(0x21, 0)], 0)]);
+        let s20 = vk::Semaphore::from_raw(0x20);
+        assert_eq!(semaphore_pending_queue(d, s20), Some(0x10));
+        assert_eq!(
+            fence_pending_queue(d, vk::Fence::from_raw(0x30)),
+            Some(0x10)
+        );
+        fence_signaled(d, vk::Fence::from_raw(0x30));
+        assert_eq!(semaphore_pending_queue(d, s20), None);
+        assert_eq!(fence_pending_queue(d, vk::Fence::from_raw(0x30)), None);
+        let s21 = vk::Semaphore::from_raw(0x21);
+        assert_eq!(semaphore_pending_queue(d, s21), Some(0x10), "later work");
+        queue_idle(d, q);
+        assert_eq!(semaphore_pending_queue(d, s21), None);
+        remove_device(d);
+        assert_eq!(family(d, q), None);
+    }
+
+    #[test]
+    fn a_timeline_value_completes_the_submissions_that_signal_it() {
+        let (d, q) = (dev(2), vk::Queue::from_raw(0x10));
+        set_family(d, q, 0);
+        record_submission(d, q, vec![sem_batch(&[0x40], &[(0x41, 3)], 0)]);
+        let s40 = vk::Semaphore::from_raw(0x40);
+        assert!(!timeline_unreached(d, 0x41, 3), "never observed");
+        timeline_reached(d, vk::Semaphore::from_raw(0x41), 2);
+        assert_eq!(semaphore_pending_queue(d, s40), Some(0x10));
+        assert!(
+            !timeline_unreached(d, 0x41, 3),
+            "a submitted signal reaches 3"
+        );
+        assert!(timeline_unreached(d, 0x41, 4));
+        timeline_reached(d, vk::Semaphore::from_raw(0x41), 3);
+        assert_eq!(semaphore_pending_queue(d, s40), None);
+        remove_device(d);
+    }
+
+    #[test]
+    fn last_operations_and_the_pending_cap() {
+        let (d, q) = (dev(3), vk::Queue::from_raw(0x10));
+        set_family(d, q, 0);
+        let s = vk::Semaphore::from_raw(0x50);
+        record_submission(d, q, vec![sem_batch(&[], &[(0x50, 0)], 0)]);
+        assert!(matches!(
+            semaphore_last(d, s),
+            Some(SemaphoreLast::Signal(_))
+        ));
+        record_submission(d, q, vec![sem_batch(&[0x50], &[], 0)]);
+        let Some(SemaphoreLast::Wait(at)) = semaphore_last(d, s) else {
+            panic!("a wait is the last operation");
+        };
+        assert!(is_pending(d, at));
+        semaphore_exported(d, s);
+        assert_eq!(semaphore_last(d, s), Some(SemaphoreLast::Exported));
+        for _ in 0..MAX_PENDING + 5 {
+            record_submission(d, q, vec![sem_batch(&[], &[(0x51, 0)], 0)]);
+        }
+        assert!(!is_pending(d, at), "the oldest are taken as complete");
+        forget_semaphore(d, s);
+        assert_eq!(semaphore_last(d, s), None);
+        remove_device(d);
+    }
+}
