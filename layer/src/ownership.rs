@@ -7,6 +7,7 @@
 //! `vkCmdExecuteCommands` ran them, then applied under the ownership lock one batch at a time.
 
 use crate::dispatch::DeviceData;
+use crate::payload;
 use crate::settings::Peer;
 use crate::state::{self, commands, ownership as owned, resources as tracked};
 use ash::vk::{self, Handle};
@@ -79,6 +80,14 @@ fn facts(device: vk::Device, resource: Resource) -> Option<(Facts, owned::Shared
         external_memory: !mem.export_types.is_empty() || !mem.import_type.is_empty(),
         d3d11_texture,
         payload: mem.payload.is_some(),
+        // Only images pair layouts; the ledger is read only for memory imported from
+        // another process's entry.
+        remote_release: match resource {
+            Resource::Image(_) if !mem.import_type.is_empty() && payload::has_remote_imports() => {
+                payload::remote_release(device, bound.memory)
+            }
+            _ => None,
+        },
     };
     Some((facts, key))
 }
@@ -146,6 +155,16 @@ pub fn apply_submission(
             out.extend(outcome.findings);
         }
     });
+    // Releases of exported payloads go to this process's ledger entry (when `ledger_dir` is
+    // set), outside the ownership lock.
+    let ledger = data.reporter.settings.ledger_dir.is_some();
+    for (_, op, _, key) in resolved.iter().filter(|_| ledger) {
+        if let (RecordedOp::Barrier(b), owned::SharedKey::Payload(p)) = (op, key) {
+            if rules::is_special(b.dst) && !rules::is_special(b.src) {
+                payload::ledger_release(*p, b.dst, b.new_layout);
+            }
+        }
+    }
     // The findings were allocated inside the measured section: hand out unmeasured copies
     // and free the originals as measured, so the state-byte count stays exact.
     findings.extend(out.iter().cloned());

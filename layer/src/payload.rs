@@ -20,6 +20,7 @@
 
 use crate::dispatch::{self, DeviceData};
 use crate::fd::classify_link;
+use crate::ledger::{self, Entry, FileKey, Ledger};
 use crate::state::{self, accounting, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::memory_export::GetFdCall;
@@ -120,6 +121,18 @@ struct Held {
 struct Payload {
     exporter: ExporterFacts,
     held: Vec<Held>,
+    /// This process's ledger entry for the payload (`ledger_dir`), republished at each
+    /// release.
+    ledger: Option<(Ledger, Entry)>,
+}
+
+/// Where an import from another process found its exporter in the ledger.
+#[derive(Clone, Debug)]
+struct Remote {
+    ledger: Ledger,
+    key: FileKey,
+    pid: u32,
+    fd: i32,
 }
 
 struct Consumed {
@@ -138,6 +151,8 @@ struct Registry {
     cap_logged: bool,
     /// Duplicates of OPAQUE_FD semaphore and fence exports (they count toward `held`).
     sync: Vec<SyncHeld>,
+    /// `(device, memory)` imported from a payload another process published in the ledger.
+    remote: HashMap<(u64, u64), Remote>,
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> =
@@ -169,8 +184,18 @@ impl Registry {
 
     fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) {
         let before: usize = self.payloads.values().map(|p| p.held.len()).sum();
-        self.payloads
-            .retain(|_, p| !gone(p.exporter.side.device, p.exporter.memory));
+        self.payloads.retain(|_, p| {
+            let keep = !gone(p.exporter.side.device, p.exporter.memory);
+            if let (false, Some((ledger, e))) = (keep, &p.ledger) {
+                let key = FileKey {
+                    dev: e.dev,
+                    ino: e.ino,
+                };
+                ledger.withdraw(key, e.pid, e.fd);
+            }
+            keep
+        });
+        self.remote.retain(|&(d, m), _| !gone(d, m));
         for p in self.payloads.values_mut() {
             p.held.retain(|h| !gone(h.owner.0, h.owner.1));
         }
@@ -241,6 +266,8 @@ pub struct PendingImport {
     fd: i32,
     id: Option<FileId>,
     payload: Option<u64>,
+    /// The exporter's ledger entry, when the fd comes from another process.
+    remote: Option<Remote>,
     findings: Vec<Finding>,
 }
 
@@ -352,9 +379,72 @@ pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
                     .extend(rules::dma_buf_memory_type(call, props.memory_type_bits));
             }
         }
-        None => {}
+        None => {
+            if let Some(remote) = remote_exporter(data, call, imp.fd, id, &mut p.findings) {
+                p.remote = Some(remote);
+            }
+        }
     }
     p
+}
+
+/// Looks for the exporter of `fd` in the ledger (another process); for an OPAQUE_FD import
+/// runs the same comparisons as for an exporter of this process (01746, 01742, 01878/01879).
+/// Device groups are not published: those rules stay in-process.
+fn remote_exporter(
+    data: &DeviceData,
+    call: &AllocateCall,
+    fd: i32,
+    id: FileId,
+    findings: &mut Vec<Finding>,
+) -> Option<Remote> {
+    let ledger = open_ledger(data)?;
+    let key = FileKey {
+        dev: id.dev,
+        ino: id.ino,
+    };
+    let entry = ledger.find(fd, key)?;
+    let imp = call.fd_import.as_ref()?;
+    let entry_type = vk::ExternalMemoryHandleTypeFlags::from_raw(entry.handle_type);
+    if imp.handle_type == OPAQUE && entry_type == OPAQUE {
+        let side = device_side(data);
+        let exporter = ExporterFacts {
+            side: DeviceSide {
+                device: 0,
+                instance: 0,
+                group: side.group.clone(),
+                device_uuid: entry.device_uuid,
+                driver_uuid: entry.driver_uuid,
+            },
+            memory: 0,
+            allocation_size: entry.allocation_size,
+            memory_type_index: entry.memory_type_index,
+            dedicated: dedicated_from_ledger(&entry.dedicated),
+            device_mask: call.device_mask,
+            process: Some(entry.pid),
+        };
+        let importer = ImporterFacts {
+            side: DeviceSide {
+                instance: 0,
+                ..side
+            },
+            dedicated: dedicated_identity(
+                data.handle,
+                match call.dedicated {
+                    Some(d) if d.image != 0 => Dedicated::Image(d.image),
+                    Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+                    _ => Dedicated::None,
+                },
+            ),
+        };
+        findings.extend(rules::opaque_import(call, &importer, &exporter));
+    }
+    Some(Remote {
+        ledger,
+        key,
+        pid: entry.pid,
+        fd: entry.fd,
+    })
 }
 
 /// Records a successful import: the fd number is consumed; if the driver keeps it open
@@ -363,6 +453,12 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
     let Some(before) = pending.id else {
         return;
     };
+    if let Some(remote) = &pending.remote {
+        with(|r| {
+            r.remote
+                .insert((device.as_raw(), memory.as_raw()), remote.clone())
+        });
+    }
     let fd = pending.fd;
     // SAFETY: F_GETFD only reads the descriptor flags.
     let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
@@ -509,6 +605,151 @@ fn import_answer(data: &DeviceData, rec: &MemoryRecord) -> Option<(Answer, Strin
     answers.into_iter().next().map(|(_, a)| (a, query))
 }
 
+/// The ledger of `ledger_dir`, when set and still private to this user.
+fn open_ledger(data: &DeviceData) -> Option<Ledger> {
+    let dir = data.reporter.settings.ledger_dir.as_ref()?;
+    match Ledger::open(dir) {
+        Ok(l) => Some(l),
+        Err(why) => {
+            tracing::warn!(target: "handoff", %why, "ledger_dir is not used");
+            None
+        }
+    }
+}
+
+fn dedicated_to_ledger(d: &DedicatedIdentity) -> ledger::Dedicated {
+    match d {
+        DedicatedIdentity::Buffer(_, Some(b)) => ledger::Dedicated::Buffer([
+            u64::from(b.flags.as_raw()),
+            b.size,
+            u64::from(b.usage.as_raw()),
+            b.sharing_mode.as_raw() as u64,
+            u64::from(b.external_types.as_raw()),
+        ]),
+        DedicatedIdentity::Image(_, Some(i)) => ledger::Dedicated::Image([
+            u64::from(i.flags.as_raw()),
+            i.image_type.as_raw() as u64,
+            i.format.as_raw() as u64,
+            u64::from(i.extent[0]),
+            u64::from(i.extent[1]),
+            u64::from(i.extent[2]),
+            u64::from(i.mip_levels),
+            u64::from(i.array_layers),
+            u64::from(i.samples.as_raw()),
+            i.tiling.as_raw() as u64,
+            u64::from(i.usage.as_raw()),
+            i.sharing_mode.as_raw() as u64,
+            u64::from(i.external_types.as_raw()),
+        ]),
+        _ => ledger::Dedicated::None,
+    }
+}
+
+/// The dedicated resource of a ledger entry, as the import rules compare it. Values out of
+/// range for their Vulkan type come from a corrupt entry: no identity is claimed then.
+fn dedicated_from_ledger(d: &ledger::Dedicated) -> DedicatedIdentity {
+    let u32_of = |v: u64| u32::try_from(v).ok();
+    let i32_of = |v: u64| i32::try_from(v).ok();
+    match d {
+        ledger::Dedicated::None => DedicatedIdentity::None,
+        ledger::Dedicated::Buffer(v) => DedicatedIdentity::Buffer(
+            0,
+            (|| {
+                Some(BufferIdentity {
+                    flags: vk::BufferCreateFlags::from_raw(u32_of(v[0])?),
+                    size: v[1],
+                    usage: vk::BufferUsageFlags::from_raw(u32_of(v[2])?),
+                    sharing_mode: vk::SharingMode::from_raw(i32_of(v[3])?),
+                    external_types: vk::ExternalMemoryHandleTypeFlags::from_raw(u32_of(v[4])?),
+                })
+            })(),
+        ),
+        ledger::Dedicated::Image(v) => DedicatedIdentity::Image(
+            0,
+            (|| {
+                Some(ImageIdentity {
+                    flags: vk::ImageCreateFlags::from_raw(u32_of(v[0])?),
+                    image_type: vk::ImageType::from_raw(i32_of(v[1])?),
+                    format: vk::Format::from_raw(i32_of(v[2])?),
+                    extent: [u32_of(v[3])?, u32_of(v[4])?, u32_of(v[5])?],
+                    mip_levels: u32_of(v[6])?,
+                    array_layers: u32_of(v[7])?,
+                    samples: vk::SampleCountFlags::from_raw(u32_of(v[8])?),
+                    tiling: vk::ImageTiling::from_raw(i32_of(v[9])?),
+                    usage: vk::ImageUsageFlags::from_raw(u32_of(v[10])?),
+                    sharing_mode: vk::SharingMode::from_raw(i32_of(v[11])?),
+                    external_types: vk::ExternalMemoryHandleTypeFlags::from_raw(u32_of(v[12])?),
+                })
+            })(),
+        ),
+    }
+}
+
+/// This process's ledger entry for a payload whose exported fd it holds as `dup`.
+fn ledger_entry(
+    exporter: &ExporterFacts,
+    id: FileId,
+    dup: i32,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+) -> Entry {
+    let pid = std::process::id();
+    Entry {
+        pid,
+        start_time: ledger::start_time(pid).unwrap_or(0),
+        fd: dup,
+        dev: id.dev,
+        ino: id.ino,
+        unique: id.unique,
+        handle_type: handle_type.as_raw(),
+        device_uuid: exporter.side.device_uuid,
+        driver_uuid: exporter.side.driver_uuid,
+        allocation_size: exporter.allocation_size,
+        memory_type_index: exporter.memory_type_index,
+        dedicated: dedicated_to_ledger(&exporter.dedicated),
+        releases: Vec::new(),
+    }
+}
+
+/// Publishes a release of payload `payload` (to `family`, in `layout`) in this process's
+/// ledger entry, for an acquiring process to pair with.
+pub fn ledger_release(payload: u64, family: u32, layout: vk::ImageLayout) {
+    let time_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    with(|r| {
+        let Some((ledger, entry)) = r.payloads.get_mut(&payload).and_then(|p| p.ledger.as_mut())
+        else {
+            return;
+        };
+        if entry.releases.len() >= ledger::entry::MAX_RELEASES {
+            entry.releases.remove(0);
+        }
+        entry.releases.push(ledger::Release {
+            layout: layout.as_raw(),
+            family,
+            time_ns,
+        });
+        if let Err(e) = ledger.publish(entry) {
+            tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish a release");
+        }
+    });
+}
+
+/// The last release another process published for the payload `memory` was imported from:
+/// `(queue family, newLayout)`.
+pub fn remote_release(device: vk::Device, memory: u64) -> Option<(u32, vk::ImageLayout)> {
+    let remote = read(|r| r.remote.get(&(device.as_raw(), memory)).cloned())?;
+    let e = remote.ledger.read(remote.key, remote.pid, remote.fd)?;
+    e.last_release()
+        .map(|r| (r.family, vk::ImageLayout::from_raw(r.layout)))
+}
+
+/// Whether any memory of this process was imported from another process's ledger entry
+/// (a cheap test before the per-memory lookup).
+pub fn has_remote_imports() -> bool {
+    read(|r| !r.remote.is_empty())
+}
+
 /// Records a successful `vkGetMemoryFdKHR`: keeps a duplicate of `fd` under the payload of
 /// `memory` (creating the payload, with `memory` as its exporter, on the first export).
 pub fn after_export(
@@ -526,6 +767,7 @@ pub fn after_export(
     };
     let owner = (device.as_raw(), memory.as_raw());
     let dedicated = dedicated_identity(device, rec.dedicated);
+    let ledger_dir = open_ledger(data);
     let mut log_cap = false;
     let pid = with(|r| {
         // The number is the app's fresh fd now, whatever an earlier import did with it.
@@ -543,12 +785,14 @@ pub fn after_export(
                     memory_type_index: rec.type_index,
                     dedicated,
                     device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+                    process: None,
                 };
                 r.payloads.insert(
                     p,
                     Payload {
                         exporter,
                         held: Vec::new(),
+                        ledger: None,
                     },
                 );
                 p
@@ -588,6 +832,17 @@ pub fn after_export(
                 owner,
             });
             r.held += 1;
+            if p.ledger.is_none() {
+                if let Some(ledger) = ledger_dir.clone() {
+                    let entry = ledger_entry(&p.exporter, id, dup, handle_type);
+                    match ledger.publish(&entry) {
+                        Ok(()) => p.ledger = Some((ledger, entry)),
+                        Err(e) => {
+                            tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish an export")
+                        }
+                    }
+                }
+            }
         }
         pid
     });

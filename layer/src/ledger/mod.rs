@@ -75,6 +75,13 @@ impl Ledger {
         let _ = std::fs::remove_file(self.dir.join(Self::name(key, pid, fd)));
     }
 
+    /// The entry of one exporter for one payload, as it is now (for the release an
+    /// importer's acquire pairs with), or `None` when it is gone or unreadable.
+    pub fn read(&self, key: FileKey, pid: u32, fd: i32) -> Option<Entry> {
+        read_entry(&self.dir.join(Self::name(key, pid, fd)))
+            .filter(|e| e.dev == key.dev && e.ino == key.ino && e.pid == pid && e.fd == fd)
+    }
+
     /// The entry another live process published for the payload behind `fd` (with `key`),
     /// if any. Entries of this process are skipped: the in-process registry knows more.
     pub fn find(&self, fd: i32, key: FileKey) -> Option<Entry> {

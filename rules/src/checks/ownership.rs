@@ -478,6 +478,9 @@ pub struct Facts {
     /// only then are releases kept in [`Shared`] for other resources to pair with (a freed
     /// memory handle may come back for unrelated memory).
     pub payload: bool,
+    /// The last release of the memory's payload by another process, from the `ledger_dir`
+    /// ledger: `(queue family, newLayout)`. Used when no release in this process pairs.
+    pub remote_release: Option<(u32, vk::ImageLayout)>,
 }
 
 /// What applying one op did.
@@ -796,7 +799,15 @@ fn acquire(
     let paired = shared
         .releases
         .get(&facts.offset)
-        .and_then(|p| p.overlapping(&extent).map(|(_, r)| *r).find(|r| r.by != me));
+        .and_then(|p| p.overlapping(&extent).map(|(_, r)| *r).find(|r| r.by != me))
+        .or_else(|| {
+            facts.remote_release.map(|(to, layout)| Release {
+                to,
+                layout,
+                uses: 0,
+                by: (0, 0),
+            })
+        });
     let image = matches!(facts.resource, Resource::Image(_));
     let old = op.old_layout;
     let d3d11 = image
@@ -900,6 +911,7 @@ mod tests {
             external_memory: true,
             d3d11_texture: false,
             payload: true,
+            remote_release: None,
         }
     }
 
@@ -912,6 +924,7 @@ mod tests {
             external_memory: true,
             d3d11_texture: false,
             payload: true,
+            remote_release: None,
         }
     }
 

@@ -79,6 +79,9 @@ pub struct ExporterFacts {
     pub dedicated: DedicatedIdentity,
     /// `VkMemoryAllocateFlagsInfo::deviceMask` when DEVICE_MASK was set.
     pub device_mask: Option<u32>,
+    /// The exporting process, when it is another one (known from the `ledger_dir` ledger):
+    /// its handles mean nothing here.
+    pub process: Option<u32>,
 }
 
 /// The importing side of a `vkAllocateMemory`.
@@ -121,10 +124,13 @@ pub fn opaque_import(
             Object::new(vk::ObjectType::DEVICE, exporter.side.device),
         ]
     };
-    let exp = format!(
-        "VkDeviceMemory 0x{:x} of VkDevice 0x{:x}",
-        exporter.memory, exporter.side.device
-    );
+    let exp = match exporter.process {
+        Some(pid) => format!("memory of process {pid} (from the ledger)"),
+        None => format!(
+            "VkDeviceMemory 0x{:x} of VkDevice 0x{:x}",
+            exporter.memory, exporter.side.device
+        ),
+    };
 
     let uuid_differs =
         |a: Option<[u8; 16]>, b: Option<[u8; 16]>| matches!((a, b), (Some(x), Some(y)) if x != y);
@@ -532,6 +538,7 @@ mod tests {
             memory_type_index: 1,
             dedicated: DedicatedIdentity::None,
             device_mask: None,
+            process: None,
         }
     }
 

@@ -53,6 +53,11 @@ pub fn main(argv: Vec<String>) -> i32 {
         "share-child" => share::share_child(&a),
         "sync" => sync::sync(&a),
         "queues" => queues::queues(&a),
+        // The bundled example, whole: it starts its own consumer process (this binary again).
+        "image-handoff" => match handoff_examples::image_handoff::run(&argv[2..]) {
+            0 => Ok(json!({})),
+            code => Err(format!("image_handoff exited with {code}")),
+        },
         "env" => Ok(env_report()),
         "sleep" => a.number("--seconds", 3600).map(|s| {
             std::thread::sleep(std::time::Duration::from_secs(s));

@@ -193,7 +193,7 @@ fn socketpair() -> Result<(OwnedFd, OwnedFd), String> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// `share-process [--size N] [--child-reexport]`: export here, start `handoff-scenario share-child` (fork+exec of
+/// `share-process [--size N] [--child-size N] [--child-reexport]`: export here, start `handoff-scenario share-child` (fork+exec of
 /// this binary, same environment, so the child runs through the layer too), send it the fd
 /// over a socketpair, wait until it has read the bytes and written its reply.
 /// Results: `export`, `written` (hex), `back` (hex, first REPLY_LEN bytes after the child
@@ -226,7 +226,7 @@ pub fn share_process(a: &Args) -> ScenarioResult {
     let mut child = Command::new(exe)
         .arg("share-child")
         .args(["--sock", &theirs.as_raw_fd().to_string()])
-        .args(["--size", &size.to_string()])
+        .args(["--size", &a.number("--child-size", size)?.to_string()])
         .args(["--type-index", &type_index.to_string()])
         .args(if a.flag("--child-reexport") {
             &["--reexport"][..]
