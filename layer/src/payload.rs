@@ -182,10 +182,16 @@ impl Registry {
         })
     }
 
-    fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) {
+    /// Forgets the payloads exported by, the duplicates held for and the imports made by
+    /// the `(device, memory)` pairs `gone` names; returns the payloads forgotten.
+    fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
         let before: usize = self.payloads.values().map(|p| p.held.len()).sum();
-        self.payloads.retain(|_, p| {
+        let mut dropped = Vec::new();
+        self.payloads.retain(|id, p| {
             let keep = !gone(p.exporter.side.device, p.exporter.memory);
+            if !keep {
+                dropped.push(*id);
+            }
             if let (false, Some((ledger, e))) = (keep, &p.ledger) {
                 let key = FileKey {
                     dev: e.dev,
@@ -209,6 +215,7 @@ impl Registry {
         if self.consumed.is_empty() {
             self.consumed.shrink_to_fit();
         }
+        dropped
     }
 }
 
@@ -861,13 +868,23 @@ pub fn after_export(
 /// Forgets what `memory` exported or imported (closing the held duplicates).
 pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory) {
     let (d, m) = (device.as_raw(), memory.as_raw());
-    with(|r| r.drop_where(|dev, mem| dev == d && mem == m));
+    let gone = with(|r| r.drop_where(|dev, mem| dev == d && mem == m));
+    forget_payloads(gone);
+}
+
+/// The ownership state shared through a payload goes with the payload.
+fn forget_payloads(gone: Vec<u64>) {
+    for p in &gone {
+        state::ownership::remove_payload(*p);
+    }
+    accounting::measured(|| drop(gone));
 }
 
 /// Forgets everything of `device`.
 pub fn device_destroyed(device: vk::Device) {
     let d = device.as_raw();
-    with(|r| r.drop_where(|dev, _| dev == d));
+    let gone = with(|r| r.drop_where(|dev, _| dev == d));
+    forget_payloads(gone);
     with(|r| r.drop_sync(|dev, _, _| dev == d));
     // The semaphore and fence records of the device go with its payloads.
     crate::state::sync::remove_device(device);

@@ -19,12 +19,12 @@ pub static UNCHECKED: &[Unchecked] = &[
     Unchecked {
         id: "VUID-VkMemoryAllocateInfo-allocationSize-01742",
         partial: true,
-        reason: "checked when the export was made through the layer in this process and the imported fd is shown to be the same open file (kcmp) or the same unique inode; an fd from another process or another layer-less exporter carries no record",
+        reason: "checked when the export was made through the layer in this process, or in another process that shares a ledger_dir with this one, and the imported fd is shown to be the same open file (kcmp) or the same unique inode; an exporter without the layer (or without the ledger) leaves no record",
     },
     Unchecked {
         id: "VUID-VkMemoryDedicatedAllocateInfo-image-01878, -buffer-01879",
         partial: true,
-        reason: "as 01742: the exporter's dedicated resource is known only for exports seen in this process",
+        reason: "as 01742: the exporter's dedicated resource is known only for exports seen in this process or published in the ledger",
     },
     Unchecked {
         id: "VUID-VkImportMemoryFdInfoKHR-fd-01746 (aliases -fd-00668, -fd-01520)",
@@ -127,6 +127,11 @@ pub static UNCHECKED: &[Unchecked] = &[
         id: "VUID-VkImportSemaphoreFdInfoKHR-flags-03323",
         partial: true,
         reason: "the payload's type is the exporter's where the layer saw the export; otherwise the importing semaphore's type stands in for it, as the Khronos layer does",
+    },
+    Unchecked {
+        id: "VUID-VkMemoryAllocateInfo-None-00643, -00644 across processes",
+        partial: true,
+        reason: "the ledger does not publish device groups or device masks, so these two are checked only when the exporting device is in this process",
     },
 ];
 

@@ -589,6 +589,14 @@ pub fn apply_barrier(
 }
 
 fn at_barrier(at: &Submit, op: &BarrierOp, facts: &Facts) -> String {
+    if op.command.starts_with("vkCmdBeginRenderPass") {
+        // The layout change a render pass makes to an attachment (initialLayout to
+        // finalLayout); `index` is the attachment's.
+        return format!(
+            "{} (attachment {}, initialLayout to finalLayout) in command buffer 0x{:x}",
+            op.command, op.index, at.command_buffer
+        );
+    }
     let array = match facts.resource {
         Resource::Buffer(_) => "pBufferMemoryBarriers",
         Resource::Image(_) => "pImageMemoryBarriers",
