@@ -2,11 +2,12 @@
 //!
 //! The producer (this process) clears an image whose memory it allocated for export, then
 //! releases the image to `VK_QUEUE_FAMILY_EXTERNAL` in `VK_IMAGE_LAYOUT_GENERAL` and signals a
-//! semaphore. It starts a consumer (this program again, with `--child`) and gives it three
-//! file descriptors: the memory, the "ready" semaphore and the "done" semaphore. The consumer
-//! imports them, waits for "ready", acquires the image from `VK_QUEUE_FAMILY_EXTERNAL`
-//! (oldLayout GENERAL: that is the contract), copies it into a buffer it can read, releases it
-//! back in GENERAL and signals "done". The producer then acquires the image back.
+//! semaphore. It starts a consumer (this program again, with `--child`) and sends it three
+//! file descriptors over a unix socket (SCM_RIGHTS): the memory, the "ready" semaphore and
+//! the "done" semaphore. The consumer imports them, waits for "ready", acquires the image
+//! from `VK_QUEUE_FAMILY_EXTERNAL` (oldLayout GENERAL: that is the contract), copies it into a
+//! buffer it can read, releases it back in GENERAL and signals "done". The producer then
+//! acquires the image back.
 //!
 //! Bugs, each caught by VK_LAYER_HANDOFF_validation:
 //! - `--bug-layout` (also `--bug`): the producer releases the image in
@@ -33,7 +34,6 @@
 use crate::common::{check, load_entry, messenger_create_info};
 use ash::vk;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 
 const USAGE: &str = "\
 usage: image_handoff [--bug | --bug-layout | --bug-semaphore] [--verify]
@@ -51,10 +51,15 @@ const SIDE: u32 = 64;
 /// The colour the producer clears to, and its bytes in R8G8B8A8_UNORM.
 const COLOUR: [f32; 4] = [1.0, 0.5, 0.25, 1.0];
 const COLOUR_BYTES: [u8; 4] = [255, 128, 64, 255];
-/// Where the consumer finds the descriptors it inherits.
-const MEMORY_FD: RawFd = 3;
-const READY_FD: RawFd = 4;
-const DONE_FD: RawFd = 5;
+/// What the producer tells the consumer on its command line.
+struct Child {
+    size: u64,
+    ty: u32,
+    /// The "ready" and "done" semaphores come after the memory fd.
+    semaphores: bool,
+    /// The inherited end of the socket the fds arrive on.
+    sock: RawFd,
+}
 
 #[derive(Clone, Copy, Default)]
 struct Options {
@@ -66,7 +71,7 @@ struct Options {
 /// Runs the example (see the module documentation); returns the exit code.
 pub fn run(args: &[String]) -> i32 {
     let mut options = Options::default();
-    let mut child: Option<(u64, u32, bool)> = None;
+    let mut child: Option<Child> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -76,12 +81,17 @@ pub fn run(args: &[String]) -> i32 {
             // Internal: the consumer side, started by the producer.
             "--child" => {
                 let mut number = || it.next().and_then(|v| v.parse::<u64>().ok());
-                match (number(), number(), number()) {
-                    (Some(size), Some(ty), Some(sems)) => {
-                        child = Some((size, ty as u32, sems != 0))
+                match (number(), number(), number(), number()) {
+                    (Some(size), Some(ty), Some(sems), Some(sock)) => {
+                        child = Some(Child {
+                            size,
+                            ty: ty as u32,
+                            semaphores: sems != 0,
+                            sock: sock as RawFd,
+                        })
                     }
                     _ => {
-                        eprintln!("image_handoff: --child needs SIZE TYPE SEMAPHORES");
+                        eprintln!("image_handoff: --child needs SIZE TYPE SEMAPHORES SOCKET");
                         return 2;
                     }
                 }
@@ -104,7 +114,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let (who, result) = match child {
-        Some((size, ty, sems)) => ("consumer", consumer(&entry, size, ty, sems, options)),
+        Some(c) => ("consumer", consumer(&entry, c, options)),
         None => ("producer", producer(&entry, options, args.len())),
     };
     match result {
@@ -611,53 +621,49 @@ fn producer(entry: &ash::Entry, options: Options, own_args: usize) -> Result<(),
         })?;
     }
 
-    // The consumer: this program again, with the three descriptors at 3, 4 and 5.
+    // The consumer: this program again. It gets the descriptors the way unrelated processes
+    // pass them, over a unix socket (SCM_RIGHTS); only the socket is inherited.
+    let (ours, theirs) =
+        std::os::unix::net::UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
+    // SAFETY: fcntl on a socket we own; clearing FD_CLOEXEC lets the child inherit it.
+    if unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+        return Err(format!("fcntl: {}", std::io::Error::last_os_error()));
+    }
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut command = std::process::Command::new(exe);
     let argv: Vec<String> = std::env::args().skip(1).collect();
     command.args(&argv[..argv.len().saturating_sub(own_args)]);
-    command.args(["--child", &size.to_string(), &ty.to_string()]);
-    command.arg(if semaphores && !options.bug_semaphore {
-        "1"
-    } else {
-        "0"
-    });
+    let send_semaphores = semaphores && !options.bug_semaphore;
+    command.args([
+        "--child",
+        &size.to_string(),
+        &ty.to_string(),
+        if send_semaphores { "1" } else { "0" },
+        &theirs.as_raw_fd().to_string(),
+    ]);
     if options.verify {
         command.arg("--verify");
     }
-    let fds = [
-        memory_fd.as_raw_fd(),
-        ready_fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
-        done_fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
-    ];
-    // SAFETY: the closure only calls fcntl and dup2, which are async-signal-safe, on
-    // descriptors that stay open in the parent until the child has started.
-    unsafe {
-        command.pre_exec(move || {
-            // Move every descriptor out of the way first (one may already sit on 3, 4 or 5),
-            // then onto its place; dup2 clears FD_CLOEXEC on the copy.
-            let mut high = [-1; 3];
-            for (h, fd) in high.iter_mut().zip(fds) {
-                if fd >= 0 {
-                    *h = libc::fcntl(fd, libc::F_DUPFD, 16);
-                    if *h < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-            }
-            for (target, fd) in [MEMORY_FD, READY_FD, DONE_FD].into_iter().zip(high) {
-                if fd >= 0 && libc::dup2(fd, target) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        })
-    };
-    let status = command
-        .status()
+    let mut child = command
+        .spawn()
         .map_err(|e| format!("starting the consumer: {e}"))?;
-    // The child had its own copies; ours are closed here.
+    drop(theirs);
+    let mut fds = vec![memory_fd.as_raw_fd()];
+    if send_semaphores {
+        fds.extend(ready_fd.as_ref().map(|f| f.as_raw_fd()));
+        fds.extend(done_fd.as_ref().map(|f| f.as_raw_fd()));
+    }
+    let sent = send_fds(&ours, &fds);
+    // The consumer has its own references now; ours are closed here.
     drop((memory_fd, ready_fd, done_fd));
+    if let Err(e) = sent {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the consumer: {e}"))?;
     if !status.success() {
         return Err(format!("the consumer failed ({status})"));
     }
@@ -687,21 +693,18 @@ fn producer(entry: &ash::Entry, options: Options, own_args: usize) -> Result<(),
     Ok(())
 }
 
-fn consumer(
-    entry: &ash::Entry,
-    size: u64,
-    ty: u32,
-    semaphores: bool,
-    options: Options,
-) -> Result<(), String> {
-    // SAFETY: the producer put these descriptors here for us; each is owned once.
-    let (memory_fd, ready_fd, done_fd) = unsafe {
-        (
-            OwnedFd::from_raw_fd(MEMORY_FD),
-            semaphores.then(|| OwnedFd::from_raw_fd(READY_FD)),
-            semaphores.then(|| OwnedFd::from_raw_fd(DONE_FD)),
-        )
-    };
+fn consumer(entry: &ash::Entry, child: Child, options: Options) -> Result<(), String> {
+    let Child {
+        size,
+        ty,
+        semaphores,
+        sock,
+    } = child;
+    // SAFETY: the producer passed this socket to us across exec; nothing else owns it.
+    let sock = unsafe { std::os::unix::net::UnixStream::from_raw_fd(sock) };
+    let mut fds = recv_fds(&sock, if semaphores { 3 } else { 1 })?.into_iter();
+    let memory_fd = fds.next().ok_or("no memory fd received")?;
+    let (ready_fd, done_fd) = (fds.next(), fds.next());
     let mut gpu = Gpu::new(entry, c"handoff image_handoff consumer")?;
     let family = gpu.family;
     let image = gpu.external_image()?;
@@ -827,4 +830,70 @@ fn consumer(
         println!("image_handoff: the consumer read {first:?} (a driver that executes nothing reads zeros)");
     }
     Ok(())
+}
+
+/// Sends `fds` in one message over a unix socket (SCM_RIGHTS): the receiver gets its own
+/// references to the same open files.
+fn send_fds(sock: &std::os::unix::net::UnixStream, fds: &[RawFd]) -> Result<(), String> {
+    let bytes = std::mem::size_of_val(fds) as u32;
+    // SAFETY: sendmsg with a control buffer sized by CMSG_SPACE for `fds`; every pointer is
+    // to a local that outlives the call, and the CMSG macros stay within that buffer.
+    unsafe {
+        let payload = [b'f'];
+        let mut iov = libc::iovec {
+            iov_base: payload.as_ptr() as *mut libc::c_void,
+            iov_len: payload.len(),
+        };
+        let mut control = vec![0u8; libc::CMSG_SPACE(bytes) as usize];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = control.len() as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(bytes) as _;
+        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), fds.len());
+        if libc::sendmsg(sock.as_raw_fd(), &msg, 0) < 0 {
+            return Err(format!("sendmsg: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+/// Receives up to `max` fds sent by [`send_fds`].
+fn recv_fds(sock: &std::os::unix::net::UnixStream, max: usize) -> Result<Vec<OwnedFd>, String> {
+    let bytes = (max * std::mem::size_of::<RawFd>()) as u32;
+    // SAFETY: recvmsg into locals sized as declared; the control data is read through the
+    // CMSG macros within the length the kernel reports, and each received fd is new and
+    // owned by nobody else.
+    unsafe {
+        let mut payload = [0u8; 1];
+        let mut iov = libc::iovec {
+            iov_base: payload.as_mut_ptr().cast(),
+            iov_len: payload.len(),
+        };
+        let mut control = vec![0u8; libc::CMSG_SPACE(bytes) as usize];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = control.len() as _;
+        if libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) < 0 {
+            return Err(format!("recvmsg: {}", std::io::Error::last_os_error()));
+        }
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null()
+            || (*cmsg).cmsg_level != libc::SOL_SOCKET
+            || (*cmsg).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Err("recvmsg: no descriptors received".into());
+        }
+        let data_len = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+        let n = (data_len / std::mem::size_of::<RawFd>()).min(max);
+        let mut raw = vec![-1 as RawFd; n];
+        std::ptr::copy_nonoverlapping(libc::CMSG_DATA(cmsg).cast(), raw.as_mut_ptr(), n);
+        Ok(raw.into_iter().map(|fd| OwnedFd::from_raw_fd(fd)).collect())
+    }
 }

@@ -1,6 +1,7 @@
 //! Two processes and the cross-process ledger (`ledger_dir`): an image released by one
-//! process and acquired by another (the `image_handoff` example, fd+exec), and memory passed
-//! over SCM_RIGHTS (`share-process`). With the ledger the importer checks what the exporter
+//! process and acquired by another (the `image_handoff` example: fork+exec of the consumer,
+//! memory and semaphore fds over SCM_RIGHTS), and memory passed over SCM_RIGHTS
+//! (`share-process`). With the ledger the importer checks what the exporter
 //! published (01742, the release layout); without it, nothing can be known and nothing is
 //! reported. Correct handoffs stay silent either way.
 
@@ -40,11 +41,23 @@ fn report(path: &Path) -> Vec<(u64, String)> {
 /// setting `vulkan` (both sides are Vulkan), optionally a ledger; returns the findings of both
 /// processes and the producer's pid.
 fn handoff(d: Driver, args: &[&str], with_ledger: bool) -> (Vec<(u64, String)>, u64) {
+    handoff_with(d, args, with_ledger, &[])
+}
+
+fn handoff_with(
+    d: Driver,
+    args: &[&str],
+    with_ledger: bool,
+    env: &[(&str, &str)],
+) -> (Vec<(u64, String)>, u64) {
     let mut s = scenario("image-handoff", d)
         .args(args.iter().copied())
         .env("VK_HANDOFF_VALIDATION_PEER", "vulkan");
     let path = s.dir().join("report.jsonl");
     s = s.env("VK_HANDOFF_VALIDATION_REPORT_FILE", &path);
+    for (k, v) in env {
+        s = s.env(k, v);
+    }
     if with_ledger {
         let dir = ledger_dir(&s);
         s = s.env("VK_HANDOFF_VALIDATION_LEDGER_DIR", dir);
@@ -86,6 +99,28 @@ fn with_semaphores_on_mock_full() {
     let ids: Vec<&str> = found.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids, vec![MISMATCH]);
     assert_ne!(found[0].0, producer);
+}
+
+/// The handoff moves real bytes on lavapipe: the consumer reads the producer's colour
+/// (`--verify` fails the run otherwise), through the layer, with the ledger.
+#[test]
+fn the_consumer_reads_the_producers_pixels_on_lavapipe() {
+    assert_eq!(handoff(Driver::Real, &["--verify"], true).0, vec![]);
+}
+
+/// A release guarded by no semaphore and no fence, on a device that could export one:
+/// `HANDOFF-Sync-release-without-signal` in each process with `best_practices` on, nothing
+/// with it off or with the semaphores.
+#[test]
+fn release_without_semaphore_with_best_practices() {
+    assert_eq!(handoff(FULL, &["--bug-semaphore"], false).0, vec![]);
+    let on = [("VK_HANDOFF_VALIDATION_BEST_PRACTICES", "true")];
+    let (found, producer) = handoff_with(FULL, &["--bug-semaphore"], false, &on);
+    // The producer's release, and the consumer's release back (it got no semaphore either).
+    let ids: Vec<&str> = found.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, vec!["HANDOFF-Sync-release-without-signal"; 2]);
+    assert_eq!(found.iter().filter(|(pid, _)| *pid == producer).count(), 1);
+    assert_eq!(handoff_with(FULL, &[], false, &on).0, vec![]);
 }
 
 on_both_drivers! {
