@@ -6,6 +6,7 @@
 //! library. So `cargo run --release --bin handoff -- demo` needs no other binary.
 
 use crate::manifest::{write_manifests, EXPLICIT, LAYER_NAME, MOCK_ICD};
+use crate::summary::{self, Finding as ReportedFinding};
 use crate::{parse, Failure, Outcome};
 use handoff_examples::common::LOADER_MISSING;
 use handoff_examples::{Example, EXAMPLES};
@@ -50,7 +51,7 @@ pub fn example_command(args: &[String]) -> Outcome {
 }
 
 /// Whether `libvulkan.so.1` can be loaded.
-fn loader_available() -> bool {
+pub(crate) fn loader_available() -> bool {
     // SAFETY: dlopen with a valid NUL-terminated name; the handle, if any, is closed at once
     // and nothing from the library is used. Loading runs the loader's initialisers, which the
     // examples run anyway.
@@ -69,16 +70,19 @@ fn loader_available() -> bool {
 }
 
 /// A private directory (mode 0700, fresh name), removed with everything in it on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> Result<Self, Failure> {
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub(crate) fn new() -> Result<Self, Failure> {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let path =
-            std::env::temp_dir().join(format!("handoff-demo-{}-{nanos}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("handoff-{}-{nanos}", std::process::id()));
         // `create` (not `create_all`) fails if the name exists: we never reuse someone
         // else's directory.
         std::fs::DirBuilder::new()
@@ -95,47 +99,10 @@ impl Drop for TempDir {
     }
 }
 
-/// One finding from the report file.
-#[derive(Debug, PartialEq)]
-struct ReportedFinding {
-    id: String,
-    severity: String,
-    message: String,
-}
-
 /// The findings in a JSON Lines report, and how many records it held in all.
 fn read_report(path: &Path) -> Result<(Vec<ReportedFinding>, usize), String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err("the layer wrote no report: was it loaded?".to_owned())
-        }
-        Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
-    };
-    parse_report(&text)
-}
-
-fn parse_report(text: &str) -> Result<(Vec<ReportedFinding>, usize), String> {
-    let mut findings = Vec::new();
-    let mut records = 0;
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: serde_json::Value = serde_json::from_str(line)
-            .map_err(|err| format!("report line {} is not JSON: {err}", number + 1))?;
-        records += 1;
-        if record["type"] != "finding" {
-            continue;
-        }
-        let field = |name: &str| record[name].as_str().unwrap_or("?").to_owned();
-        findings.push(ReportedFinding {
-            id: field("id"),
-            severity: field("severity"),
-            message: field("message"),
-        });
-    }
-    Ok((findings, records))
+    let report = summary::read_report(path)?;
+    Ok((report.findings, report.records))
 }
 
 /// How a run ended.
@@ -368,27 +335,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn report_parsing_keeps_findings_only() {
-        let text = concat!(
-            r#"{"type":"finding","id":"VUID-X","severity":"error","message":"m","objects":[]}"#,
-            "\n",
-            r#"{"type":"summary","counts":{"VUID-X":1}}"#,
-            "\n\n"
-        );
-        let (findings, records) = parse_report(text).unwrap();
-        assert_eq!(records, 2);
-        assert_eq!(
-            findings,
-            [ReportedFinding {
-                id: "VUID-X".into(),
-                severity: "error".into(),
-                message: "m".into()
-            }]
-        );
-        assert!(parse_report("{oops").is_err());
-    }
-
-    #[test]
     fn verdicts() {
         let example = &EXAMPLES[0];
         let ok = Ended::Exited(ExitStatus::from_raw(0));
@@ -398,7 +344,7 @@ mod tests {
             vec![ReportedFinding {
                 id: example.bug_finding.into(),
                 severity: "error".into(),
-                message: String::new(),
+                ..ReportedFinding::default()
             }],
             1,
         ));

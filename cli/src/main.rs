@@ -1,12 +1,18 @@
 //! `handoff`: the command-line companion of `VK_LAYER_HANDOFF_validation`.
 //!
 //! Writes and installs the layer's manifests, lists the rules, and runs the bundled examples
-//! through the layer (`handoff demo`). Arguments are parsed by hand; see [`USAGE`].
+//! through the layer (`handoff demo`); in CI, runs an app under the layer or reads its reports
+//! and exits with a verdict (`handoff run`, `handoff report`). Arguments are parsed by hand;
+//! see [`USAGE`].
 
 mod demo;
+mod junit;
 mod libs;
 mod manifest;
+mod report_cmd;
 mod rules_cmd;
+mod run_cmd;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -23,6 +29,11 @@ commands:
                           list every rule the layer checks
   demo                    run the bundled examples, correct and with their bug, through the
                           layer on the mock driver, and check what the layer reports
+  run [--report FILE] [--junit FILE] [--driver system|lavapipe|mock] [--fail-on LEVEL]
+      [--setting KEY=VALUE]... -- APP ARGS...
+                          run an app with the layer and exit with a verdict for CI
+  report FILE... [--junit OUT] [--fail-on LEVEL]
+                          summarise JSON Lines reports, or convert them to JUnit XML
   help [COMMAND]          this text, or a command's
 
 `handoff COMMAND --help` describes a command. The libraries are looked up in $HANDOFF_LIB_DIR,
@@ -79,6 +90,8 @@ fn dispatch(args: &[String]) -> Outcome {
         "install" => manifest::install_command(rest),
         "rules" => rules_cmd::run(rest),
         "demo" => demo::run(rest),
+        "run" => run_cmd::run(rest),
+        "report" => report_cmd::run(rest),
         // Hidden: `handoff demo` re-executes itself as `handoff example NAME [--bug]`, so the
         // demo needs no binary besides `handoff`.
         "example" => demo::example_command(rest),
@@ -87,7 +100,7 @@ fn dispatch(args: &[String]) -> Outcome {
                 println!("{USAGE}");
                 Ok(0)
             }
-            Some(topic @ ("manifest" | "install" | "rules" | "demo")) => {
+            Some(topic @ ("manifest" | "install" | "rules" | "demo" | "run" | "report")) => {
                 dispatch(&[topic.to_owned(), "--help".to_owned()])
             }
             Some(other) => Err(Failure::setup(format!(

@@ -260,6 +260,63 @@ pub fn install_command(args: &[String]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+    use VkLayer_handoff::settings::{SettingSpec, ENV_PREFIX, TABLE};
+
+    /// `features.settings` as the code's settings table says it should read, in the shape of
+    /// the Khronos layer's manifest (format 1.2.0).
+    fn settings_metadata() -> Value {
+        let setting = |s: &SettingSpec| {
+            let ty = s.manifest_type();
+            let default = match ty {
+                "BOOL" => json!(s.default == "true"),
+                "INT" => json!(s.default.parse::<u64>().expect("int default")),
+                "LIST" => json!([]),
+                "FLAGS" => json!(s.default.split(',').collect::<Vec<_>>()),
+                // No value: the layer's own default (none, or stderr for the log).
+                "SAVE_FILE" | "SAVE_FOLDER" => json!(""),
+                _ => json!(s.default),
+            };
+            let mut v = json!({
+                "key": s.key,
+                "env": format!("{ENV_PREFIX}{}", s.key.to_ascii_uppercase()),
+                "label": s.label,
+                "description": s.description,
+                "type": ty,
+                "default": default,
+            });
+            if ty == "INT" {
+                v["range"] = json!({ "min": 0 });
+            }
+            if !s.values.is_empty() {
+                v["flags"] = s
+                    .values
+                    .iter()
+                    .map(|(key, label)| json!({ "key": key, "label": label, "description": label }))
+                    .collect();
+            }
+            v
+        };
+        TABLE.iter().map(setting).collect()
+    }
+
+    #[test]
+    fn manifest_settings_match_the_code() {
+        let expected = settings_metadata();
+        if let Some(out) = std::env::var_os("HANDOFF_BLESS_SETTINGS") {
+            std::fs::write(out, serde_json::to_string_pretty(&expected).unwrap()).unwrap();
+        }
+        for t in [&EXPLICIT, &IMPLICIT] {
+            let json: Value = serde_json::from_str(t.text).unwrap();
+            assert_eq!(
+                json["layer"]["features"]["settings"],
+                expected,
+                "{}: features.settings differs from the code's settings table; expected\n{}",
+                t.file_name,
+                serde_json::to_string_pretty(&expected).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn templates_render_with_absolute_paths() {

@@ -54,6 +54,22 @@ pub fn finding(rule: &Rule, message: &str) {
     }
 }
 
+/// The terminal summary, verbatim (a table reads badly with a log prefix on every line):
+/// appended to `log_file` when set, else to stderr.
+pub fn summary(log_file: Option<&Path>, table: &str) {
+    use std::io::Write;
+    let written = log_file.is_some_and(|p| {
+        OpenOptions::new()
+            .append(true)
+            .open(p)
+            .and_then(|mut f| f.write_all(table.as_bytes()))
+            .is_ok()
+    });
+    if !written {
+        let _ = std::io::stderr().write_all(table.as_bytes());
+    }
+}
+
 /// Called before `abort()`: writers here are unbuffered, stderr needs nothing more.
 pub fn flush() {
     use std::io::Write;

@@ -4,6 +4,7 @@
 pub mod callbacks;
 pub mod jsonl;
 pub mod log;
+pub mod summary;
 
 use crate::dispatch;
 use crate::settings::Settings;
@@ -62,6 +63,11 @@ pub struct Reporter {
     chained_active: AtomicBool,
     seen: DashMap<(&'static str, u64), Seen>,
     counts: DashMap<&'static str, u64>,
+    /// A finding went to the log (not only to the app's callbacks): the terminal summary
+    /// is worth printing.
+    logged: AtomicBool,
+    /// The terminal summary was printed (destruction and exit both ask for it).
+    summarized: AtomicBool,
 }
 
 impl Reporter {
@@ -96,6 +102,8 @@ impl Reporter {
             chained_active: AtomicBool::new(true),
             seen: DashMap::new(),
             counts: DashMap::new(),
+            logged: AtomicBool::new(false),
+            summarized: AtomicBool::new(false),
         };
         (reporter, problem)
     }
@@ -183,6 +191,7 @@ impl Reporter {
         // The log stays quiet only when the app's own callbacks get the finding instead.
         if action.log && !(action.callback && self.has_app_callbacks()) {
             log::finding(rule, &message);
+            self.logged.store(true, Ordering::Relaxed);
         }
         if action.callback {
             verdict.callback_aborted = self.deliver(&finding, &message);
@@ -252,6 +261,7 @@ impl Reporter {
 
     /// Writes the summary record (and one record per muted duplicate series).
     pub fn write_summary(&self) {
+        self.print_summary();
         let Some(file) = &self.file else { return };
         let limit = u64::from(self.settings.duplicate_limit);
         for e in self.seen.iter() {
@@ -274,6 +284,30 @@ impl Reporter {
         };
         if let Err(e) = file.write_summary(&rec) {
             tracing::warn!(target: "handoff", "report file write failed: {e}");
+        }
+    }
+}
+
+impl Reporter {
+    /// The counts table of [`summary`], once, to the log file or stderr, when
+    /// [`summary::wanted`] and findings were logged.
+    fn print_summary(&self) {
+        use std::io::IsTerminal;
+        let env = |name| std::env::var(name).ok();
+        let to_terminal = self.settings.log_file.is_none() && std::io::stderr().is_terminal();
+        if !self.logged.load(Ordering::Relaxed)
+            || !summary::wanted(
+                env(summary::WRAPPER_ENV).as_deref(),
+                env(summary::SUMMARY_ENV).as_deref(),
+                to_terminal,
+            )
+            || self.summarized.swap(true, Ordering::Relaxed)
+        {
+            return;
+        }
+        let counts: Vec<(&str, u64)> = self.counts.iter().map(|e| (*e.key(), *e.value())).collect();
+        if let Some(table) = summary::render(&counts) {
+            log::summary(self.settings.log_file.as_deref(), &table);
         }
     }
 }

@@ -18,6 +18,11 @@ pub struct SettingSpec {
     pub accepted: &'static str,
     /// DESIGN.md's meaning column, verbatim (Markdown).
     pub meaning: &'static str,
+    /// One plain-text sentence for the manifest's `features.settings` (Vulkan Configurator
+    /// shows it as a tooltip, so no Markdown).
+    pub description: &'static str,
+    /// The accepted words of an `enum` or `enum list` (key, label); empty otherwise.
+    pub values: &'static [(&'static str, &'static str)],
 }
 
 /// Every key, in DESIGN.md's order.
@@ -29,6 +34,8 @@ pub static TABLE: &[SettingSpec] = &[
         default: "none",
         accepted: "a non-empty file path (not a symlink)",
         meaning: "JSON Lines report, appended; created 0600, never through a symlink",
+        description: "Appends every finding and a summary, as JSON Lines, to this file (created with mode 0600, never through a symlink).",
+        values: &[],
     },
     SettingSpec {
         key: "log_file",
@@ -37,6 +44,8 @@ pub static TABLE: &[SettingSpec] = &[
         default: "stderr",
         accepted: "a non-empty file path",
         meaning: "where `tracing` output goes",
+        description: "Writes the layer's log to this file instead of stderr.",
+        values: &[],
     },
     SettingSpec {
         key: "duplicate_limit",
@@ -45,6 +54,8 @@ pub static TABLE: &[SettingSpec] = &[
         default: "10",
         accepted: "a non-negative decimal integer up to 4294967295 (0 = unlimited)",
         meaning: "reports per (id, first object) before muting; 0 = unlimited",
+        description: "How many times one id is reported for one object before further reports are muted; 0 reports every one.",
+        values: &[],
     },
     SettingSpec {
         key: "message_id_filter",
@@ -54,6 +65,8 @@ pub static TABLE: &[SettingSpec] = &[
         accepted: "a comma-separated list of ids (VUID-... or HANDOFF-... strings, aliases, \
                    or numbers: decimal, negative decimal, or 0x hex)",
         meaning: "ids (strings, aliases or numbers) never reported",
+        description: "Ids never reported: VUID or HANDOFF strings, their aliases, or their numbers.",
+        values: &[],
     },
     SettingSpec {
         key: "debug_action",
@@ -64,6 +77,8 @@ pub static TABLE: &[SettingSpec] = &[
                    (empty for none)",
         meaning: "what an ERROR does besides reporting: `break` raises SIGTRAP for a \
                   debugger, `abort` flushes the report and calls `abort()`",
+        description: "What an error does besides reporting: log it, call the app's callbacks, raise SIGTRAP for a debugger, or flush the report and abort.",
+        values: &[("log", "Log"), ("callback", "Callback"), ("break", "Break (SIGTRAP)"), ("abort", "Abort")],
     },
     SettingSpec {
         key: "forward_invalid_calls",
@@ -74,6 +89,8 @@ pub static TABLE: &[SettingSpec] = &[
         meaning: "forward calls the layer proves undefined (freed or unknown handle, an fd \
                   that is not open); otherwise they return `VK_ERROR_VALIDATION_FAILED_EXT` \
                   (`VK_ERROR_INVALID_EXTERNAL_HANDLE` for imports) without reaching the driver",
+        description: "Pass calls the layer proves undefined to the driver; off, they return an error without reaching it.",
+        values: &[],
     },
     SettingSpec {
         key: "peer",
@@ -83,6 +100,8 @@ pub static TABLE: &[SettingSpec] = &[
         accepted: "vulkan, other-api, unknown",
         meaning: "who consumes what is released to `VK_QUEUE_FAMILY_EXTERNAL`; a release to \
                   `FOREIGN` always means `other-api`",
+        description: "Who consumes what is released to VK_QUEUE_FAMILY_EXTERNAL: another Vulkan user, another API, or unknown (a release to FOREIGN always means another API).",
+        values: &[("vulkan", "Vulkan"), ("other-api", "Another API"), ("unknown", "Unknown")],
     },
     SettingSpec {
         key: "best_practices",
@@ -92,6 +111,8 @@ pub static TABLE: &[SettingSpec] = &[
         accepted: "true, false, 1, 0",
         meaning: "also report hazards the spec allows but that usually mean a bug \
                   (`HANDOFF-Sync-release-without-signal`)",
+        description: "Also report hazards the spec allows but that usually mean a bug.",
+        values: &[],
     },
     SettingSpec {
         key: "ledger_dir",
@@ -101,6 +122,8 @@ pub static TABLE: &[SettingSpec] = &[
         accepted: "an existing directory owned by the current user, mode exactly 0700, \
                    not a symlink",
         meaning: "cross-process ledger: a directory owned by the user, mode 0700, not a symlink",
+        description: "Directory shared by the processes of one user (mode 0700, not a symlink) through which exports and imports are checked across processes.",
+        values: &[],
     },
 ];
 
@@ -112,4 +135,95 @@ pub(crate) fn spec(key: &str) -> Option<&'static SettingSpec> {
 /// The known keys, for "unknown key" messages.
 pub(crate) fn known_keys() -> String {
     TABLE.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+}
+
+impl SettingSpec {
+    /// The setting `type` of layer manifest format 1.2.0, as Vulkan Configurator reads it.
+    pub fn manifest_type(&self) -> &'static str {
+        match (self.kind, self.key) {
+            ("path", "ledger_dir") => "SAVE_FOLDER",
+            ("path", _) => "SAVE_FILE",
+            ("int", _) => "INT",
+            ("list", _) => "LIST",
+            ("enum list", _) => "FLAGS",
+            ("enum", _) => "ENUM",
+            ("bool", _) => "BOOL",
+            _ => "STRING",
+        }
+    }
+}
+
+/// Escapes `|` so a cell cannot split a Markdown table row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+impl SettingSpec {
+    /// The settings table as README.md shows it (a test keeps README in sync with this).
+    pub fn markdown_table() -> String {
+        let mut out =
+            String::from("| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
+        for s in TABLE {
+            let words = || {
+                s.values
+                    .iter()
+                    .map(|(v, _)| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let kind = match s.kind {
+                "enum" => words(),
+                "enum list" => format!("list of {}", words()),
+                other => other.to_owned(),
+            };
+            let default = match s.default {
+                "none" | "empty" | "stderr" => s.default.to_owned(),
+                d => format!("`{d}`"),
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                s.key,
+                cell(&kind),
+                cell(&default),
+                cell(s.meaning)
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+
+    #[test]
+    fn enums_list_their_words_and_descriptions_are_plain() {
+        for s in TABLE {
+            let is_enum = matches!(s.kind, "enum" | "enum list");
+            assert_eq!(is_enum, !s.values.is_empty(), "{}", s.key);
+            for (word, _) in s.values {
+                assert!(
+                    s.accepted.contains(word),
+                    "{}: {word} not in {}",
+                    s.key,
+                    s.accepted
+                );
+            }
+            assert!(
+                !s.description.is_empty() && !s.description.contains('`'),
+                "{}: vkconfig shows descriptions as plain text",
+                s.key
+            );
+            assert_ne!(s.manifest_type(), "STRING", "{}", s.key);
+        }
+    }
+
+    #[test]
+    fn markdown_has_one_row_per_key() {
+        let md = SettingSpec::markdown_table();
+        assert_eq!(md.lines().count(), TABLE.len() + 2);
+        for s in TABLE {
+            assert!(md.contains(&format!("| `{}` |", s.key)), "{}", s.key);
+        }
+    }
 }
