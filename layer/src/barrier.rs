@@ -9,6 +9,7 @@
 //! its resource is external, so an app that shares nothing allocates nothing here.
 //! Findings never block: the command is always forwarded.
 
+use crate::c_arrays::slice;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::pnext;
@@ -19,16 +20,6 @@ use handoff_rules::checks::commands as cmd_rules;
 use handoff_rules::checks::ownership::{BarrierOp, Range, RecordedOp, Resource};
 use handoff_rules::Finding;
 use std::ffi::c_void;
-
-/// # Safety
-/// `p` is null or points to `count` valid elements.
-pub(crate) unsafe fn slice<'a, T>(p: *const T, count: u32) -> &'a [T] {
-    if p.is_null() || count == 0 {
-        return &[];
-    }
-    // SAFETY: the caller guarantees `count` readable elements.
-    unsafe { std::slice::from_raw_parts(p, count as usize) }
-}
 
 /// The command that carries the barriers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

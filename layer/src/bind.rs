@@ -7,6 +7,7 @@
 //! so plain memory bound to a plain resource costs two map lookups. Findings never block
 //! the call. A successful non-sparse bind is recorded on the resource's record.
 
+use crate::c_arrays::slice;
 use crate::dedicated;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
@@ -336,10 +337,7 @@ impl Alias {
 /// `p_infos` is null or points to `count` valid structures.
 unsafe fn copy_infos<T>(p_infos: *const T, count: u32, each: impl Fn(&T) -> Bind) -> Vec<Bind> {
     // SAFETY: the caller's guarantee, passed on.
-    unsafe { elements(p_infos, count) }
-        .iter()
-        .map(each)
-        .collect()
+    unsafe { slice(p_infos, count) }.iter().map(each).collect()
 }
 
 fn bind_buffer_memory2_common(
@@ -452,19 +450,6 @@ pub unsafe extern "system" fn bind_image_memory2_khr(
     bind_image_memory2_common(Alias::Khr, device, bind_info_count, p_bind_infos)
 }
 
-/// `count` elements at `p`, or none when `p` is null.
-///
-/// # Safety
-/// `p` is null or points to `count` valid elements that outlive the returned slice.
-unsafe fn elements<'a, T>(p: *const T, count: u32) -> &'a [T] {
-    if p.is_null() || count == 0 {
-        &[]
-    } else {
-        // SAFETY: the caller guarantees `count` readable elements.
-        unsafe { std::slice::from_raw_parts(p, count as usize) }
-    }
-}
-
 /// One sparse bind's findings; nothing for memory or a resource the layer does not know.
 fn check_sparse(
     data: &DeviceData,
@@ -511,7 +496,7 @@ pub unsafe extern "system" fn queue_bind_sparse(
             let mut findings = Vec::new();
             // SAFETY: valid bind infos per the caller, or null; each array is valid for its
             // count.
-            let infos = unsafe { elements(p_bind_info, bind_info_count) };
+            let infos = unsafe { slice(p_bind_info, bind_info_count) };
             for (i, info) in infos.iter().enumerate() {
                 let base = |kind, array, resource| SparseBindCall {
                     device: device.as_raw(),
@@ -524,14 +509,11 @@ pub unsafe extern "system" fn queue_bind_sparse(
                     memory: 0,
                 };
                 // SAFETY: as above.
-                let buffers = unsafe { elements(info.p_buffer_binds, info.buffer_bind_count) };
+                let buffers = unsafe { slice(info.p_buffer_binds, info.buffer_bind_count) };
                 for (a, b) in buffers.iter().enumerate() {
                     let types = tracked::buffer(device, b.buffer).map(|r| r.external_types);
                     // SAFETY: as above.
-                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
-                        .iter()
-                        .enumerate()
-                    {
+                    for (k, bind) in unsafe { slice(b.p_binds, b.bind_count) }.iter().enumerate() {
                         let call = SparseBindCall {
                             bind: k,
                             ..base(SparseKind::Buffer, a, b.buffer.as_raw())
@@ -541,14 +523,11 @@ pub unsafe extern "system" fn queue_bind_sparse(
                 }
                 // SAFETY: as above.
                 let opaque =
-                    unsafe { elements(info.p_image_opaque_binds, info.image_opaque_bind_count) };
+                    unsafe { slice(info.p_image_opaque_binds, info.image_opaque_bind_count) };
                 for (a, b) in opaque.iter().enumerate() {
                     let types = tracked::image(device, b.image).map(|r| r.external_types);
                     // SAFETY: as above.
-                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
-                        .iter()
-                        .enumerate()
-                    {
+                    for (k, bind) in unsafe { slice(b.p_binds, b.bind_count) }.iter().enumerate() {
                         let call = SparseBindCall {
                             bind: k,
                             ..base(SparseKind::ImageOpaque, a, b.image.as_raw())
@@ -557,14 +536,11 @@ pub unsafe extern "system" fn queue_bind_sparse(
                     }
                 }
                 // SAFETY: as above.
-                let images = unsafe { elements(info.p_image_binds, info.image_bind_count) };
+                let images = unsafe { slice(info.p_image_binds, info.image_bind_count) };
                 for (a, b) in images.iter().enumerate() {
                     let types = tracked::image(device, b.image).map(|r| r.external_types);
                     // SAFETY: as above.
-                    for (k, bind) in unsafe { elements(b.p_binds, b.bind_count) }
-                        .iter()
-                        .enumerate()
-                    {
+                    for (k, bind) in unsafe { slice(b.p_binds, b.bind_count) }.iter().enumerate() {
                         let call = SparseBindCall {
                             bind: k,
                             ..base(SparseKind::Image, a, b.image.as_raw())

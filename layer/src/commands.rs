@@ -7,7 +7,7 @@
 //! Recording costs one lookup per resource a command names; nothing is stored unless that
 //! resource is external, so an app that shares nothing allocates nothing here.
 
-use crate::barrier::slice;
+use crate::c_arrays::slice;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::pnext;
@@ -16,14 +16,6 @@ use ash::vk::{self, Handle};
 use handoff_rules::checks::commands::{render_pass_ops, ExternalAttachment};
 use handoff_rules::checks::ownership::{RecordedOp, Resource, UseOp};
 use std::ffi::CStr;
-use std::sync::Arc;
-
-/// # Safety
-/// `handle` is a live device or command buffer (they share the dispatch pointer).
-unsafe fn device_data<H: Handle>(handle: H) -> Option<Arc<DeviceData>> {
-    // SAFETY: per the caller.
-    dispatch::device(unsafe { dispatch::key(handle) })
-}
 
 /// Whether a KHR-named call, or a core-named one on a device older than `core`, goes to the
 /// KHR entry point of the next layer.
@@ -48,7 +40,7 @@ pub unsafe extern "system" fn create_command_pool(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -78,7 +70,7 @@ pub unsafe extern "system" fn destroy_command_pool(
 ) {
     guarded("vkDestroyCommandPool", (), || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !pool.is_null() {
@@ -102,7 +94,7 @@ pub unsafe extern "system" fn reset_command_pool(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -128,7 +120,7 @@ pub unsafe extern "system" fn allocate_command_buffers(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -168,7 +160,7 @@ pub unsafe extern "system" fn free_command_buffers(
 ) {
     guarded("vkFreeCommandBuffers", (), || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         // SAFETY: `count` handles (null ones allowed) per the caller.
@@ -191,7 +183,7 @@ pub unsafe extern "system" fn begin_command_buffer(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live command buffer.
-            let Some(data) = (unsafe { device_data(command_buffer) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // Beginning resets a recorded command buffer implicitly.
@@ -214,7 +206,7 @@ pub unsafe extern "system" fn reset_command_buffer(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live command buffer.
-            let Some(data) = (unsafe { device_data(command_buffer) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -237,7 +229,7 @@ pub unsafe extern "system" fn cmd_execute_commands(
 ) {
     guarded("vkCmdExecuteCommands", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         let device = data.handle;
@@ -300,7 +292,7 @@ pub unsafe extern "system" fn cmd_copy_buffer(
 ) {
     guarded("vkCmdCopyBuffer", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -330,7 +322,7 @@ pub unsafe extern "system" fn cmd_copy_image(
 ) {
     guarded("vkCmdCopyImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -370,7 +362,7 @@ pub unsafe extern "system" fn cmd_blit_image(
 ) {
     guarded("vkCmdBlitImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -409,7 +401,7 @@ pub unsafe extern "system" fn cmd_resolve_image(
 ) {
     guarded("vkCmdResolveImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -446,7 +438,7 @@ pub unsafe extern "system" fn cmd_copy_buffer_to_image(
 ) {
     guarded("vkCmdCopyBufferToImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -482,7 +474,7 @@ pub unsafe extern "system" fn cmd_copy_image_to_buffer(
 ) {
     guarded("vkCmdCopyImageToBuffer", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -518,7 +510,7 @@ pub unsafe extern "system" fn cmd_clear_color_image(
 ) {
     guarded("vkCmdClearColorImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(&data, command_buffer, "vkCmdClearColorImage", [img(image)]);
@@ -549,7 +541,7 @@ pub unsafe extern "system" fn cmd_clear_depth_stencil_image(
 ) {
     guarded("vkCmdClearDepthStencilImage", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(
@@ -584,7 +576,7 @@ pub unsafe extern "system" fn cmd_fill_buffer(
 ) {
     guarded("vkCmdFillBuffer", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(&data, command_buffer, "vkCmdFillBuffer", [buf(dst)]);
@@ -605,7 +597,7 @@ pub unsafe extern "system" fn cmd_update_buffer(
 ) {
     guarded("vkCmdUpdateBuffer", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         uses(&data, command_buffer, "vkCmdUpdateBuffer", [buf(dst)]);
@@ -673,7 +665,7 @@ fn transfer2_common<T: Transfer2>(khr: bool, command_buffer: vk::CommandBuffer, 
     let command = if khr { T::NAMES.1 } else { T::NAMES.0 };
     guarded(command, (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         // SAFETY: a valid info per the caller, or null.
@@ -763,7 +755,7 @@ pub unsafe extern "system" fn create_image_view(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -803,7 +795,7 @@ pub unsafe extern "system" fn destroy_image_view(
 ) {
     guarded("vkDestroyImageView", (), || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !view.is_null() {
@@ -828,7 +820,7 @@ pub unsafe extern "system" fn create_framebuffer(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -878,7 +870,7 @@ pub unsafe extern "system" fn destroy_framebuffer(
 ) {
     guarded("vkDestroyFramebuffer", (), || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !framebuffer.is_null() {
@@ -903,7 +895,7 @@ pub unsafe extern "system" fn create_render_pass(
         vk::Result::ERROR_INITIALIZATION_FAILED,
         || {
             // SAFETY: a live device.
-            let Some(data) = (unsafe { device_data(device) }) else {
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             // SAFETY: forwarding the app's arguments.
@@ -948,7 +940,7 @@ fn create_render_pass2_common(
     };
     guarded(command, vk::Result::ERROR_INITIALIZATION_FAILED, || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
         };
         let next = if khr_route(
@@ -1015,7 +1007,7 @@ pub unsafe extern "system" fn destroy_render_pass(
 ) {
     guarded("vkDestroyRenderPass", (), || {
         // SAFETY: a live device.
-        let Some(data) = (unsafe { device_data(device) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !render_pass.is_null() {
@@ -1091,7 +1083,7 @@ pub unsafe extern "system" fn cmd_begin_render_pass(
 ) {
     guarded("vkCmdBeginRenderPass", (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         // SAFETY: a valid begin info per the caller, or null.
@@ -1117,7 +1109,7 @@ fn begin_render_pass2_common(
     };
     guarded(command, (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         // SAFETY: a valid begin info per the caller, or null.
@@ -1195,7 +1187,7 @@ fn begin_rendering_common(
     };
     guarded(command, (), || {
         // SAFETY: a live command buffer.
-        let Some(data) = (unsafe { device_data(command_buffer) }) else {
+        let Some(data) = (unsafe { dispatch::device_of(command_buffer) }) else {
             return;
         };
         let device = data.handle;

@@ -131,6 +131,16 @@ pub fn device(key: usize) -> Option<Arc<DeviceData>> {
     DEVICES.get(&key).map(|e| Arc::clone(e.value()))
 }
 
+/// The data of the device `handle` belongs to (a device, or one of its queues or command
+/// buffers: they share its dispatch pointer).
+///
+/// # Safety
+/// `handle` must be a live dispatchable handle created through the loader.
+pub unsafe fn device_of<H: vk::Handle>(handle: H) -> Option<Arc<DeviceData>> {
+    // SAFETY: per the caller.
+    device(unsafe { key(handle) })
+}
+
 /// Copies the enabled extension names out of a create info.
 ///
 /// # Safety

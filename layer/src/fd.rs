@@ -1,7 +1,9 @@
-//! What an fd number is, for the import rules (RULES-TARGET G16).
+//! What an fd number is, for the import rules (RULES-TARGET G16), and whether two fds are
+//! the same open file (the payload registry and the ledger).
 //!
-//! Only `fcntl(F_GETFD)`, `fstat` and `readlink` of `/proc/self/fd/N`: the fd is never read,
-//! written, duplicated or closed, so classifying it cannot consume it or change its state.
+//! Only `fcntl(F_GETFD)`, `fstat`, `readlink` of `/proc/self/fd/N` and `kcmp`: the fd is
+//! never read, written, duplicated or closed, so looking at it cannot consume it or change
+//! its state.
 
 use handoff_rules::checks::memory_import::FdKind;
 
@@ -79,6 +81,30 @@ pub fn classify_link(target: &str) -> Option<FdKind> {
         }
         _ => return None,
     })
+}
+
+/// `kcmp(KCMP_FILE)`: whether `fd_a` of process `pid_a` and `fd_b` of `pid_b` are the same
+/// open file. `Some(false)` for different ones, `None` when the kernel cannot tell (no
+/// kcmp, or not allowed to look into the other process). Across processes the kernel
+/// allows it between processes of one user.
+pub fn same_open_file(pid_a: u32, fd_a: i32, pid_b: u32, fd_b: i32) -> Option<bool> {
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp only compares kernel objects; it reads and changes nothing.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            pid_a as libc::c_long,
+            pid_b as libc::c_long,
+            KCMP_FILE,
+            fd_a as libc::c_long,
+            fd_b as libc::c_long,
+        )
+    };
+    match r {
+        0 => Some(true),
+        1 | 2 => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

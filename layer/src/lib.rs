@@ -6,6 +6,7 @@
 
 pub mod barrier;
 pub mod bind;
+pub mod c_arrays;
 pub mod capabilities;
 pub mod commands;
 pub mod dedicated;

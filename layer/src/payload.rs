@@ -76,27 +76,10 @@ fn file_id(fd: i32) -> Option<FileId> {
     })
 }
 
-/// `kcmp(KCMP_FILE)` of two fds of this process: `Some(true)` for the same open file,
-/// `Some(false)` for another one, `None` when the kernel cannot tell (no kcmp).
+/// Whether two fds of this process are the same open file (see [`crate::fd::same_open_file`]).
 fn same_open_file(a: i32, b: i32) -> Option<bool> {
-    const KCMP_FILE: libc::c_long = 0;
-    // SAFETY: kcmp only compares kernel objects of the given process; getpid() is us.
-    let r = unsafe {
-        let pid = libc::getpid() as libc::c_long;
-        libc::syscall(
-            libc::SYS_kcmp,
-            pid,
-            pid,
-            KCMP_FILE,
-            a as libc::c_long,
-            b as libc::c_long,
-        )
-    };
-    match r {
-        0 => Some(true),
-        1 | 2 => Some(false),
-        _ => None,
-    }
+    let me = std::process::id();
+    crate::fd::same_open_file(me, a, me, b)
 }
 
 /// Whether open fd `fd` (with `id`) is the payload behind held fd `held` (with `held_id`).
@@ -172,6 +155,25 @@ fn read<R>(f: impl FnOnce(&Registry) -> R) -> R {
 }
 
 impl Registry {
+    /// A duplicate of `fd` (which the driver just returned) for the registry to hold, or
+    /// `None` when [`MAX_HELD_FDS`] are held (the first time, `log_cap` asks the caller to
+    /// warn once the lock is released) or the dup fails. The caller counts it in `held`
+    /// once stored.
+    fn dup_to_hold(&mut self, fd: i32, log_cap: &mut bool) -> Option<OwnedFd> {
+        if self.held >= MAX_HELD_FDS {
+            if !self.cap_logged {
+                self.cap_logged = true;
+                *log_cap = true;
+            }
+            return None;
+        }
+        // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd`; the original
+        // stays the app's, untouched.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        // SAFETY: `dup`, when valid, is a new descriptor that nothing else owns.
+        (dup >= 0).then(|| unsafe { OwnedFd::from_raw_fd(dup) })
+    }
+
     /// The payload `fd` (open, with `id`) is, with the held export's handle type.
     fn find(&self, fd: i32, id: FileId) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags)> {
         self.payloads.iter().find_map(|(pid, p)| {
@@ -217,6 +219,14 @@ impl Registry {
         }
         dropped
     }
+}
+
+fn warn_cap() {
+    tracing::warn!(
+        target: "handoff",
+        limit = MAX_HELD_FDS,
+        "payload registry: holding the maximum number of exported fds; later exports are not tracked until memory is freed"
+    );
 }
 
 /// The device half of the facts.
@@ -298,6 +308,17 @@ impl PendingImport {
     }
 }
 
+/// The resource an import names in `VkMemoryDedicatedAllocateInfo`, with its create
+/// parameters.
+fn import_dedicated(data: &DeviceData, call: &AllocateCall) -> DedicatedIdentity {
+    let d = match call.dedicated {
+        Some(d) if d.image != 0 => Dedicated::Image(d.image),
+        Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+        _ => Dedicated::None,
+    };
+    dedicated_identity(data.handle, d)
+}
+
 /// Checks an import against the registry before the call goes down.
 pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
     let mut p = PendingImport {
@@ -354,14 +375,7 @@ pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
             if imp.handle_type == OPAQUE && ty == OPAQUE {
                 let importer = ImporterFacts {
                     side: device_side(data),
-                    dedicated: dedicated_identity(
-                        data.handle,
-                        match call.dedicated {
-                            Some(d) if d.image != 0 => Dedicated::Image(d.image),
-                            Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
-                            _ => Dedicated::None,
-                        },
-                    ),
+                    dedicated: import_dedicated(data, call),
                 };
                 p.findings
                     .extend(rules::opaque_import(call, &importer, &exporter));
@@ -435,14 +449,7 @@ fn remote_exporter(
                 instance: 0,
                 ..side
             },
-            dedicated: dedicated_identity(
-                data.handle,
-                match call.dedicated {
-                    Some(d) if d.image != 0 => Dedicated::Image(d.image),
-                    Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
-                    _ => Dedicated::None,
-                },
-            ),
+            dedicated: import_dedicated(data, call),
         };
         findings.extend(rules::opaque_import(call, &importer, &exporter));
     }
@@ -816,21 +823,10 @@ pub fn after_export(
         if known {
             return pid;
         }
-        if r.held >= MAX_HELD_FDS {
-            if !r.cap_logged {
-                r.cap_logged = true;
-                log_cap = true;
-            }
+        let Some(owned) = r.dup_to_hold(fd, &mut log_cap) else {
             return pid;
-        }
-        // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd` (which the
-        // driver just returned); the original stays the app's, untouched.
-        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
-            return pid;
-        }
-        // SAFETY: `dup` is a new descriptor that nothing else owns.
-        let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+        };
+        let dup = owned.as_raw_fd();
         if let Some(p) = r.payloads.get_mut(&pid) {
             p.held.push(Held {
                 fd: owned,
@@ -854,11 +850,7 @@ pub fn after_export(
         pid
     });
     if log_cap {
-        tracing::warn!(
-            target: "handoff",
-            limit = MAX_HELD_FDS,
-            "payload registry: holding the maximum number of exported fds; later exports are not tracked until memory is freed"
-        );
+        warn_cap();
     }
     if rec.payload != Some(pid) {
         state::set_memory_payload(device, memory, Some(pid));
@@ -958,21 +950,9 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
         if known {
             return;
         }
-        if r.held >= MAX_HELD_FDS {
-            if !r.cap_logged {
-                r.cap_logged = true;
-                log_cap = true;
-            }
+        let Some(owned) = r.dup_to_hold(fd, &mut log_cap) else {
             return;
-        }
-        // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd` (which the
-        // driver just returned); the original stays the app's, untouched.
-        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
-            return;
-        }
-        // SAFETY: `dup` is a new descriptor that nothing else owns.
-        let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+        };
         // Built here, inside the measured scope: the registry owns what it allocates.
         exporter.side = device_side(data);
         r.sync.push(SyncHeld {
@@ -983,11 +963,7 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
         r.held += 1;
     });
     if log_cap {
-        tracing::warn!(
-            target: "handoff",
-            limit = MAX_HELD_FDS,
-            "payload registry: holding the maximum number of exported fds; later exports are not tracked until memory is freed"
-        );
+        warn_cap();
     }
 }
 

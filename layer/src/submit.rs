@@ -12,6 +12,7 @@
 //! silent where that could matter: they claim an unsignaled semaphore only after a wait or
 //! export the layer saw.
 
+use crate::c_arrays::slice;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::state::queues::{self as pending, Batch, FenceLast, SemaphoreLast};
@@ -21,16 +22,6 @@ use handoff_rules::checks::queue::{self as rules, FenceState, ReleaseBatch, Sema
 use handoff_rules::checks::sync::Kind;
 use handoff_rules::Finding;
 use std::ffi::c_void;
-
-/// # Safety
-/// `p` is null or points to `count` valid elements.
-unsafe fn slice<'a, T>(p: *const T, count: u32) -> &'a [T] {
-    if p.is_null() || count == 0 {
-        return &[];
-    }
-    // SAFETY: the caller guarantees `count` readable elements.
-    unsafe { std::slice::from_raw_parts(p, count as usize) }
-}
 
 fn report(data: &DeviceData, findings: Vec<Finding>) {
     if !findings.is_empty() {

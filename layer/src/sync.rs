@@ -139,11 +139,6 @@ fn answer(data: &DeviceData, kind: Kind, timeline: bool, handle_type: u32) -> Sy
     a
 }
 
-fn device_data(device: vk::Device) -> Option<std::sync::Arc<DeviceData>> {
-    // SAFETY: `device` is a live device of this layer's chain.
-    dispatch::device(unsafe { dispatch::key(device) })
-}
-
 // ---- Create and destroy ---------------------------------------------------------------
 
 /// The parts of a create info's chain the rules read.
@@ -191,7 +186,8 @@ pub unsafe extern "system" fn create_semaphore(
         "vkCreateSemaphore",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {
@@ -266,7 +262,8 @@ pub unsafe extern "system" fn destroy_semaphore(
     p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
     guarded("vkDestroySemaphore", (), || {
-        let Some(data) = device_data(device) else {
+        // SAFETY: the loader calls with a live device.
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !semaphore.is_null() {
@@ -292,7 +289,8 @@ pub unsafe extern "system" fn create_fence(
         "vkCreateFence",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {
@@ -355,7 +353,8 @@ pub unsafe extern "system" fn destroy_fence(
     p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
     guarded("vkDestroyFence", (), || {
-        let Some(data) = device_data(device) else {
+        // SAFETY: the loader calls with a live device.
+        let Some(data) = (unsafe { dispatch::device_of(device) }) else {
             return;
         };
         if !fence.is_null() {
@@ -459,7 +458,8 @@ pub unsafe extern "system" fn get_semaphore_fd(
         "vkGetSemaphoreFdKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {
@@ -509,7 +509,8 @@ pub unsafe extern "system" fn get_fence_fd(
         "vkGetFenceFdKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {
@@ -598,7 +599,8 @@ pub unsafe extern "system" fn import_semaphore_fd(
         "vkImportSemaphoreFdKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {
@@ -645,7 +647,8 @@ pub unsafe extern "system" fn import_fence_fd(
         "vkImportFenceFdKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
         || {
-            let Some(data) = device_data(device) else {
+            // SAFETY: the loader calls with a live device.
+            let Some(data) = (unsafe { dispatch::device_of(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
             let forward = || {

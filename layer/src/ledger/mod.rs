@@ -15,7 +15,6 @@
 pub mod entry;
 
 pub use entry::{Dedicated, Entry, Release};
-use std::ffi::CString;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
@@ -106,7 +105,7 @@ impl Ledger {
                 let _ = std::fs::remove_file(&path);
                 continue;
             }
-            if e.unique || same_open_file(e.pid, e.fd, fd) == Some(true) {
+            if e.unique || crate::fd::same_open_file(e.pid, e.fd, me, fd) == Some(true) {
                 return Some(e);
             }
         }
@@ -153,62 +152,16 @@ fn alive(pid: u32, start: u64) -> bool {
     pid != 0 && start_time(pid) == Some(start)
 }
 
-/// `kcmp(KCMP_FILE)` between another process's fd and one of ours.
-fn same_open_file(pid: u32, their_fd: i32, our_fd: i32) -> Option<bool> {
-    const KCMP_FILE: libc::c_long = 0;
-    // SAFETY: kcmp only compares kernel objects; it reads and changes nothing.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_kcmp,
-            pid as libc::c_long,
-            libc::getpid() as libc::c_long,
-            KCMP_FILE,
-            their_fd as libc::c_long,
-            our_fd as libc::c_long,
-        )
-    };
-    match r {
-        0 => Some(true),
-        1 | 2 => Some(false),
-        _ => None,
-    }
-}
-
-/// `fstat` of an fd, as the ledger keys it.
-pub fn file_key(fd: i32) -> Option<FileKey> {
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: all-zero bytes are a valid `struct stat`.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is writable; fstat changes nothing.
-    (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(FileKey {
-        dev: st.st_dev,
-        ino: st.st_ino,
-    })
-}
-
-/// `mkdir` with mode 0700 (for tests and tools that prepare a ledger directory).
-pub fn create_private_dir(path: &Path) -> io::Result<()> {
-    let c = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: a NUL-terminated path.
-    if unsafe { libc::mkdir(c.as_ptr(), 0o700) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 
     fn temp_dir(tag: &str) -> PathBuf {
         let p = std::env::temp_dir().join(format!("handoff-ledger-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
-        create_private_dir(&p).unwrap();
+        std::fs::DirBuilder::new().mode(0o700).create(&p).unwrap();
         p
     }
 
@@ -230,7 +183,11 @@ mod tests {
         let ledger = Ledger::open(&d).unwrap();
         let file = std::fs::File::open("/proc/self/exe").unwrap();
         let fd = file.as_raw_fd();
-        let key = file_key(fd).unwrap();
+        let meta = file.metadata().unwrap();
+        let key = FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
         let mut child = std::process::Command::new("sleep")
             .arg("60")
             .stdin(std::process::Stdio::from(file.try_clone().unwrap()))
