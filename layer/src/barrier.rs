@@ -19,6 +19,7 @@ use handoff_rules::checks::barrier::{self as rules, Barrier, Context, Kind};
 use handoff_rules::checks::commands as cmd_rules;
 use handoff_rules::checks::ownership::{BarrierOp, Range, RecordedOp, Resource};
 use handoff_rules::Finding;
+use smallvec::SmallVec;
 use std::ffi::c_void;
 
 /// The command that carries the barriers.
@@ -131,9 +132,8 @@ fn context(data: &DeviceData, command_buffer: vk::CommandBuffer, command: &'stat
         device: data.handle.as_raw(),
         command_buffer: command_buffer.as_raw(),
         command,
-        external_enabled: data.api_version >= vk::API_VERSION_1_1
-            || data.has_extension(vk::KHR_EXTERNAL_MEMORY_NAME),
-        foreign_enabled: data.has_extension(vk::EXT_QUEUE_FAMILY_FOREIGN_NAME),
+        external_enabled: data.api_version >= vk::API_VERSION_1_1 || data.enabled.external_memory,
+        foreign_enabled: data.enabled.queue_family_foreign,
         queue_family_count: data.queue_family_count,
     }
 }
@@ -166,7 +166,8 @@ struct Pass<'a> {
     /// The pool's family, read once and only for a transfer.
     pool_family: Option<Option<u32>>,
     findings: Vec<Finding>,
-    ops: Vec<RecordedOp>,
+    /// A call rarely records more than a few transfers: they stay on the stack.
+    ops: SmallVec<[RecordedOp; 8]>,
 }
 
 impl<'a> Pass<'a> {
@@ -178,25 +179,37 @@ impl<'a> Pass<'a> {
             ctx: None,
             pool_family: None,
             findings: Vec::new(),
-            ops: Vec::new(),
+            ops: SmallVec::new(),
         }
+    }
+
+    /// The fast path, decided before anything is copied out of the app's struct: no
+    /// transfer, no special family, and a resource the filter knows to be EXCLUSIVE and not
+    /// external. No rule applies to such a barrier and nothing is recorded.
+    fn skips(&self, kind: Kind, src: u32, dst: u32, handle: u64) -> bool {
+        src == dst
+            && !rules::is_special(src)
+            && !cmd_rules::needs_sync1_concurrent_check(
+                kind,
+                self.data.synchronization2_feature,
+                src,
+                dst,
+            )
+            && !tracked::maybe_interesting(self.data.handle, handle)
     }
 
     fn one(&mut self, raw: Raw) {
         let data = self.data;
         let device = data.handle;
+        let (src, dst) = (raw.src, raw.dst);
+        let sync1_names_families =
+            cmd_rules::needs_sync1_concurrent_check(raw.kind, data.synchronization2_feature, src, dst);
         let (sharing, external) = match tracked::sharing_and_external(device, raw.resource) {
             Some((s, e)) => (Some(s), e),
             None => (None, false),
         };
-        let (src, dst) = (raw.src, raw.dst);
         let pipeline = matches!(self.site, Site::PipelineBarrier | Site::PipelineBarrier2(_));
-        let sync1_concurrent = cmd_rules::needs_sync1_concurrent_check(
-            raw.kind,
-            data.synchronization2_feature,
-            src,
-            dst,
-        ) && sharing == Some(vk::SharingMode::CONCURRENT);
+        let sync1_concurrent = sync1_names_families && sharing == Some(vk::SharingMode::CONCURRENT);
         let checked = rules::needs_check(src, dst, raw.host, data.queue_family_count)
             || src != dst
             || sync1_concurrent;
@@ -277,11 +290,17 @@ unsafe fn sync1(
 ) {
     // SAFETY: valid arrays per the caller, or null.
     for (i, b) in unsafe { slice(p_buffers, buffer_count) }.iter().enumerate() {
-        pass.one(Raw::buffer1(i, b, host));
+        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
+        if !pass.skips(Kind::Buffer, s, d, b.buffer.as_raw()) {
+            pass.one(Raw::buffer1(i, b, host));
+        }
     }
     // SAFETY: valid arrays per the caller, or null.
     for (i, b) in unsafe { slice(p_images, image_count) }.iter().enumerate() {
-        pass.one(Raw::image1(i, b, host));
+        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
+        if !pass.skips(Kind::Image, s, d, b.image.as_raw()) {
+            pass.one(Raw::image1(i, b, host));
+        }
     }
 }
 
@@ -298,7 +317,10 @@ unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
         )
     };
     for (i, b) in buffers.iter().enumerate() {
-        pass.one(Raw::buffer2(i, b));
+        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
+        if !pass.skips(Kind::Buffer2, s, d, b.buffer.as_raw()) {
+            pass.one(Raw::buffer2(i, b));
+        }
     }
     // SAFETY: as above.
     let images = unsafe {
@@ -308,13 +330,16 @@ unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
         )
     };
     for (i, b) in images.iter().enumerate() {
-        pass.one(Raw::image2(i, b));
+        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
+        if !pass.skips(Kind::Image2, s, d, b.image.as_raw()) {
+            pass.one(Raw::image2(i, b));
+        }
     }
 }
 
 /// Whether a KHR-named or pre-1.3 call goes to the KHR entry point of the next layer.
 fn use_khr(data: &DeviceData, khr: bool) -> bool {
-    data.has_extension(vk::KHR_SYNCHRONIZATION2_NAME)
+    data.enabled.synchronization2
         && (khr || data.api_version < vk::API_VERSION_1_3)
 }
 

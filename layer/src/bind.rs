@@ -213,6 +213,8 @@ fn bind_and_record(
             let binding = Binding {
                 memory: memory.as_raw(),
                 offset,
+                external_memory: state::memory(data.handle, memory)
+                    .is_some_and(|m| !m.export_types.is_empty() || !m.import_type.is_empty()),
             };
             match target {
                 Target::Buffer => {
@@ -590,6 +592,7 @@ mod tests {
         let binding = Binding {
             memory: 0x77,
             offset: 256,
+            external_memory: false,
         };
         tracked::set_buffer_binding(device, buffer, binding);
         assert_eq!(

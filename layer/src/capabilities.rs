@@ -6,9 +6,9 @@
 //! "unsupported", and so (in the check) is `VK_SUCCESS` with no features, which is how
 //! lavapipe answers for images (RULES-TARGET §3.1).
 
-use crate::state::accounting;
+
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
+use crate::state::{fast_map, FastMap};
 use handoff_rules::checks::resource_create::{bits, Answer, NvAnswer};
 use once_cell::sync::Lazy;
 use std::ffi::CStr;
@@ -148,24 +148,24 @@ enum Cached {
     Nv(NvAnswer),
 }
 
-static CACHE: Lazy<DashMap<QueryKey, Cached>> = Lazy::new(|| accounting::measured(DashMap::new));
+static CACHE: Lazy<FastMap<QueryKey, Cached>> = Lazy::new(|| fast_map());
 
 fn cached(key: &QueryKey) -> Option<Cached> {
     CACHE.get(key).map(|c| *c)
 }
 
 fn remember(key: QueryKey, answer: Cached) {
-    accounting::measured(|| CACHE.insert(key, answer));
+    CACHE.insert(key, answer);
 }
 
 /// Drops the cached answers of `physical` (its last device is gone; the answers are
 /// cheap to ask again, and the cache must not outlive the driver that gave them).
 pub fn forget(physical: vk::PhysicalDevice) {
     let p = physical.as_raw();
-    accounting::measured(|| {
+    {
         CACHE.retain(|k, _| k.physical() != p);
         CACHE.shrink_to_fit();
-    });
+    };
 }
 
 fn khr_answer(result: vk::Result, props: vk::ExternalMemoryProperties) -> Answer {

@@ -15,12 +15,12 @@ use crate::state::{commands as recorded, resources as tracked, views};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::commands::{render_pass_ops, ExternalAttachment};
 use handoff_rules::checks::ownership::{RecordedOp, Resource, UseOp};
-use std::ffi::CStr;
+
 
 /// Whether a KHR-named call, or a core-named one on a device older than `core`, goes to the
 /// KHR entry point of the next layer.
-fn khr_route(data: &DeviceData, khr: bool, ext: &CStr, core: u32) -> bool {
-    data.has_extension(ext) && (khr || data.api_version < core)
+fn khr_route(data: &DeviceData, khr: bool, ext_enabled: bool, core: u32) -> bool {
+    ext_enabled && (khr || data.api_version < core)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -640,7 +640,7 @@ macro_rules! transfer2 {
                 data: &DeviceData,
                 khr: bool,
             ) -> unsafe extern "system" fn(vk::CommandBuffer, *const Self) {
-                if khr_route(data, khr, vk::KHR_COPY_COMMANDS2_NAME, vk::API_VERSION_1_3) {
+                if khr_route(data, khr, data.enabled.copy_commands2, vk::API_VERSION_1_3) {
                     data.copy_commands2.$khr_fp
                 } else {
                     data.fns.fp_v1_3().$core_fp
@@ -946,7 +946,7 @@ fn create_render_pass2_common(
         let next = if khr_route(
             &data,
             khr,
-            vk::KHR_CREATE_RENDERPASS2_NAME,
+            data.enabled.create_renderpass2,
             vk::API_VERSION_1_2,
         ) {
             data.create_renderpass2.create_render_pass2_khr
@@ -1120,7 +1120,7 @@ fn begin_render_pass2_common(
         let next = if khr_route(
             &data,
             khr,
-            vk::KHR_CREATE_RENDERPASS2_NAME,
+            data.enabled.create_renderpass2,
             vk::API_VERSION_1_2,
         ) {
             data.create_renderpass2.cmd_begin_render_pass2_khr
@@ -1215,7 +1215,7 @@ fn begin_rendering_common(
         let next = if khr_route(
             &data,
             khr,
-            vk::KHR_DYNAMIC_RENDERING_NAME,
+            data.enabled.dynamic_rendering,
             vk::API_VERSION_1_3,
         ) {
             data.dynamic_rendering.cmd_begin_rendering_khr

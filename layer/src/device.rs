@@ -180,6 +180,7 @@ unsafe fn create_device_inner(
         dynamic_rendering: ash::khr::dynamic_rendering::DeviceFn::load(load),
         copy_commands2: ash::khr::copy_commands2::DeviceFn::load(load),
         capabilities: inst.capabilities,
+        enabled: dispatch::HotExtensions::new(&extensions),
         extensions,
         reporter: Arc::clone(&inst.reporter),
     };

@@ -5,11 +5,12 @@
 //! and its queues and command buffers. Keying by that word finds the right table for any
 //! of them without wrapping handles.
 
+use crate::state::{fast_map, FastMap};
 use crate::report::Reporter;
 use ash::vk;
-use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use std::ffi::{c_char, CStr};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The loader's dispatch pointer of a dispatchable handle.
@@ -85,7 +86,39 @@ pub struct DeviceData {
     /// The instance's capability queries, for the resource rules.
     pub capabilities: crate::capabilities::CapabilityFns,
     pub extensions: Vec<String>,
+    /// The extensions the per-call paths ask about, looked up once at `vkCreateDevice`
+    /// (a string search per call cost more than the checks).
+    pub enabled: HotExtensions,
     pub reporter: Arc<Reporter>,
+}
+
+/// Whether each device extension a hot path routes or checks on was enabled.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HotExtensions {
+    pub external_memory: bool,
+    pub queue_family_foreign: bool,
+    pub synchronization2: bool,
+    pub external_semaphore_fd: bool,
+    pub external_fence_fd: bool,
+    pub copy_commands2: bool,
+    pub create_renderpass2: bool,
+    pub dynamic_rendering: bool,
+}
+
+impl HotExtensions {
+    pub fn new(extensions: &[String]) -> HotExtensions {
+        let on = |name: &CStr| has(extensions, name);
+        HotExtensions {
+            external_memory: on(vk::KHR_EXTERNAL_MEMORY_NAME),
+            queue_family_foreign: on(vk::EXT_QUEUE_FAMILY_FOREIGN_NAME),
+            synchronization2: on(vk::KHR_SYNCHRONIZATION2_NAME),
+            external_semaphore_fd: on(vk::KHR_EXTERNAL_SEMAPHORE_FD_NAME),
+            external_fence_fd: on(vk::KHR_EXTERNAL_FENCE_FD_NAME),
+            copy_commands2: on(vk::KHR_COPY_COMMANDS2_NAME),
+            create_renderpass2: on(vk::KHR_CREATE_RENDERPASS2_NAME),
+            dynamic_rendering: on(vk::KHR_DYNAMIC_RENDERING_NAME),
+        }
+    }
 }
 
 impl DeviceData {
@@ -99,8 +132,8 @@ fn has(list: &[String], name: &CStr) -> bool {
     list.iter().any(|e| e.as_bytes() == name)
 }
 
-static INSTANCES: Lazy<DashMap<usize, Arc<InstanceData>>> = Lazy::new(DashMap::new);
-static DEVICES: Lazy<DashMap<usize, Arc<DeviceData>>> = Lazy::new(DashMap::new);
+static INSTANCES: Lazy<FastMap<usize, Arc<InstanceData>>> = Lazy::new(fast_map);
+static DEVICES: Lazy<FastMap<usize, Arc<DeviceData>>> = Lazy::new(fast_map);
 
 pub fn insert_instance(key: usize, data: Arc<InstanceData>) {
     INSTANCES.insert(key, data);
@@ -119,16 +152,80 @@ pub fn all_instances() -> Vec<Arc<InstanceData>> {
     INSTANCES.iter().map(|e| Arc::clone(e.value())).collect()
 }
 
+/// A borrowed `DeviceData` for the length of one intercepted call.
+///
+/// Looking a device up on every call must not bounce a reference count between threads,
+/// so the hot path hands out a plain pointer into the `Arc` that [`DEVICES`] owns. It stays
+/// valid until `vkDestroyDevice` removes the entry, and the spec forbids any call on the
+/// device or its queues and command buffers from overlapping that destruction (host access
+/// to the device is externally synchronized and every child must be gone).
+#[derive(Clone, Copy)]
+pub struct DeviceRef(std::ptr::NonNull<DeviceData>);
+
+impl std::ops::Deref for DeviceRef {
+    type Target = DeviceData;
+
+    fn deref(&self) -> &DeviceData {
+        // SAFETY: see the type's documentation: the `Arc` outlives every call on the device.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// The lock-free front of [`DEVICES`]: apps have a device or two, so a short array of
+/// (key, pointer) pairs finds them in a few loads. Devices beyond it are still found
+/// through the map.
+struct Slot {
+    key: AtomicUsize,
+    data: AtomicPtr<DeviceData>,
+}
+
+const SLOTS: usize = 16;
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY: Slot = Slot {
+    key: AtomicUsize::new(0),
+    data: AtomicPtr::new(std::ptr::null_mut()),
+};
+static FRONT: [Slot; SLOTS] = [EMPTY; SLOTS];
+
 pub fn insert_device(key: usize, data: Arc<DeviceData>) {
+    let ptr = Arc::as_ptr(&data) as *mut DeviceData;
     DEVICES.insert(key, data);
+    for slot in &FRONT {
+        // Claim a free slot by its pointer, then publish the key that makes it visible.
+        if slot
+            .data
+            .compare_exchange(std::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            slot.key.store(key, Ordering::Release);
+            break;
+        }
+    }
 }
 
 pub fn remove_device(key: usize) -> Option<Arc<DeviceData>> {
+    for slot in &FRONT {
+        if slot.key.load(Ordering::Acquire) == key {
+            slot.key.store(0, Ordering::Release);
+            slot.data.store(std::ptr::null_mut(), Ordering::Release);
+            break;
+        }
+    }
     DEVICES.remove(&key).map(|(_, v)| v)
 }
 
-pub fn device(key: usize) -> Option<Arc<DeviceData>> {
-    DEVICES.get(&key).map(|e| Arc::clone(e.value()))
+pub fn device(key: usize) -> Option<DeviceRef> {
+    for slot in &FRONT {
+        if slot.key.load(Ordering::Acquire) == key {
+            if let Some(p) = std::ptr::NonNull::new(slot.data.load(Ordering::Acquire)) {
+                return Some(DeviceRef(p));
+            }
+        }
+    }
+    DEVICES
+        .get(&key)
+        .and_then(|e| std::ptr::NonNull::new(Arc::as_ptr(e.value()) as *mut DeviceData))
+        .map(DeviceRef)
 }
 
 /// The data of the device `handle` belongs to (a device, or one of its queues or command
@@ -136,7 +233,7 @@ pub fn device(key: usize) -> Option<Arc<DeviceData>> {
 ///
 /// # Safety
 /// `handle` must be a live dispatchable handle created through the loader.
-pub unsafe fn device_of<H: vk::Handle>(handle: H) -> Option<Arc<DeviceData>> {
+pub unsafe fn device_of<H: vk::Handle>(handle: H) -> Option<DeviceRef> {
     // SAFETY: per the caller.
     device(unsafe { key(handle) })
 }

@@ -31,6 +31,6 @@ pub mod state;
 pub mod submit;
 pub mod sync;
 
-/// Counts the heap bytes the state map holds (see `state::accounting`).
+/// Counts the heap bytes the layer holds (see `state::accounting`).
 #[global_allocator]
 static ALLOC: state::accounting::CountingAlloc = state::accounting::CountingAlloc;

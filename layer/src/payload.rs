@@ -21,7 +21,7 @@
 use crate::dispatch::{self, DeviceData};
 use crate::fd::classify_link;
 use crate::ledger::{self, Entry, FileKey, Ledger};
-use crate::state::{self, accounting, Dedicated, MemoryRecord};
+use crate::state::{self, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::memory_export::GetFdCall;
 use handoff_rules::checks::memory_import::{AllocateCall, FdKind};
@@ -139,13 +139,13 @@ struct Registry {
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> =
-    Lazy::new(|| accounting::measured(|| Mutex::new(Registry::default())));
+    Lazy::new(|| Mutex::new(Registry::default()));
 
 /// Runs a mutation of the registry; everything it allocates or frees is state (so values
 /// that end up in the maps must be built inside `f`).
 fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     let mut g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    accounting::measured(|| f(&mut g))
+    f(&mut g)
 }
 
 /// Runs a read of the registry; what `f` allocates (copies handed out) is not state.
@@ -791,7 +791,6 @@ pub fn after_export(
             None => {
                 r.next_id += 1;
                 let p = r.next_id;
-                // Built here, inside the measured scope: the map owns what it allocates.
                 let exporter = ExporterFacts {
                     side: device_side(data),
                     memory: memory.as_raw(),
@@ -869,7 +868,7 @@ fn forget_payloads(gone: Vec<u64>) {
     for p in &gone {
         state::ownership::remove_payload(*p);
     }
-    accounting::measured(|| drop(gone));
+    drop(gone);
 }
 
 /// Forgets everything of `device`.
@@ -953,7 +952,6 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
         let Some(owned) = r.dup_to_hold(fd, &mut log_cap) else {
             return;
         };
-        // Built here, inside the measured scope: the registry owns what it allocates.
         exporter.side = device_side(data);
         r.sync.push(SyncHeld {
             fd: owned,

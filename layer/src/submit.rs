@@ -98,8 +98,7 @@ fn check_batches<'a>(
 ) {
     let family = pending::family(data.handle, queue).unwrap_or(0);
     let mut findings = Vec::new();
-    let can_export_sync = data.has_extension(vk::KHR_EXTERNAL_SEMAPHORE_FD_NAME)
-        || data.has_extension(vk::KHR_EXTERNAL_FENCE_FD_NAME);
+    let can_export_sync = data.enabled.external_semaphore_fd || data.enabled.external_fence_fd;
     let best_practices = data.reporter.settings.best_practices;
     for i in 0..count {
         let b = batch(i);

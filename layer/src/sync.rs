@@ -6,13 +6,13 @@
 //! checked against its exporter. The pending-work rules (01142, 01463, 01134, 01135, 03254,
 //! 01454) are the queue tracker's (`submit.rs`); the entry points here call it.
 
+use crate::state::{fast_map, FastMap};
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
 use crate::pnext;
-use crate::state::{accounting, sync as records, sync::SyncRecord};
+use crate::state::{sync as records, sync::SyncRecord};
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use handoff_rules::checks::resource_create::bits;
 use handoff_rules::checks::sync::{
     self as rules, FdOrigin, GetFdCall, ImportCall, Imported, ImporterFacts, Kind, ObjectFacts,
@@ -37,8 +37,8 @@ struct QueryKey {
     handle_type: u32,
 }
 
-static ANSWERS: Lazy<DashMap<QueryKey, SyncAnswer>> =
-    Lazy::new(|| accounting::measured(DashMap::new));
+static ANSWERS: Lazy<FastMap<QueryKey, SyncAnswer>> =
+    Lazy::new(|| fast_map());
 
 type SemaphoreQuery = unsafe extern "system" fn(
     vk::PhysicalDevice,
@@ -135,7 +135,7 @@ fn answer(data: &DeviceData, kind: Kind, timeline: bool, handle_type: u32) -> Sy
             }
         }
     };
-    accounting::measured(|| ANSWERS.insert(key, a));
+    ANSWERS.insert(key, a);
     a
 }
 

@@ -1,43 +1,25 @@
-//! Measured heap bytes of the state map.
+//! Measured heap bytes of the layer's state.
 //!
-//! The layer's global allocator counts bytes allocated and freed while a thread is inside
-//! [`measured`]. All state-map inserts and removals run inside it, so the counter is the
-//! heap the state map really holds (hash tables, shards and entries), not an estimate from
-//! `size_of`.
+//! The layer's global allocator counts every byte the layer's own Rust code holds on the
+//! heap: the state maps (hash tables, shards, entries and what they own), the payload
+//! registry, the per-instance and per-device data and the reporters. Counting everything
+//! needs no per-call bookkeeping on the hot path (a thread-local flag cost a
+//! `__tls_get_addr` call per map update) and cannot drift when a value is allocated in one
+//! place and freed in another. The summary record reads it before building itself, so the
+//! count is what the layer holds, not what reporting allocates.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 static STATE_BYTES: AtomicI64 = AtomicI64::new(0);
 
-thread_local! {
-    // `const` so reading it never allocates (this runs inside the allocator).
-    static MEASURING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f` with its allocations attributed to the state map.
-pub fn measured<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            MEASURING.with(|m| m.set(self.0));
-        }
-    }
-    let _reset = Reset(MEASURING.with(|m| m.replace(true)));
-    f()
-}
-
-/// Bytes the state map holds now.
+/// Bytes the layer holds now.
 pub fn state_bytes() -> u64 {
     STATE_BYTES.load(Ordering::Relaxed).max(0) as u64
 }
 
 fn account(delta: i64) {
-    // `try_with`: during thread teardown the slot may be gone; such frees are not ours.
-    if MEASURING.try_with(Cell::get).unwrap_or(false) {
-        STATE_BYTES.fetch_add(delta, Ordering::Relaxed);
-    }
+    STATE_BYTES.fetch_add(delta, Ordering::Relaxed);
 }
 
 /// The system allocator plus the counter above.

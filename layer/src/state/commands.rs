@@ -5,9 +5,9 @@
 //! so command buffers of an app that shares nothing stay empty (an empty `Vec` allocates
 //! nothing).
 
-use super::{accounting, Key};
+use super::{fast_map, FastMap};
+use super::Key;
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use handoff_rules::checks::ownership::RecordedOp;
 use once_cell::sync::Lazy;
 
@@ -29,24 +29,24 @@ struct PoolRecord {
     command_buffers: Vec<u64>,
 }
 
-static COMMAND_BUFFERS: Lazy<DashMap<Key, CommandBufferRecord>> =
-    Lazy::new(|| accounting::measured(DashMap::new));
+static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> =
+    Lazy::new(|| fast_map());
 
-static POOLS: Lazy<DashMap<Key, PoolRecord>> = Lazy::new(|| accounting::measured(DashMap::new));
+static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(|| fast_map());
 
 fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
     (device.as_raw(), cb.as_raw())
 }
 
 pub fn insert_command_buffer(device: vk::Device, cb: vk::CommandBuffer, rec: CommandBufferRecord) {
-    accounting::measured(|| COMMAND_BUFFERS.insert(key(device, cb), rec));
+    COMMAND_BUFFERS.insert(key(device, cb), rec);
 }
 
 pub fn remove_command_buffer(
     device: vk::Device,
     cb: vk::CommandBuffer,
 ) -> Option<CommandBufferRecord> {
-    accounting::measured(|| COMMAND_BUFFERS.remove(&key(device, cb)).map(|(_, v)| v))
+    COMMAND_BUFFERS.remove(&key(device, cb)).map(|(_, v)| v)
 }
 
 /// The queue family of the command buffer's pool.
@@ -77,11 +77,11 @@ pub fn push_ops(
     cb: vk::CommandBuffer,
     ops: impl IntoIterator<Item = RecordedOp>,
 ) {
-    accounting::measured(|| {
+    {
         if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
             r.ops.extend(ops);
         }
-    });
+    };
 }
 
 /// Forgets what the command buffer recorded (begin, reset). The capacity is kept, so a
@@ -97,7 +97,7 @@ pub fn clear_ops(device: vk::Device, cb: vk::CommandBuffer) {
 /// Records a command pool created for `family`.
 pub fn insert_pool(device: vk::Device, pool: vk::CommandPool, family: u32) {
     let k = (device.as_raw(), pool.as_raw());
-    accounting::measured(|| {
+    {
         POOLS.insert(
             k,
             PoolRecord {
@@ -105,7 +105,7 @@ pub fn insert_pool(device: vk::Device, pool: vk::CommandPool, family: u32) {
                 command_buffers: Vec::new(),
             },
         )
-    });
+    };
 }
 
 /// The queue family a tracked pool was created for.
@@ -123,7 +123,7 @@ pub fn allocate(
     cbs: &[vk::CommandBuffer],
 ) {
     let pk = (device.as_raw(), pool.as_raw());
-    accounting::measured(|| {
+    {
         let Some(mut p) = POOLS.get_mut(&pk) else {
             return;
         };
@@ -141,13 +141,13 @@ pub fn allocate(
                 },
             );
         }
-    });
+    };
 }
 
 /// Forgets freed command buffers.
 pub fn free(device: vk::Device, pool: vk::CommandPool, cbs: &[vk::CommandBuffer]) {
     let pk = (device.as_raw(), pool.as_raw());
-    accounting::measured(|| {
+    {
         for &cb in cbs {
             COMMAND_BUFFERS.remove(&key(device, cb));
         }
@@ -155,7 +155,7 @@ pub fn free(device: vk::Device, pool: vk::CommandPool, cbs: &[vk::CommandBuffer]
             p.command_buffers
                 .retain(|h| !cbs.iter().any(|c| c.as_raw() == *h));
         }
-    });
+    };
 }
 
 /// `vkResetCommandPool`: every command buffer of the pool back to the initial state.
@@ -172,24 +172,24 @@ pub fn reset_pool(device: vk::Device, pool: vk::CommandPool) {
 /// `vkDestroyCommandPool`: forgets the pool and its command buffers.
 pub fn destroy_pool(device: vk::Device, pool: vk::CommandPool) {
     let pk = (device.as_raw(), pool.as_raw());
-    accounting::measured(|| {
+    {
         if let Some((_, p)) = POOLS.remove(&pk) {
             for cb in p.command_buffers {
                 COMMAND_BUFFERS.remove(&(pk.0, cb));
             }
         }
-    });
+    };
 }
 
 /// Drops every pool and command buffer of `device`.
 pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
-    accounting::measured(|| {
+    {
         POOLS.retain(|k, _| k.0 != dev);
         COMMAND_BUFFERS.retain(|k, _| k.0 != dev);
         POOLS.shrink_to_fit();
         COMMAND_BUFFERS.shrink_to_fit();
-    });
+    };
 }
 
 #[cfg(test)]

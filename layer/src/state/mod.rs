@@ -6,6 +6,7 @@
 
 pub mod accounting;
 pub mod commands;
+pub mod filter;
 pub mod ownership;
 pub mod queues;
 pub mod resources;
@@ -18,6 +19,16 @@ use once_cell::sync::Lazy;
 
 /// Key of every per-device map: the raw `VkDevice` and the object's raw handle.
 pub type Key = (u64, u64);
+
+/// The layer's concurrent map: sharded locks, hashed with FxHash. Keys are handles and
+/// pointers the app or the driver chose; SipHash's resistance to chosen keys would cost more
+/// than the checks themselves on every intercepted call.
+pub type FastMap<K, V> = DashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// An empty [`FastMap`].
+pub fn fast_map<K: Eq + std::hash::Hash, V>() -> FastMap<K, V> {
+    DashMap::with_hasher(rustc_hash::FxBuildHasher)
+}
 
 /// A `VkDeviceMemory` as allocated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,13 +77,13 @@ impl LiveCounts {
 }
 
 struct StateMap {
-    memory: DashMap<Key, MemoryRecord>,
+    memory: FastMap<Key, MemoryRecord>,
 }
 
 static STATE: Lazy<StateMap> = Lazy::new(|| {
-    accounting::measured(|| StateMap {
-        memory: DashMap::new(),
-    })
+    StateMap {
+        memory: fast_map(),
+    }
 });
 
 fn key(device: vk::Device, handle: u64) -> Key {
@@ -81,12 +92,12 @@ fn key(device: vk::Device, handle: u64) -> Key {
 
 pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    accounting::measured(|| STATE.memory.insert(k, rec));
+    STATE.memory.insert(k, rec);
 }
 
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    accounting::measured(|| STATE.memory.remove(&k).map(|(_, v)| v))
+    STATE.memory.remove(&k).map(|(_, v)| v)
 }
 
 pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
@@ -99,11 +110,11 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
 /// Links `memory` to a payload registry entry (see `payload`); no-op for unknown memory.
 pub fn set_memory_payload(device: vk::Device, memory: vk::DeviceMemory, payload: Option<u64>) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    accounting::measured(|| {
+    {
         if let Some(mut rec) = STATE.memory.get_mut(&k) {
             rec.payload = payload;
         }
-    });
+    };
 }
 
 /// Drops everything recorded for `device`; returns the memory handles that were still live.
@@ -115,10 +126,10 @@ pub fn remove_device(device: vk::Device) -> Vec<u64> {
         .filter(|e| e.key().0 == dev)
         .map(|e| e.key().1)
         .collect();
-    accounting::measured(|| {
+    {
         STATE.memory.retain(|k, _| k.0 != dev);
         STATE.memory.shrink_to_fit();
-    });
+    };
     live
 }
 

@@ -5,7 +5,7 @@
 //! queues submitting at once cannot interleave their effects on one payload. It is taken only
 //! for command buffers that recorded ownership operations.
 
-use super::{accounting, Key};
+use super::Key;
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::{ResourceState, Shared};
 use once_cell::sync::Lazy;
@@ -55,12 +55,12 @@ impl Maps {
     }
 }
 
-static MAPS: Lazy<Mutex<Maps>> = Lazy::new(|| accounting::measured(|| Mutex::new(Maps::default())));
+static MAPS: Lazy<Mutex<Maps>> = Lazy::new(|| Mutex::new(Maps::default()));
 
 /// Runs `f` with both maps locked; what it allocates is state.
 pub fn with<R>(f: impl FnOnce(&mut Maps) -> R) -> R {
     let mut g = MAPS.lock().unwrap_or_else(|e| e.into_inner());
-    accounting::measured(|| f(&mut g))
+    f(&mut g)
 }
 
 /// Forgets a destroyed buffer or image (raw handle).

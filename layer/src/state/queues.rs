@@ -9,9 +9,9 @@
 //! queue). Submissions that touch no semaphore and no fence only take a serial, so they
 //! allocate nothing.
 
-use super::{accounting, Key};
+use super::{fast_map, FastMap};
+use super::Key;
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use std::collections::VecDeque;
 
@@ -82,10 +82,10 @@ pub enum FenceLast {
     Unsignaled,
 }
 
-static QUEUES: Lazy<DashMap<Key, QueueState>> = Lazy::new(|| accounting::measured(DashMap::new));
-static SEMAPHORES: Lazy<DashMap<Key, SemaphoreState>> =
-    Lazy::new(|| accounting::measured(DashMap::new));
-static FENCES: Lazy<DashMap<Key, FenceLast>> = Lazy::new(|| accounting::measured(DashMap::new));
+static QUEUES: Lazy<FastMap<Key, QueueState>> = Lazy::new(|| fast_map());
+static SEMAPHORES: Lazy<FastMap<Key, SemaphoreState>> =
+    Lazy::new(|| fast_map());
+static FENCES: Lazy<FastMap<Key, FenceLast>> = Lazy::new(|| fast_map());
 
 fn key(device: vk::Device, object: u64) -> Key {
     (device.as_raw(), object)
@@ -93,12 +93,12 @@ fn key(device: vk::Device, object: u64) -> Key {
 
 /// Records the family of a queue returned by `vkGetDeviceQueue(2)`.
 pub fn set_family(device: vk::Device, queue: vk::Queue, family: u32) {
-    accounting::measured(|| {
+    {
         QUEUES
             .entry(key(device, queue.as_raw()))
             .or_default()
             .family = family;
-    });
+    };
 }
 
 /// The family of a queue the app got from `vkGetDeviceQueue(2)`.
@@ -109,7 +109,7 @@ pub fn family(device: vk::Device, queue: vk::Queue) -> Option<u32> {
 /// Records one successful submission's batches, in order.
 pub fn record_submission(device: vk::Device, queue: vk::Queue, batches: Vec<Batch>) {
     let q = queue.as_raw();
-    accounting::measured(|| {
+    {
         let mut state = QUEUES.entry(key(device, q)).or_default();
         for batch in batches {
             state.last += 1;
@@ -138,7 +138,7 @@ pub fn record_submission(device: vk::Device, queue: vk::Queue, batches: Vec<Batc
                 state.completed = state.completed.max(old.serial);
             }
         }
-    });
+    };
 }
 
 /// Counts a serial without recording anything: a submission with no semaphore and no fence.
@@ -175,19 +175,19 @@ fn complete_through(state: &mut QueueState, serial: u64) {
 pub fn queue_idle(device: vk::Device, queue: vk::Queue) {
     if let Some(mut state) = QUEUES.get_mut(&key(device, queue.as_raw())) {
         let last = state.last;
-        accounting::measured(|| complete_through(&mut state, last));
+        complete_through(&mut state, last);
     }
 }
 
 /// `vkDeviceWaitIdle` succeeded.
 pub fn device_idle(device: vk::Device) {
     let dev = device.as_raw();
-    accounting::measured(|| {
+    {
         for mut state in QUEUES.iter_mut().filter(|e| e.key().0 == dev) {
             let last = state.last;
             complete_through(&mut state, last);
         }
-    });
+    };
 }
 
 /// The app saw `fence` signaled.
@@ -197,13 +197,13 @@ pub fn fence_signaled(device: vk::Device, fence: vk::Fence) {
         return;
     };
     if let Some(mut state) = QUEUES.get_mut(&key(device, at.queue)) {
-        accounting::measured(|| complete_through(&mut state, at.serial));
+        complete_through(&mut state, at.serial);
     }
 }
 
 /// `vkResetFences`, or a SYNC_FD export with nothing pending: the fence is unsignaled.
 pub fn fence_reset(device: vk::Device, fence: vk::Fence) {
-    accounting::measured(|| FENCES.insert(key(device, fence.as_raw()), FenceLast::Unsignaled));
+    FENCES.insert(key(device, fence.as_raw()), FenceLast::Unsignaled);
 }
 
 /// The app saw the counter of a timeline semaphore at `value` or above (a query, a wait,
@@ -211,7 +211,7 @@ pub fn fence_reset(device: vk::Device, fence: vk::Fence) {
 pub fn timeline_reached(device: vk::Device, semaphore: vk::Semaphore, value: u64) {
     let s = semaphore.as_raw();
     let dev = device.as_raw();
-    accounting::measured(|| {
+    {
         let mut entry = SEMAPHORES.entry((dev, s)).or_insert(SemaphoreState {
             last: SemaphoreLast::Exported,
             signaled_max: 0,
@@ -231,7 +231,7 @@ pub fn timeline_reached(device: vk::Device, semaphore: vk::Semaphore, value: u64
                 complete_through(&mut state, serial);
             }
         }
-    });
+    };
 }
 
 /// Whether the batch at `at` is not known to be complete.
@@ -300,7 +300,7 @@ pub fn timeline_unreached(device: vk::Device, semaphore: u64, value: u64) -> boo
 
 /// A SYNC_FD export took the semaphore's payload (it acts as a wait).
 pub fn semaphore_exported(device: vk::Device, semaphore: vk::Semaphore) {
-    accounting::measured(|| {
+    {
         let mut entry =
             SEMAPHORES
                 .entry(key(device, semaphore.as_raw()))
@@ -310,27 +310,27 @@ pub fn semaphore_exported(device: vk::Device, semaphore: vk::Semaphore) {
                     observed: false,
                 });
         entry.last = SemaphoreLast::Exported;
-    });
+    };
 }
 
 /// An import replaced the payload: what was known of the old one no longer applies.
 pub fn forget_semaphore(device: vk::Device, semaphore: vk::Semaphore) {
-    accounting::measured(|| SEMAPHORES.remove(&key(device, semaphore.as_raw())));
+    SEMAPHORES.remove(&key(device, semaphore.as_raw()));
 }
 
 /// As [`forget_semaphore`], for a fence.
 pub fn forget_fence(device: vk::Device, fence: vk::Fence) {
-    accounting::measured(|| FENCES.remove(&key(device, fence.as_raw())));
+    FENCES.remove(&key(device, fence.as_raw()));
 }
 
 /// Drops everything recorded for `device`.
 pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
-    accounting::measured(|| {
+    {
         QUEUES.retain(|k, _| k.0 != dev);
         SEMAPHORES.retain(|k, _| k.0 != dev);
         FENCES.retain(|k, _| k.0 != dev);
-    });
+    };
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 //! parameters that capability queries need.
 //!
 //! Same conventions as the rest of the state map: keyed by `(device, handle)`, small `Copy`
-//! records, every mutation inside [`accounting::measured`]. The rare
-//! `VkImageFormatListCreateInfo` lists live in a side map so that image records stay `Copy`.
+//! records. The rare `VkImageFormatListCreateInfo` lists live in a side map so that image
+//! records stay `Copy`.
 
-use super::{accounting, Key};
+use super::{fast_map, filter, FastMap};
+use super::Key;
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use once_cell::sync::Lazy;
 
 /// A `VkBuffer` as created.
@@ -55,35 +55,75 @@ pub struct Binding {
     /// The raw `VkDeviceMemory`.
     pub memory: u64,
     pub offset: u64,
+    /// Whether that memory was exported or imported, judged once at bind time so that a
+    /// barrier costs one lookup, not two.
+    pub external_memory: bool,
 }
 
 struct Resources {
-    buffers: DashMap<Key, BufferRecord>,
-    images: DashMap<Key, ImageRecord>,
+    buffers: FastMap<Key, BufferRecord>,
+    images: FastMap<Key, ImageRecord>,
     /// `VkImageFormatListCreateInfo::pViewFormats`, only for images that chained one.
-    view_formats: DashMap<Key, Box<[vk::Format]>>,
+    view_formats: FastMap<Key, Box<[vk::Format]>>,
 }
 
 static RESOURCES: Lazy<Resources> = Lazy::new(|| {
-    accounting::measured(|| Resources {
-        buffers: DashMap::new(),
-        images: DashMap::new(),
-        view_formats: DashMap::new(),
-    })
+    Resources {
+        buffers: fast_map(),
+        images: fast_map(),
+        view_formats: fast_map(),
+    }
 });
 
 fn key(device: vk::Device, handle: u64) -> Key {
     (device.as_raw(), handle)
 }
 
+impl BufferRecord {
+    /// Whether barriers and transfer commands must look at it (see [`filter`]).
+    fn interesting(&self) -> bool {
+        !self.external_types.is_empty()
+            || self.sharing_mode == vk::SharingMode::CONCURRENT
+            || self.bound.is_some_and(|b| b.external_memory)
+    }
+}
+
+impl ImageRecord {
+    /// Whether barriers and transfer commands must look at it (see [`filter`]).
+    fn interesting(&self) -> bool {
+        !self.external_types.is_empty()
+            || !self.external_types_nv.is_empty()
+            || self.sharing_mode == vk::SharingMode::CONCURRENT
+            || self.bound.is_some_and(|b| b.external_memory)
+    }
+}
+
+/// False when the buffer or image is certainly plain: EXCLUSIVE and not external. One load,
+/// no lookup (see [`filter`]).
+pub fn maybe_interesting(device: vk::Device, handle: u64) -> bool {
+    filter::maybe(device.as_raw(), handle)
+}
+
 pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) {
     let k = key(device, buffer.as_raw());
-    accounting::measured(|| RESOURCES.buffers.insert(k, rec));
+    if rec.interesting() {
+        filter::add(k.0, k.1);
+    }
+    if let Some(old) = RESOURCES.buffers.insert(k, rec) {
+        // A handle the driver handed out again without the layer seeing its destruction.
+        if old.interesting() {
+            filter::remove(k.0, k.1);
+        }
+    }
 }
 
 pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
     let k = key(device, buffer.as_raw());
-    accounting::measured(|| RESOURCES.buffers.remove(&k).map(|(_, v)| v))
+    let old = RESOURCES.buffers.remove(&k).map(|(_, v)| v);
+    if old.is_some_and(|r| r.interesting()) {
+        filter::remove(k.0, k.1);
+    }
+    old
 }
 
 pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
@@ -96,21 +136,25 @@ pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
 /// Records the memory bound to a tracked buffer; an unknown buffer is left alone.
 pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Binding) {
     let k = key(device, buffer.as_raw());
-    accounting::measured(|| {
-        if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
-            r.bound = Some(binding);
+    if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
+        let was = r.interesting();
+        r.bound = Some(binding);
+        if !was && r.interesting() {
+            filter::add(k.0, k.1);
         }
-    });
+    }
 }
 
 /// Records the memory bound to a tracked image; an unknown image is left alone.
 pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding) {
     let k = key(device, image.as_raw());
-    accounting::measured(|| {
-        if let Some(mut r) = RESOURCES.images.get_mut(&k) {
-            r.bound = Some(binding);
+    if let Some(mut r) = RESOURCES.images.get_mut(&k) {
+        let was = r.interesting();
+        r.bound = Some(binding);
+        if !was && r.interesting() {
+            filter::add(k.0, k.1);
         }
-    });
+    }
 }
 
 /// Records an image; `view_formats` is the chained format list, if any.
@@ -121,25 +165,32 @@ pub fn insert_image(
     view_formats: Option<Vec<vk::Format>>,
 ) {
     let k = key(device, image.as_raw());
-    accounting::measured(|| {
-        RESOURCES.images.insert(k, rec);
-        match view_formats {
-            Some(v) => {
-                RESOURCES.view_formats.insert(k, v.into_boxed_slice());
-            }
-            None => {
-                RESOURCES.view_formats.remove(&k);
-            }
+    if rec.interesting() {
+        filter::add(k.0, k.1);
+    }
+    if let Some(old) = RESOURCES.images.insert(k, rec) {
+        if old.interesting() {
+            filter::remove(k.0, k.1);
         }
-    });
+    }
+    match view_formats {
+        Some(v) => {
+            RESOURCES.view_formats.insert(k, v.into_boxed_slice());
+        }
+        None => {
+            RESOURCES.view_formats.remove(&k);
+        }
+    }
 }
 
 pub fn remove_image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
     let k = key(device, image.as_raw());
-    accounting::measured(|| {
-        RESOURCES.view_formats.remove(&k);
-        RESOURCES.images.remove(&k).map(|(_, v)| v)
-    })
+    RESOURCES.view_formats.remove(&k);
+    let old = RESOURCES.images.remove(&k).map(|(_, v)| v);
+    if old.is_some_and(|r| r.interesting()) {
+        filter::remove(k.0, k.1);
+    }
+    old
 }
 
 pub fn image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
@@ -174,14 +225,24 @@ pub fn remove_device(device: vk::Device) -> Vec<(vk::ObjectType, u64)> {
             .filter(|e| e.key().0 == dev)
             .map(|e| (vk::ObjectType::IMAGE, e.key().1)),
     );
-    accounting::measured(|| {
-        RESOURCES.buffers.retain(|k, _| k.0 != dev);
-        RESOURCES.images.retain(|k, _| k.0 != dev);
-        RESOURCES.view_formats.retain(|k, _| k.0 != dev);
-        RESOURCES.buffers.shrink_to_fit();
-        RESOURCES.images.shrink_to_fit();
-        RESOURCES.view_formats.shrink_to_fit();
+    RESOURCES.buffers.retain(|k, r| {
+        let keep = k.0 != dev;
+        if !keep && r.interesting() {
+            filter::remove(k.0, k.1);
+        }
+        keep
     });
+    RESOURCES.images.retain(|k, r| {
+        let keep = k.0 != dev;
+        if !keep && r.interesting() {
+            filter::remove(k.0, k.1);
+        }
+        keep
+    });
+    RESOURCES.view_formats.retain(|k, _| k.0 != dev);
+    RESOURCES.buffers.shrink_to_fit();
+    RESOURCES.images.shrink_to_fit();
+    RESOURCES.view_formats.shrink_to_fit();
     live
 }
 
@@ -213,11 +274,7 @@ pub fn sharing_and_external(
             (r.sharing_mode, declared, r.bound)
         }
     };
-    let external = declared
-        || bound.is_some_and(|b| {
-            super::memory(device, vk::DeviceMemory::from_raw(b.memory))
-                .is_some_and(|m| !m.export_types.is_empty() || !m.import_type.is_empty())
-        });
+    let external = declared || bound.is_some_and(|b| b.external_memory);
     Some((sharing, external))
 }
 

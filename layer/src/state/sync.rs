@@ -1,9 +1,9 @@
 //! Semaphores and fences: what they were created with and which imported payload they hold
 //! (see `handoff_rules::checks::sync`).
 
-use super::{accounting, Key};
+use super::{fast_map, FastMap};
+use super::Key;
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use handoff_rules::checks::sync::{Imported, Kind};
 use once_cell::sync::Lazy;
 
@@ -39,11 +39,11 @@ impl SyncRecord {
     }
 }
 
-static SEMAPHORES: Lazy<DashMap<Key, SyncRecord>> =
-    Lazy::new(|| accounting::measured(DashMap::new));
-static FENCES: Lazy<DashMap<Key, SyncRecord>> = Lazy::new(|| accounting::measured(DashMap::new));
+static SEMAPHORES: Lazy<FastMap<Key, SyncRecord>> =
+    Lazy::new(|| fast_map());
+static FENCES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(|| fast_map());
 
-fn map(kind: Kind) -> &'static DashMap<Key, SyncRecord> {
+fn map(kind: Kind) -> &'static FastMap<Key, SyncRecord> {
     match kind {
         Kind::Semaphore => &SEMAPHORES,
         Kind::Fence => &FENCES,
@@ -55,11 +55,11 @@ fn key(device: vk::Device, object: u64) -> Key {
 }
 
 pub fn insert(kind: Kind, device: vk::Device, object: u64, rec: SyncRecord) {
-    accounting::measured(|| map(kind).insert(key(device, object), rec));
+    map(kind).insert(key(device, object), rec);
 }
 
 pub fn remove(kind: Kind, device: vk::Device, object: u64) -> Option<SyncRecord> {
-    accounting::measured(|| map(kind).remove(&key(device, object)).map(|(_, v)| v))
+    map(kind).remove(&key(device, object)).map(|(_, v)| v)
 }
 
 pub fn get(kind: Kind, device: vk::Device, object: u64) -> Option<SyncRecord> {
@@ -88,18 +88,18 @@ pub fn end_temporary(kind: Kind, device: vk::Device, object: u64) {
 /// Drops everything recorded for `device`; returns how many semaphores and fences were live.
 pub fn remove_device(device: vk::Device) -> (Vec<u64>, Vec<u64>) {
     let dev = device.as_raw();
-    let live = |m: &DashMap<Key, SyncRecord>| -> Vec<u64> {
+    let live = |m: &FastMap<Key, SyncRecord>| -> Vec<u64> {
         m.iter()
             .filter(|e| e.key().0 == dev)
             .map(|e| e.key().1)
             .collect()
     };
     let (s, f) = (live(&SEMAPHORES), live(&FENCES));
-    accounting::measured(|| {
+    {
         for m in [&*SEMAPHORES, &*FENCES] {
             m.retain(|k, _| k.0 != dev);
             m.shrink_to_fit();
         }
-    });
+    };
     (s, f)
 }

@@ -7,9 +7,9 @@
 //! is such a view: an app that shares nothing adds nothing here but its render passes'
 //! attachment layouts.
 
-use super::{accounting, Key};
+use super::{fast_map, FastMap};
+use super::Key;
 use ash::vk::{self, Handle};
-use dashmap::DashMap;
 use handoff_rules::checks::ownership::ImageRange;
 use once_cell::sync::Lazy;
 
@@ -21,20 +21,20 @@ pub struct ViewRecord {
 }
 
 struct Views {
-    views: DashMap<Key, ViewRecord>,
+    views: FastMap<Key, ViewRecord>,
     /// `VkFramebufferCreateInfo::pAttachments` (raw views), for framebuffers with at least
     /// one tracked view.
-    framebuffers: DashMap<Key, Box<[u64]>>,
+    framebuffers: FastMap<Key, Box<[u64]>>,
     /// `(initialLayout, finalLayout)` of each attachment of each render pass.
-    render_passes: DashMap<Key, Box<[(vk::ImageLayout, vk::ImageLayout)]>>,
+    render_passes: FastMap<Key, Box<[(vk::ImageLayout, vk::ImageLayout)]>>,
 }
 
 static VIEWS: Lazy<Views> = Lazy::new(|| {
-    accounting::measured(|| Views {
-        views: DashMap::new(),
-        framebuffers: DashMap::new(),
-        render_passes: DashMap::new(),
-    })
+    Views {
+        views: fast_map(),
+        framebuffers: fast_map(),
+        render_passes: fast_map(),
+    }
 });
 
 fn key(device: vk::Device, handle: u64) -> Key {
@@ -43,12 +43,12 @@ fn key(device: vk::Device, handle: u64) -> Key {
 
 pub fn insert_view(device: vk::Device, view: vk::ImageView, rec: ViewRecord) {
     let k = key(device, view.as_raw());
-    accounting::measured(|| VIEWS.views.insert(k, rec));
+    VIEWS.views.insert(k, rec);
 }
 
 pub fn remove_view(device: vk::Device, view: vk::ImageView) {
     let k = key(device, view.as_raw());
-    accounting::measured(|| VIEWS.views.remove(&k));
+    VIEWS.views.remove(&k);
 }
 
 /// The tracked view (a view of an external image), if any.
@@ -58,12 +58,12 @@ pub fn view(device: vk::Device, view: u64) -> Option<ViewRecord> {
 
 pub fn insert_framebuffer(device: vk::Device, fb: vk::Framebuffer, views: Box<[u64]>) {
     let k = key(device, fb.as_raw());
-    accounting::measured(|| VIEWS.framebuffers.insert(k, views));
+    VIEWS.framebuffers.insert(k, views);
 }
 
 pub fn remove_framebuffer(device: vk::Device, fb: vk::Framebuffer) {
     let k = key(device, fb.as_raw());
-    accounting::measured(|| VIEWS.framebuffers.remove(&k));
+    VIEWS.framebuffers.remove(&k);
 }
 
 /// Runs `f` on a tracked framebuffer's attachment views.
@@ -84,12 +84,12 @@ pub fn insert_render_pass(
     layouts: Box<[(vk::ImageLayout, vk::ImageLayout)]>,
 ) {
     let k = key(device, rp.as_raw());
-    accounting::measured(|| VIEWS.render_passes.insert(k, layouts));
+    VIEWS.render_passes.insert(k, layouts);
 }
 
 pub fn remove_render_pass(device: vk::Device, rp: vk::RenderPass) {
     let k = key(device, rp.as_raw());
-    accounting::measured(|| VIEWS.render_passes.remove(&k));
+    VIEWS.render_passes.remove(&k);
 }
 
 /// Runs `f` on a render pass's `(initialLayout, finalLayout)` per attachment (empty for an
@@ -108,12 +108,12 @@ pub fn with_render_pass<R>(
 /// Drops every view, framebuffer and render pass of `device`.
 pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
-    accounting::measured(|| {
+    {
         VIEWS.views.retain(|k, _| k.0 != dev);
         VIEWS.framebuffers.retain(|k, _| k.0 != dev);
         VIEWS.render_passes.retain(|k, _| k.0 != dev);
         VIEWS.views.shrink_to_fit();
         VIEWS.framebuffers.shrink_to_fit();
         VIEWS.render_passes.shrink_to_fit();
-    });
+    };
 }
