@@ -33,7 +33,7 @@ use handoff_rules::checks::resource_create::Answer;
 use handoff_rules::checks::sync::{FdOrigin, Kind as SyncKind, SyncExporter};
 use handoff_rules::{catalogue, Finding};
 use once_cell::sync::Lazy;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
@@ -64,11 +64,16 @@ fn file_id(fd: i32) -> Option<FileId> {
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return None;
     }
-    let link = std::fs::read_link(format!("/proc/self/fd/{fd}"))
-        .ok()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let unique = link.starts_with("/memfd:") || classify_link(&link) == Some(FdKind::DmaBuf);
+    // One inode per payload: a memfd (a regular file on shmem, lavapipe's and the mock's
+    // payloads) or a dma-buf. A character device (NVIDIA's /dev/nvidiactl) shares one inode
+    // among all payloads. Only what fstat cannot tell apart costs a readlink.
+    let unique = match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => true,
+        libc::S_IFCHR | libc::S_IFBLK | libc::S_IFDIR | libc::S_IFIFO | libc::S_IFSOCK => false,
+        _ => std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            .ok()
+            .is_some_and(|p| classify_link(&p.to_string_lossy()) == Some(FdKind::DmaBuf)),
+    };
     Some(FileId {
         dev: st.st_dev,
         ino: st.st_ino,

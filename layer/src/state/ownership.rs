@@ -9,7 +9,7 @@ use super::Key;
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::{ResourceState, Shared};
 use once_cell::sync::Lazy;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Mutex;
 
 /// What the resources of one piece of memory share: a payload of the registry (the same for

@@ -153,13 +153,11 @@ pub fn chain_support(
     device: u64,
 ) -> Vec<Finding> {
     let (command, info) = of.words();
-    let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
-    for name in chained {
-        if seen.contains(name) {
+    for (i, name) in chained.iter().enumerate() {
+        if chained[..i].contains(name) {
             continue;
         }
-        seen.push(name);
         let Some((_, core, exts)) = STRUCT_PROVIDERS.iter().find(|(n, _, _)| n == name) else {
             continue;
         };
@@ -568,12 +566,12 @@ fn features(a: &Answer) -> Option<vk::ExternalMemoryFeatureFlags> {
 /// type on memory that is not dedicated).
 pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let what = f.resource.words();
     let query = f.resource.query();
-    let (at, memory_words) = match f.when {
+    // The words and objects of a message, built only when a rule fires.
+    let words = || match f.when {
         When::Allocate => (
             "at vkAllocateMemory".to_owned(),
-            format!("the memory dedicated to {what}"),
+            format!("the memory dedicated to {}", f.resource.words()),
         ),
         When::Bind => {
             let cmd = match f.resource {
@@ -582,26 +580,29 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
             };
             (
                 format!("when bound by {cmd}"),
-                format!("memory 0x{:x}, bound to {what}", f.memory),
+                format!("memory 0x{:x}, bound to {}", f.memory, f.resource.words()),
             )
         }
     };
-    let mut objects = vec![Object::new(vk::ObjectType::DEVICE, f.device)];
-    if f.memory != 0 {
-        objects.push(Object::new(vk::ObjectType::DEVICE_MEMORY, f.memory));
-    }
-    objects.push(f.resource.object());
+    let objects = || {
+        let mut objects = vec![Object::new(vk::ObjectType::DEVICE, f.device)];
+        if f.memory != 0 {
+            objects.push(Object::new(vk::ObjectType::DEVICE_MEMORY, f.memory));
+        }
+        objects.push(f.resource.object());
+        objects
+    };
 
     // 09860: every export type EXPORTABLE and compatible with all the others.
     if !f.export_types.is_empty() {
         let mut problems = Vec::new();
         for bit in bits(f.export_types.as_raw()).map(vk::ExternalMemoryHandleTypeFlags::from_raw) {
             let a = answer_for(f.answers, bit);
-            let name = handle_type_names(bit);
+            let name = || handle_type_names(bit);
             match a {
                 Answer::Unknown => {}
                 Answer::Unsupported(r) => {
-                    problems.push(format!("{name}: the query answered {r:?}"))
+                    problems.push(format!("{}: the query answered {r:?}", name()))
                 }
                 Answer::Props {
                     features,
@@ -609,10 +610,11 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                     ..
                 } => {
                     if !features.contains(vk::ExternalMemoryFeatureFlags::EXPORTABLE) {
-                        problems.push(format!("{name} is not EXPORTABLE (features {features:?})"));
+                        problems.push(format!("{} is not EXPORTABLE (features {features:?})", name()));
                     } else if !compatible.contains(f.export_types) {
                         problems.push(format!(
-                            "{name} is compatible only with {}",
+                            "{} is compatible only with {}",
+                            name(),
                             handle_type_names(compatible)
                         ));
                     }
@@ -620,6 +622,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
             }
         }
         if !problems.is_empty() {
+            let (at, memory_words) = words();
             out.push(Finding::new(
                 &EXPORT_TYPES_NOT_SUPPORTED_FOR_RESOURCE,
                 format!(
@@ -630,7 +633,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                     handle_type_names(f.export_types),
                     problems.join("; ")
                 ),
-                objects.clone(),
+                objects(),
             ));
         }
         // 00639: a DEDICATED_ONLY export type without a dedicated allocation.
@@ -644,6 +647,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                 .map(handle_type_names)
                 .collect();
             if !dedicated_only.is_empty() {
+                let (at, memory_words) = words();
                 out.push(Finding::new(
                     &ALLOC_DEDICATED_ONLY_NOT_DEDICATED,
                     format!(
@@ -653,7 +657,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                          VkMemoryDedicatedAllocateInfo naming this resource.",
                         dedicated_only.join(" and ")
                     ),
-                    objects.clone(),
+                    objects(),
                 ));
             }
         }
@@ -661,7 +665,6 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
 
     if !f.import_type.is_empty() {
         let a = answer_for(f.answers, f.import_type);
-        let name = handle_type_names(f.import_type);
         // 09862: the fd import type must be IMPORTABLE for the resource.
         if f.fd_import {
             let problem = match a {
@@ -675,6 +678,8 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                 Answer::Props { .. } => None,
             };
             if let Some(problem) = problem {
+                let (at, memory_words) = words();
+                let name = handle_type_names(f.import_type);
                 out.push(Finding::new(
                     &IMPORT_TYPE_NOT_SUPPORTED_FOR_RESOURCE,
                     format!(
@@ -683,7 +688,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                          Import only a handle type the driver reports IMPORTABLE for this \
                          resource's create parameters."
                     ),
-                    objects.clone(),
+                    objects(),
                 ));
             }
         }
@@ -692,6 +697,8 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
             && features(&a)
                 .is_some_and(|x| x.contains(vk::ExternalMemoryFeatureFlags::DEDICATED_ONLY))
         {
+            let (at, memory_words) = words();
+            let name = handle_type_names(f.import_type);
             out.push(Finding::new(
                 &IMPORT_DEDICATED_ONLY_NOT_DEDICATED,
                 format!(
@@ -701,7 +708,7 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                      only be imported into a dedicated allocation. Import with \
                      VkMemoryDedicatedAllocateInfo naming this resource."
                 ),
-                objects,
+                objects(),
             ));
         }
     }
