@@ -466,6 +466,34 @@ fn plain(gpu: &Gpu, n: u64) -> Measured {
         c"vkCmdFillBuffer",
     ];
     let intercepted = calls.iter().filter(|c| gpu.intercepted(c)).count() as u32;
+    // The images start UNDEFINED: move them to GENERAL once, so that every barrier of the
+    // loop (GENERAL to GENERAL) is valid when submitted.
+    let to_general: Vec<_> = img_barriers
+        .iter()
+        .map(|b| {
+            b.old_layout(vk::ImageLayout::UNDEFINED)
+                .src_access_mask(vk::AccessFlags::empty())
+        })
+        .collect();
+    Commands::begin(gpu, cb, vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+    // SAFETY: recording; the images are live; the submit is waited for before the loop.
+    unsafe {
+        d.cmd_pipeline_barrier(
+            cb,
+            vk::PipelineStageFlags::TOP_OF_PIPE,
+            vk::PipelineStageFlags::TRANSFER,
+            vk::DependencyFlags::empty(),
+            &[],
+            &[],
+            &to_general,
+        );
+        Commands::end(gpu, cb);
+        let cbs = [cb];
+        let si = vk::SubmitInfo::default().command_buffers(&cbs);
+        ok("vkQueueSubmit", d.queue_submit(gpu.queue, &[si], fence));
+        ok("vkWaitForFences", d.wait_for_fences(&[fence], true, u64::MAX));
+        ok("vkResetFences", d.reset_fences(&[fence]));
+    }
     let m = timed(n, || {
         for _ in 0..n {
             // SAFETY: valid device; every handle below is live and idle when used.
