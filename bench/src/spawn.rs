@@ -170,14 +170,16 @@ pub fn wall(env: &Env, driver: Driver, config: Config, workload: &str, n: u64) -
     })
 }
 
-/// Instructions the child executed in all (every thread, set-up included), counted by
-/// callgrind. Callers difference two sizes to cancel the set-up.
+/// Instructions the child executed inside its operation loops (every thread that runs one;
+/// see `workloads::handoff_bench_loop`), counted by callgrind. Callers difference two sizes
+/// to cancel what the first operations pay once.
 pub fn instructions(env: &Env, driver: Driver, config: Config, workload: &str, n: u64) -> Result<(u64, u64), String> {
     let out = env.out_file("cg-child");
     let cg = env.dir.path().join("callgrind.out");
     let _ = std::fs::remove_file(&cg);
     let mut c = env.command(Path::new("valgrind"), driver, config);
     c.arg("--tool=callgrind")
+        .arg("--toggle-collect=handoff_bench_loop")
         .arg(format!("--callgrind-out-file={}", cg.display()))
         .arg("--quiet")
         .arg(&env.exe)

@@ -272,6 +272,7 @@ pub unsafe extern "system" fn destroy_device(
         crate::submit::device_destroyed(device);
         state::views::remove_device(device);
         crate::capabilities::forget(data.physical_device);
+        crate::sync::forget(data.physical_device);
         if let Some(f) = checks::lifetime::destroy_device(device.as_raw(), &live) {
             data.reporter.report(f);
         }

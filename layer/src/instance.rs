@@ -244,6 +244,15 @@ pub unsafe extern "system" fn destroy_instance(
         };
         data.reporter.set_chained_active(true);
         tracing::debug!(target: "handoff", "vkDestroyInstance");
+        // Capability answers the app asked for without creating a device are cached per
+        // physical device too: they go with the instance.
+        // SAFETY: the instance is live until forwarded below.
+        if let Ok(physicals) = unsafe { data.fns.enumerate_physical_devices() } {
+            for p in physicals {
+                crate::capabilities::forget(p);
+                crate::sync::forget(p);
+            }
+        }
         data.reporter.write_summary();
         // SAFETY: forwarding the app's call.
         unsafe { (data.fns.fp_v1_0().destroy_instance)(instance, p_allocator) };

@@ -81,6 +81,14 @@ fn query_fn(data: &DeviceData, kind: Kind) -> Option<unsafe extern "system" fn()
     unsafe { (inst.next_gipa)(inst.handle, name.as_ptr()) }
 }
 
+/// Drops the cached answers of `physical` (its device is gone; a later instance may hand
+/// out the same handle for another physical device, and the cache must not grow with them).
+pub fn forget(physical: vk::PhysicalDevice) {
+    let p = physical.as_raw();
+    ANSWERS.retain(|k, _| k.physical != p);
+    ANSWERS.shrink_to_fit();
+}
+
 /// The driver's answer for one handle-type bit, cached per physical device.
 fn answer(data: &DeviceData, kind: Kind, timeline: bool, handle_type: u32) -> SyncAnswer {
     let key = QueryKey {
