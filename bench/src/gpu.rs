@@ -18,10 +18,12 @@ unsafe extern "system" fn count_findings(
     if std::env::var_os("HANDOFF_BENCH_VERBOSE").is_some() {
         // SAFETY: the loader passes a valid callback data struct for the call.
         if let Some(d) = unsafe { data.as_ref() } {
-            // SAFETY: a non-null message is NUL-terminated.
-            let msg = (!d.p_message.is_null())
-                .then(|| unsafe { CStr::from_ptr(d.p_message) }.to_string_lossy())
-                .unwrap_or_default();
+            let msg = if d.p_message.is_null() {
+                Default::default()
+            } else {
+                // SAFETY: a non-null message is NUL-terminated.
+                unsafe { CStr::from_ptr(d.p_message) }.to_string_lossy()
+            };
             eprintln!("[bench] {severity:?}: {msg}");
         }
     }
@@ -49,7 +51,8 @@ impl Gpu {
     /// with `VK_KHR_external_memory_fd` and one queue of family 0.
     pub fn new() -> Gpu {
         // SAFETY: loads the system's libvulkan.so.1.
-        let entry = unsafe { ash::Entry::load() }.expect("libvulkan.so.1 (apt-get install libvulkan1)");
+        let entry =
+            unsafe { ash::Entry::load() }.expect("libvulkan.so.1 (apt-get install libvulkan1)");
         let exts = [ash::ext::debug_utils::NAME.as_ptr()];
         let app = vk::ApplicationInfo::default()
             .application_name(c"handoff-bench")
@@ -58,7 +61,9 @@ impl Gpu {
             .application_info(&app)
             .enabled_extension_names(&exts);
         // SAFETY: `ci` points at locals alive for the call.
-        let instance = check("vkCreateInstance", unsafe { entry.create_instance(&ci, None) });
+        let instance = check("vkCreateInstance", unsafe {
+            entry.create_instance(&ci, None)
+        });
         let du = ash::ext::debug_utils::Instance::new(&entry, &instance);
         let mi = vk::DebugUtilsMessengerCreateInfoEXT::default()
             .message_severity(
@@ -130,7 +135,9 @@ impl Gpu {
     /// intercepted call), for counting the calls workload (f) makes through the layer.
     pub fn intercepted(&self, name: &CStr) -> bool {
         // SAFETY: valid device and NUL-terminated name.
-        let f = unsafe { (self.instance.fp_v1_0().get_device_proc_addr)(self.device.handle(), name.as_ptr()) };
+        let f = unsafe {
+            (self.instance.fp_v1_0().get_device_proc_addr)(self.device.handle(), name.as_ptr())
+        };
         let Some(f) = f else { return false };
         let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
         // SAFETY: dladdr only reads the address; `info` is a valid out pointer.
@@ -165,7 +172,9 @@ impl Gpu {
         unsafe {
             let _ = self.device.device_wait_idle();
             self.device.destroy_device(None);
-            self.debug.0.destroy_debug_utils_messenger(self.debug.1, None);
+            self.debug
+                .0
+                .destroy_debug_utils_messenger(self.debug.1, None);
             self.instance.destroy_instance(None);
         }
         let _ = &self.entry;

@@ -14,7 +14,7 @@ mod report;
 mod spawn;
 mod workloads;
 
-use report::{Row, Results};
+use report::{Results, Row};
 use spawn::{Config, Driver, Env};
 
 const USAGE: &str = "usage: handoff-bench [--quick] [--runs N] [--drivers lavapipe,mock] \
@@ -45,7 +45,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
     };
     let mut it = args.iter();
     let list = |v: Option<&String>| -> Result<Vec<String>, String> {
-        Ok(v.ok_or("missing value")?.split(',').map(str::to_owned).collect())
+        Ok(v.ok_or("missing value")?
+            .split(',')
+            .map(str::to_owned)
+            .collect())
     };
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -75,7 +78,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--workloads" => {
                 o.workloads = list(it.next())?;
-                if let Some(w) = o.workloads.iter().find(|w| !workloads::ALL.contains(&w.as_str())) {
+                if let Some(w) = o
+                    .workloads
+                    .iter()
+                    .find(|w| !workloads::ALL.contains(&w.as_str()))
+                {
                     return Err(format!("unknown workload {w}"));
                 }
             }
@@ -151,7 +158,11 @@ fn bench(o: &Options) -> Result<Results, String> {
     for &driver in &o.drivers {
         for w in &o.workloads {
             let (n, small, large) = sizes(w, o.quick);
-            eprintln!("[bench] {} {w}: {} interleaved runs of {n}", driver.name(), o.runs);
+            eprintln!(
+                "[bench] {} {w}: {} interleaved runs of {n}",
+                driver.name(),
+                o.runs
+            );
             let mut row = Row::new(driver, w);
             for _ in 0..o.runs {
                 for &config in &o.configs {
@@ -173,8 +184,16 @@ fn bench(o: &Options) -> Result<Results, String> {
             let (b1, l1) = spawn::state(&env, driver, "hold", k1)?;
             let (b2, l2) = spawn::state(&env, driver, "hold", k2)?;
             let per_object = (b2 as f64 - b1 as f64) / (l2 as f64 - l1 as f64).max(1.0);
-            let (c1, c2) = if o.quick { (1000, 20_000) } else { (1000, 1_000_000) };
-            let c2 = if driver == Driver::Lavapipe { c2 / 10 } else { c2 };
+            let (c1, c2) = if o.quick {
+                (1000, 20_000)
+            } else {
+                (1000, 1_000_000)
+            };
+            let c2 = if driver == Driver::Lavapipe {
+                c2 / 10
+            } else {
+                c2
+            };
             let (g1, _) = spawn::state(&env, driver, "cycle-exit", c1)?;
             let (g2, _) = spawn::state(&env, driver, "cycle-exit", c2)?;
             results.state.push(report::State {
@@ -202,7 +221,8 @@ fn child(args: &[String]) -> i32 {
     };
     let gpu = gpu::Gpu::new();
     let device = gpu.device_name();
-    let write = |v: serde_json::Value| std::fs::write(out, v.to_string()).map_err(|e| e.to_string());
+    let write =
+        |v: serde_json::Value| std::fs::write(out, v.to_string()).map_err(|e| e.to_string());
     let res = match workload.as_str() {
         "hold" | "cycle-exit" => {
             let held = if workload == "hold" {

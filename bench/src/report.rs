@@ -98,7 +98,10 @@ impl Row {
     }
 
     fn device(&self) -> &str {
-        self.walls.first().map(|(_, w)| w.device.as_str()).unwrap_or("")
+        self.walls
+            .first()
+            .map(|(_, w)| w.device.as_str())
+            .unwrap_or("")
     }
 
     fn unit(&self) -> &'static str {
@@ -136,19 +139,48 @@ struct Target {
 }
 
 const TARGETS: [Target; 7] = [
-    Target { workload: "cycle", added_ir: Some(1500.0), ratio: Some(1.05) },
-    Target { workload: "import", added_ir: Some(600.0), ratio: Some(1.15) },
-    Target { workload: "barriers", added_ir: Some(150.0), ratio: Some(1.25) },
-    Target { workload: "submits", added_ir: Some(600.0), ratio: Some(1.05) },
-    Target { workload: "threads2", added_ir: None, ratio: Some(1.05) },
-    Target { workload: "threads4", added_ir: None, ratio: Some(1.05) },
+    Target {
+        workload: "cycle",
+        added_ir: Some(1500.0),
+        ratio: Some(1.05),
+    },
+    Target {
+        workload: "import",
+        added_ir: Some(600.0),
+        ratio: Some(1.15),
+    },
+    Target {
+        workload: "barriers",
+        added_ir: Some(150.0),
+        ratio: Some(1.25),
+    },
+    Target {
+        workload: "submits",
+        added_ir: Some(600.0),
+        ratio: Some(1.05),
+    },
+    Target {
+        workload: "threads2",
+        added_ir: None,
+        ratio: Some(1.05),
+    },
+    Target {
+        workload: "threads4",
+        added_ir: None,
+        ratio: Some(1.05),
+    },
     // Per intercepted call, not per operation.
-    Target { workload: "plain", added_ir: Some(30.0), ratio: None },
+    Target {
+        workload: "plain",
+        added_ir: Some(30.0),
+        ratio: None,
+    },
 ];
 const STATE_PER_OBJECT: f64 = 256.0;
 
 fn opt(v: Option<f64>, prec: usize) -> String {
-    v.map(|v| format!("{v:.prec$}")).unwrap_or_else(|| "-".into())
+    v.map(|v| format!("{v:.prec$}"))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn machine() -> String {
@@ -161,22 +193,34 @@ fn machine() -> String {
                 .map(|m| m.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{cpu}, {cores} cores, Linux {}", kernel.trim())
 }
 
 impl Results {
     pub fn new(quick: bool) -> Results {
-        Results { quick, rows: Vec::new(), state: Vec::new() }
+        Results {
+            quick,
+            rows: Vec::new(),
+            state: Vec::new(),
+        }
     }
 
     pub fn any_findings(&self) -> bool {
-        self.rows.iter().any(|r| CONFIGS.iter().any(|c| r.findings(*c) > 0))
+        self.rows
+            .iter()
+            .any(|r| CONFIGS.iter().any(|c| r.findings(*c) > 0))
     }
 
     pub fn print(&self) {
-        println!("Handoff benchmark{} on {}", if self.quick { " (--quick)" } else { "" }, machine());
+        println!(
+            "Handoff benchmark{} on {}",
+            if self.quick { " (--quick)" } else { "" },
+            machine()
+        );
         let mut driver = None;
         for r in &self.rows {
             if driver != Some(r.driver) {
@@ -185,8 +229,15 @@ impl Results {
                 println!("driver {}: {}", r.driver.name(), r.device());
                 println!(
                     "{:<9} {:<8} {:>22} {:>28} {:>28} | {:>9} {:>9} {:>9} | {:>17}",
-                    "workload", "per", "none ns (min-max)", "handoff ns (min-max) x", "khronos ns (min-max) x",
-                    "Ir none", "+handoff", "+khronos", "RSS MiB n/h/k"
+                    "workload",
+                    "per",
+                    "none ns (min-max)",
+                    "handoff ns (min-max) x",
+                    "khronos ns (min-max) x",
+                    "Ir none",
+                    "+handoff",
+                    "+khronos",
+                    "RSS MiB n/h/k"
                 );
             }
             let cell = |c: Config| match r.spread(c) {
@@ -217,7 +268,11 @@ impl Results {
             );
             for c in CONFIGS {
                 if r.findings(c) > 0 {
-                    println!("  ! {} reported {} messages on this valid workload", c.name(), r.findings(c));
+                    println!(
+                        "  ! {} reported {} messages on this valid workload",
+                        c.name(),
+                        r.findings(c)
+                    );
                 }
             }
             if r.workload == "plain" && r.intercepted_per_op() > 0 {
@@ -248,22 +303,42 @@ impl Results {
     fn target_lines(&self) -> Vec<(String, bool)> {
         let mut lines = Vec::new();
         for r in self.rows.iter().filter(|r| r.driver == Driver::Lavapipe) {
-            let Some(t) = TARGETS.iter().find(|t| t.workload == r.workload) else { continue };
+            let Some(t) = TARGETS.iter().find(|t| t.workload == r.workload) else {
+                continue;
+            };
             if let (Some(limit), Some(added)) = (t.added_ir, r.added(Config::Handoff)) {
                 let (v, what) = if r.workload == "plain" {
-                    (added / r.intercepted_per_op().max(1) as f64, "per intercepted call")
+                    (
+                        added / r.intercepted_per_op().max(1) as f64,
+                        "per intercepted call",
+                    )
                 } else {
                     (added, "per op")
                 };
-                lines.push((format!("{}: +{v:.0} instructions {what} (target <= {limit})", r.workload), v <= limit));
+                lines.push((
+                    format!(
+                        "{}: +{v:.0} instructions {what} (target <= {limit})",
+                        r.workload
+                    ),
+                    v <= limit,
+                ));
             }
             if let (Some(limit), Some(ratio)) = (t.ratio, r.ratio(Config::Handoff)) {
-                lines.push((format!("{}: wall {ratio:.3}x no layer (target <= {limit})", r.workload), ratio <= limit));
+                lines.push((
+                    format!(
+                        "{}: wall {ratio:.3}x no layer (target <= {limit})",
+                        r.workload
+                    ),
+                    ratio <= limit,
+                ));
             }
         }
         for s in self.state.iter().filter(|s| s.driver == Driver::Lavapipe) {
             lines.push((
-                format!("state: {:.0} bytes per tracked object (target <= {STATE_PER_OBJECT})", s.per_object),
+                format!(
+                    "state: {:.0} bytes per tracked object (target <= {STATE_PER_OBJECT})",
+                    s.per_object
+                ),
                 s.per_object <= STATE_PER_OBJECT,
             ));
             lines.push((

@@ -108,7 +108,10 @@ impl Env {
         ] {
             c.env_remove(v);
         }
-        c.env("XDG_RUNTIME_DIR", std::env::var_os("XDG_RUNTIME_DIR").unwrap_or("/tmp".into()));
+        c.env(
+            "XDG_RUNTIME_DIR",
+            std::env::var_os("XDG_RUNTIME_DIR").unwrap_or("/tmp".into()),
+        );
         match driver {
             Driver::Lavapipe => c.env("VK_DRIVER_FILES", &self.lavapipe_icd),
             Driver::Mock => c
@@ -150,14 +153,24 @@ impl Wall {
 }
 
 /// Runs `workload` at size `n` in a fresh child and waits for it.
-pub fn wall(env: &Env, driver: Driver, config: Config, workload: &str, n: u64) -> Result<Wall, String> {
+pub fn wall(
+    env: &Env,
+    driver: Driver,
+    config: Config,
+    workload: &str,
+    n: u64,
+) -> Result<Wall, String> {
     let out = env.out_file("wall");
     let _ = std::fs::remove_file(&out);
     let mut c = env.command(&env.exe, driver, config);
     c.args(["child", workload, &n.to_string()]).arg(&out);
     let (status, rss) = run_with_rusage(&mut c)?;
     if !status.success() {
-        return Err(format!("{workload} on {} with {}: child {status}", driver.name(), config.name()));
+        return Err(format!(
+            "{workload} on {} with {}: child {status}",
+            driver.name(),
+            config.name()
+        ));
     }
     let v = read_json(&out)?;
     Ok(Wall {
@@ -173,7 +186,13 @@ pub fn wall(env: &Env, driver: Driver, config: Config, workload: &str, n: u64) -
 /// Instructions the child executed inside its operation loops (every thread that runs one;
 /// see `workloads::handoff_bench_loop`), counted by callgrind. Callers difference two sizes
 /// to cancel what the first operations pay once.
-pub fn instructions(env: &Env, driver: Driver, config: Config, workload: &str, n: u64) -> Result<(u64, u64), String> {
+pub fn instructions(
+    env: &Env,
+    driver: Driver,
+    config: Config,
+    workload: &str,
+    n: u64,
+) -> Result<(u64, u64), String> {
     let out = env.out_file("cg-child");
     let cg = env.dir.path().join("callgrind.out");
     let _ = std::fs::remove_file(&cg);
@@ -189,13 +208,20 @@ pub fn instructions(env: &Env, driver: Driver, config: Config, workload: &str, n
         .status()
         .map_err(|e| format!("valgrind: {e} (apt-get install valgrind)"))?;
     if !status.success() {
-        return Err(format!("callgrind {workload} on {} with {}: {status}", driver.name(), config.name()));
+        return Err(format!(
+            "callgrind {workload} on {} with {}: {status}",
+            driver.name(),
+            config.name()
+        ));
     }
     let ops = read_json(&out)?["ops"].as_u64().unwrap_or(n);
     let text = std::fs::read_to_string(&cg).map_err(|e| format!("{}: {e}", cg.display()))?;
     let total = text
         .lines()
-        .find_map(|l| l.strip_prefix("summary: ").or_else(|| l.strip_prefix("totals: ")))
+        .find_map(|l| {
+            l.strip_prefix("summary: ")
+                .or_else(|| l.strip_prefix("totals: "))
+        })
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .ok_or_else(|| format!("no instruction total in {}", cg.display()))?;
     Ok((ops, total))
@@ -215,12 +241,12 @@ pub fn state(env: &Env, driver: Driver, mode: &str, n: u64) -> Result<(u64, u64)
     if !status.success() {
         return Err(format!("state probe {mode} {n}: {status}"));
     }
-    let text = std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    let text =
+        std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
     let summary: Value = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["type"] == "summary")
-        .last()
+        .rfind(|v| v["type"] == "summary")
         .ok_or("no summary record in the report")?;
     let live: u64 = summary["live_objects"]
         .as_object()
@@ -249,5 +275,8 @@ fn run_with_rusage(c: &mut Command) -> Result<(std::process::ExitStatus, u64), S
     }
     // The child is reaped; forget the handle so that its drop does not wait again.
     std::mem::forget(child);
-    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss as u64))
+    Ok((
+        std::process::ExitStatus::from_raw(status),
+        usage.ru_maxrss as u64,
+    ))
 }

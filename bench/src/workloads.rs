@@ -79,7 +79,10 @@ fn ok<T>(what: &str, r: Result<T, vk::Result>) -> T {
 }
 
 /// An exportable OPAQUE_FD buffer bound to its own exportable memory.
-fn external_buffer(gpu: &Gpu, usage: vk::BufferUsageFlags) -> (vk::Buffer, vk::DeviceMemory, u64, u32) {
+fn external_buffer(
+    gpu: &Gpu,
+    usage: vk::BufferUsageFlags,
+) -> (vk::Buffer, vk::DeviceMemory, u64, u32) {
     let d = &gpu.device;
     let mut ext = vk::ExternalMemoryBufferCreateInfo::default().handle_types(OPAQUE_FD);
     let ci = vk::BufferCreateInfo::default()
@@ -99,7 +102,9 @@ fn external_buffer(gpu: &Gpu, usage: vk::BufferUsageFlags) -> (vk::Buffer, vk::D
     // SAFETY: as above.
     let memory = ok("vkAllocateMemory", unsafe { d.allocate_memory(&ai, None) });
     // SAFETY: both live, the memory was made for the buffer's requirements.
-    ok("vkBindBufferMemory", unsafe { d.bind_buffer_memory(buffer, memory, 0) });
+    ok("vkBindBufferMemory", unsafe {
+        d.bind_buffer_memory(buffer, memory, 0)
+    });
     (buffer, memory, req.size, ty)
 }
 
@@ -112,7 +117,9 @@ fn cycle(gpu: &Gpu, n: u64) {
             .memory(memory)
             .handle_type(OPAQUE_FD);
         // SAFETY: live exportable memory.
-        let fd = ok("vkGetMemoryFdKHR", unsafe { gpu.memory_fd.get_memory_fd(&gi) });
+        let fd = ok("vkGetMemoryFdKHR", unsafe {
+            gpu.memory_fd.get_memory_fd(&gi)
+        });
         // SAFETY: the fd is ours.
         unsafe { libc::close(fd) };
         // SAFETY: nothing uses them any more.
@@ -131,7 +138,9 @@ fn import(gpu: &Gpu, n: u64) -> Measured {
         .memory(memory)
         .handle_type(OPAQUE_FD);
     // SAFETY: live exportable memory.
-    let fd0 = ok("vkGetMemoryFdKHR", unsafe { gpu.memory_fd.get_memory_fd(&gi) });
+    let fd0 = ok("vkGetMemoryFdKHR", unsafe {
+        gpu.memory_fd.get_memory_fd(&gi)
+    });
     let m = timed(n, || {
         for _ in 0..n {
             // SAFETY: fd0 is open; the import takes the duplicate.
@@ -144,7 +153,9 @@ fn import(gpu: &Gpu, n: u64) -> Measured {
                 .memory_type_index(ty)
                 .push_next(&mut imp);
             // SAFETY: valid device; `ai` points at locals alive for the call.
-            let imported = ok("vkAllocateMemory (import)", unsafe { d.allocate_memory(&ai, None) });
+            let imported = ok("vkAllocateMemory (import)", unsafe {
+                d.allocate_memory(&ai, None)
+            });
             // SAFETY: unused.
             unsafe { d.free_memory(imported, None) };
         }
@@ -170,7 +181,11 @@ fn image(gpu: &Gpu, external: bool) -> (vk::Image, vk::DeviceMemory) {
     let mut ci = vk::ImageCreateInfo::default()
         .image_type(vk::ImageType::TYPE_2D)
         .format(vk::Format::R8G8B8A8_UNORM)
-        .extent(vk::Extent3D { width: 16, height: 16, depth: 1 })
+        .extent(vk::Extent3D {
+            width: 16,
+            height: 16,
+            depth: 1,
+        })
         .mip_levels(1)
         .array_layers(1)
         .samples(vk::SampleCountFlags::TYPE_1)
@@ -195,7 +210,9 @@ fn image(gpu: &Gpu, external: bool) -> (vk::Image, vk::DeviceMemory) {
     // SAFETY: as above.
     let memory = ok("vkAllocateMemory", unsafe { d.allocate_memory(&ai, None) });
     // SAFETY: both live; the memory was made for this image.
-    ok("vkBindImageMemory", unsafe { d.bind_image_memory(image, memory, 0) });
+    ok("vkBindImageMemory", unsafe {
+        d.bind_image_memory(image, memory, 0)
+    });
     (image, memory)
 }
 
@@ -262,25 +279,33 @@ impl Commands {
             .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER)
             .queue_family_index(gpu.family);
         // SAFETY: valid device.
-        let pool = ok("vkCreateCommandPool", unsafe { d.create_command_pool(&pi, None) });
+        let pool = ok("vkCreateCommandPool", unsafe {
+            d.create_command_pool(&pi, None)
+        });
         let ai = vk::CommandBufferAllocateInfo::default()
             .command_pool(pool)
             .level(vk::CommandBufferLevel::PRIMARY)
             .command_buffer_count(count);
         // SAFETY: live pool.
-        let buffers = ok("vkAllocateCommandBuffers", unsafe { d.allocate_command_buffers(&ai) });
+        let buffers = ok("vkAllocateCommandBuffers", unsafe {
+            d.allocate_command_buffers(&ai)
+        });
         Commands { pool, buffers }
     }
 
     fn begin(gpu: &Gpu, cb: vk::CommandBuffer, flags: vk::CommandBufferUsageFlags) {
         let bi = vk::CommandBufferBeginInfo::default().flags(flags);
         // SAFETY: `cb` is not pending (callers wait before re-recording).
-        ok("vkBeginCommandBuffer", unsafe { gpu.device.begin_command_buffer(cb, &bi) });
+        ok("vkBeginCommandBuffer", unsafe {
+            gpu.device.begin_command_buffer(cb, &bi)
+        });
     }
 
     fn end(gpu: &Gpu, cb: vk::CommandBuffer) {
         // SAFETY: `cb` is recording.
-        ok("vkEndCommandBuffer", unsafe { gpu.device.end_command_buffer(cb) });
+        ok("vkEndCommandBuffer", unsafe {
+            gpu.device.end_command_buffer(cb)
+        });
     }
 
     fn destroy(self, gpu: &Gpu) {
@@ -356,7 +381,10 @@ fn barriers(gpu: &Gpu, n: u64) -> Measured {
     });
     cmds.destroy(gpu);
     imgs.destroy(gpu);
-    Measured { ops: n.div_ceil(PER_CALL as u64) * PER_CALL as u64, ..m }
+    Measured {
+        ops: n.div_ceil(PER_CALL as u64) * PER_CALL as u64,
+        ..m
+    }
 }
 
 fn buffer_transfer(buffer: vk::Buffer, src: u32, dst: u32) -> vk::BufferMemoryBarrier<'static> {
@@ -417,7 +445,10 @@ fn submits(gpu: &Gpu, n: u64) -> Measured {
         let si = vk::SubmitInfo::default().command_buffers(&cb);
         // SAFETY: as above; acquires the buffer back so that teardown leaves nothing released.
         unsafe {
-            ok("vkQueueSubmit", d.queue_submit(gpu.queue, &[si], vk::Fence::null()));
+            ok(
+                "vkQueueSubmit",
+                d.queue_submit(gpu.queue, &[si], vk::Fence::null()),
+            );
             ok("vkQueueWaitIdle", d.queue_wait_idle(gpu.queue));
         }
     }
@@ -510,7 +541,10 @@ fn plain(gpu: &Gpu, n: u64) -> Measured {
         let cbs = [cb];
         let si = vk::SubmitInfo::default().command_buffers(&cbs);
         ok("vkQueueSubmit", d.queue_submit(gpu.queue, &[si], fence));
-        ok("vkWaitForFences", d.wait_for_fences(&[fence], true, u64::MAX));
+        ok(
+            "vkWaitForFences",
+            d.wait_for_fences(&[fence], true, u64::MAX),
+        );
         ok("vkResetFences", d.reset_fences(&[fence]));
     }
     let m = timed(n, || {
@@ -523,7 +557,10 @@ fn plain(gpu: &Gpu, n: u64) -> Measured {
                     .allocation_size(req.size)
                     .memory_type_index(gpu.memory_type(req.memory_type_bits, false));
                 let memory = ok("vkAllocateMemory", d.allocate_memory(&ai, None));
-                ok("vkBindBufferMemory", d.bind_buffer_memory(buffer, memory, 0));
+                ok(
+                    "vkBindBufferMemory",
+                    d.bind_buffer_memory(buffer, memory, 0),
+                );
                 Commands::begin(gpu, cb, vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
                 d.cmd_fill_buffer(cb, buffer, 0, vk::WHOLE_SIZE, 0);
                 let bb = [vk::BufferMemoryBarrier::default()
@@ -546,7 +583,10 @@ fn plain(gpu: &Gpu, n: u64) -> Measured {
                 let cbs = [cb];
                 let si = vk::SubmitInfo::default().command_buffers(&cbs);
                 ok("vkQueueSubmit", d.queue_submit(gpu.queue, &[si], fence));
-                ok("vkWaitForFences", d.wait_for_fences(&[fence], true, u64::MAX));
+                ok(
+                    "vkWaitForFences",
+                    d.wait_for_fences(&[fence], true, u64::MAX),
+                );
                 ok("vkResetFences", d.reset_fences(&[fence]));
                 d.destroy_buffer(buffer, None);
                 d.free_memory(memory, None);

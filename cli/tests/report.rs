@@ -133,7 +133,7 @@ fn colour_only_on_a_terminal_without_no_color() {
     let scratch = Scratch::new("report-colour");
     let file = scratch.file("e.jsonl");
     std::fs::write(&file, format!("{ERROR_LINE}\n")).unwrap();
-    let command = format!("{HANDOFF} report {}", file.display());
+    let command = format!("{} report {}", handoff_bin(), file.display());
     let on_tty = |no_color: bool| {
         let mut script = std::process::Command::new("script");
         script.args(["-qec", &command, "/dev/null"]);

@@ -48,8 +48,10 @@ const SEMAPHORE_HANDLE: vk::ExternalSemaphoreHandleTypeFlags =
     vk::ExternalSemaphoreHandleTypeFlags::OPAQUE_FD;
 const FORMAT: vk::Format = vk::Format::R8G8B8A8_UNORM;
 const SIDE: u32 = 64;
-/// The colour the producer clears to, and its bytes in R8G8B8A8_UNORM.
-const COLOUR: [f32; 4] = [1.0, 0.5, 0.25, 1.0];
+/// The colour the producer clears to, and its bytes in R8G8B8A8_UNORM. Each channel is
+/// exactly byte/255: 0.5 lies halfway between two codes, and drivers round it either way
+/// (lavapipe to 128, NVIDIA to 127).
+const COLOUR: [f32; 4] = [1.0, 128.0 / 255.0, 64.0 / 255.0, 1.0];
 const COLOUR_BYTES: [u8; 4] = [255, 128, 64, 255];
 /// What the producer tells the consumer on its command line.
 struct Child {

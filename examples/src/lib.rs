@@ -9,6 +9,8 @@
 //! checks what the layer says; it calls [`EXAMPLES`] through `handoff example NAME`.
 
 pub mod common;
+pub mod cuda_interop;
+mod cuda_peer;
 pub mod image_handoff;
 pub mod roundtrip;
 
@@ -37,6 +39,12 @@ pub static EXAMPLES: &[Example] = &[
         summary: "hand an image to a second process through VK_QUEUE_FAMILY_EXTERNAL and back",
         bug_finding: "HANDOFF-Handoff-layout-not-general",
         run: image_handoff::run,
+    },
+    Example {
+        name: "cuda_interop",
+        summary: "hand a buffer and two semaphores to CUDA as OPAQUE_FD and read CUDA's bytes back",
+        bug_finding: "VUID-VkMemoryGetFdInfoKHR-handleType-00671",
+        run: cuda_interop::run,
     },
 ];
 

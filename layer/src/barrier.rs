@@ -202,8 +202,12 @@ impl<'a> Pass<'a> {
         let data = self.data;
         let device = data.handle;
         let (src, dst) = (raw.src, raw.dst);
-        let sync1_names_families =
-            cmd_rules::needs_sync1_concurrent_check(raw.kind, data.synchronization2_feature, src, dst);
+        let sync1_names_families = cmd_rules::needs_sync1_concurrent_check(
+            raw.kind,
+            data.synchronization2_feature,
+            src,
+            dst,
+        );
         let (sharing, external) = match tracked::sharing_and_external(device, raw.resource) {
             Some((s, e)) => (Some(s), e),
             None => (None, false),
@@ -339,8 +343,7 @@ unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
 
 /// Whether a KHR-named or pre-1.3 call goes to the KHR entry point of the next layer.
 fn use_khr(data: &DeviceData, khr: bool) -> bool {
-    data.enabled.synchronization2
-        && (khr || data.api_version < vk::API_VERSION_1_3)
+    data.enabled.synchronization2 && (khr || data.api_version < vk::API_VERSION_1_3)
 }
 
 /// # Safety

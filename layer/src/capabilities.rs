@@ -6,9 +6,8 @@
 //! "unsupported", and so (in the check) is `VK_SUCCESS` with no features, which is how
 //! lavapipe answers for images (RULES-TARGET §3.1).
 
-
-use ash::vk::{self, Handle};
 use crate::state::{fast_map, FastMap};
+use ash::vk::{self, Handle};
 use handoff_rules::checks::resource_create::{bits, Answer, NvAnswer};
 use once_cell::sync::Lazy;
 use std::ffi::CStr;
@@ -148,7 +147,7 @@ enum Cached {
     Nv(NvAnswer),
 }
 
-static CACHE: Lazy<FastMap<QueryKey, Cached>> = Lazy::new(|| fast_map());
+static CACHE: Lazy<FastMap<QueryKey, Cached>> = Lazy::new(fast_map);
 
 fn cached(key: &QueryKey) -> Option<Cached> {
     CACHE.get(key).map(|c| *c)

@@ -16,7 +16,6 @@ use ash::vk::{self, Handle};
 use handoff_rules::checks::commands::{render_pass_ops, ExternalAttachment};
 use handoff_rules::checks::ownership::{RecordedOp, Resource, UseOp};
 
-
 /// Whether a KHR-named call, or a core-named one on a device older than `core`, goes to the
 /// KHR entry point of the next layer.
 fn khr_route(data: &DeviceData, khr: bool, ext_enabled: bool, core: u32) -> bool {

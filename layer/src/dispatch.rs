@@ -5,8 +5,8 @@
 //! and its queues and command buffers. Keying by that word finds the right table for any
 //! of them without wrapping handles.
 
-use crate::state::{fast_map, FastMap};
 use crate::report::Reporter;
+use crate::state::{fast_map, FastMap};
 use ash::vk;
 use once_cell::sync::Lazy;
 use std::ffi::{c_char, CStr};
@@ -194,7 +194,12 @@ pub fn insert_device(key: usize, data: Arc<DeviceData>) {
         // Claim a free slot by its pointer, then publish the key that makes it visible.
         if slot
             .data
-            .compare_exchange(std::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                std::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok()
         {
             slot.key.store(key, Ordering::Release);

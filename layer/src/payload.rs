@@ -143,8 +143,7 @@ struct Registry {
     remote: HashMap<(u64, u64), Remote>,
 }
 
-static REGISTRY: Lazy<Mutex<Registry>> =
-    Lazy::new(|| Mutex::new(Registry::default()));
+static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
 
 /// Runs a mutation of the registry; everything it allocates or frees is state (so values
 /// that end up in the maps must be built inside `f`).

@@ -6,11 +6,11 @@
 //! checked against its exporter. The pending-work rules (01142, 01463, 01134, 01135, 03254,
 //! 01454) are the queue tracker's (`submit.rs`); the entry points here call it.
 
-use crate::state::{fast_map, FastMap};
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
 use crate::pnext;
+use crate::state::{fast_map, FastMap};
 use crate::state::{sync as records, sync::SyncRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::resource_create::bits;
@@ -37,8 +37,7 @@ struct QueryKey {
     handle_type: u32,
 }
 
-static ANSWERS: Lazy<FastMap<QueryKey, SyncAnswer>> =
-    Lazy::new(|| fast_map());
+static ANSWERS: Lazy<FastMap<QueryKey, SyncAnswer>> = Lazy::new(fast_map);
 
 type SemaphoreQuery = unsafe extern "system" fn(
     vk::PhysicalDevice,

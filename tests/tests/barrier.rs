@@ -298,13 +298,14 @@ fn pool_family_fires_10388_and_10387_on_full() {
 }
 
 on_both_drivers! {
-    /// One queue family: a transfer that names neither family 0 (the only pool family) is
-    /// 10388 / 10387, next to the invalid-family rule it also breaks; EXTERNAL→0 is silent.
+    /// A transfer that names neither family 0 (the pool's family) is 10388 / 10387, next to
+    /// the invalid-family rule it also breaks (`count`: the family count, invalid on any
+    /// driver, however many families it has); EXTERNAL→0 is silent.
     fn pool_family_fires_on_one_family(d: Driver) {
         let out = barrier(d).args(["--src", "ignored", "--dst", "external"]).run();
         out.assert_ids(&["VUID-VkBufferMemoryBarrier-buffer-09095", POOL1]);
         let out = barrier(d)
-            .args(["--resource", "image", "--src", "external", "--dst", "1", "--sync2"])
+            .args(["--resource", "image", "--src", "external", "--dst", "count", "--sync2"])
             .run();
         out.assert_ids(&["VUID-VkImageMemoryBarrier2-image-09118", POOL2]);
         let out = barrier(d)

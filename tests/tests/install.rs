@@ -2,27 +2,28 @@
 //! it never silently replaces a manifest that loads another build.
 //!
 //! `handoff` is the binary of handoff-cli: build it first
-//! (`cargo build --release -p handoff-cli`); the test looks for it next to its own deps/.
+//! (`cargo build --release -p handoff-cli`); the test looks for it where the harness looks
+//! for the libraries (`$HANDOFF_LIB_DIR`, next to the test executable, its parent), so the
+//! test also runs from a copied folder such as `.dev/`.
 
 mod common;
 use common::*;
+use handoff_tests::harness::paths::search_dirs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// `target/<profile>/handoff`, beside the `deps/` directory this test runs from.
+/// `handoff` in the first of the harness's search directories that holds it.
 fn handoff_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
+    let dirs = search_dirs();
+    dirs.iter()
         .map(|d| d.join("handoff"))
-        .expect("target directory");
-    assert!(
-        bin.is_file(),
-        "{} is missing: build it first (cargo build --release -p handoff-cli)",
-        bin.display()
-    );
-    bin
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "handoff is missing from {dirs:?}: build it first (cargo build --release -p \
+                 handoff-cli) or point HANDOFF_LIB_DIR at the folder holding it"
+            )
+        })
 }
 
 /// Runs `handoff install ARGS` with `data` as `$XDG_DATA_HOME` and nothing else of the

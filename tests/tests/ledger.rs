@@ -101,10 +101,11 @@ fn with_semaphores_on_mock_full() {
     assert_ne!(found[0].0, producer);
 }
 
-/// The handoff moves real bytes on lavapipe: the consumer reads the producer's colour
-/// (`--verify` fails the run otherwise), through the layer, with the ledger.
+/// The handoff moves real bytes on the real driver (lavapipe, or `HANDOFF_TEST_ICD`): the
+/// consumer reads the producer's colour (`--verify` fails the run otherwise), through the
+/// layer, with the ledger.
 #[test]
-fn the_consumer_reads_the_producers_pixels_on_lavapipe() {
+fn the_consumer_reads_the_producers_pixels_on_the_real_driver() {
     assert_eq!(handoff(Driver::Real, &["--verify"], true).0, vec![]);
 }
 

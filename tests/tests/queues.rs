@@ -159,12 +159,33 @@ fn release_without_signal_needs_best_practices() {
     out.assert_ids(&[]);
 }
 
+/// The warning needs a device that could export a semaphore or fence fd: lavapipe has
+/// neither VK_KHR_external_semaphore_fd nor VK_KHR_external_fence_fd (silent), NVIDIA has
+/// both (fires); the scenario says which the real driver is.
 #[test]
 fn release_without_signal_needs_a_device_that_could_export_one() {
-    // lavapipe has neither VK_KHR_external_semaphore_fd nor VK_KHR_external_fence_fd.
+    let id = cat::SYNC_RELEASE_WITHOUT_SIGNAL.id;
     let out = best_practices(queues(Driver::Real, "release")).run();
-    out.assert_ids(&[]);
+    let could = out.results()["sync_fd_extensions"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("no sync_fd_extensions\n{}", out.context()));
+    if could {
+        out.assert_ids(&[id]);
+        names(&out, id, &["queue", "command_buffer"]);
+        let out = best_practices(queues(Driver::Real, "release").args(["--signal", "fence"])).run();
+        out.assert_ids(&[]);
+        call_succeeded(&out);
+    } else {
+        out.assert_ids(&[]);
+    }
     call_succeeded(&out);
+    if Driver::Real.is_lavapipe() {
+        assert!(
+            !could,
+            "lavapipe offers no sync fd extension\n{}",
+            out.context()
+        );
+    }
 }
 
 /// `(case, id, objects)`: each fires on the mock `full` profile and its `--valid` twin is

@@ -5,7 +5,28 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const HANDOFF: &str = env!("CARGO_BIN_EXE_handoff");
+/// The `handoff` binary, looked up at run time like the harness finds the libraries
+/// (tests/src/harness/paths.rs), so the test binaries also run from a copied folder
+/// (`.dev/` on a GPU machine): `$HANDOFF_LIB_DIR`, next to the test executable, its parent
+/// directory (`target/<profile>/` for `deps/`), and last the path cargo built it at.
+pub fn handoff_bin() -> String {
+    let mut dirs = Vec::new();
+    if let Some(d) = std::env::var_os("HANDOFF_LIB_DIR") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.clone());
+        dirs.extend(exe_dir.parent().map(Path::to_path_buf));
+    }
+    dirs.into_iter()
+        .map(|d| d.join("handoff"))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_handoff").to_owned())
+}
 
 /// A fresh directory for one test's files, removed on drop.
 pub struct Scratch(pub PathBuf);
@@ -31,8 +52,14 @@ impl Drop for Scratch {
 
 /// `handoff ARGS` without colour; its output (stdout then stderr in the text) and status.
 pub fn handoff(args: &[&str]) -> (Output, String) {
-    let output = Command::new(HANDOFF)
+    handoff_env(args, &[])
+}
+
+/// [`handoff`] with `env` added to its environment.
+pub fn handoff_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (Output, String) {
+    let output = Command::new(handoff_bin())
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("VK_INSTANCE_LAYERS")
         .env_remove("VK_LOADER_LAYERS_ENABLE")
         .env("NO_COLOR", "1")
@@ -48,9 +75,10 @@ pub fn handoff(args: &[&str]) -> (Output, String) {
 
 /// `handoff run OPTIONS -- handoff example NAME EXAMPLE_ARGS` on the mock ICD (`full`).
 pub fn run_example(options: &[&str], example: &str, example_args: &[&str]) -> (Output, String) {
+    let bin = handoff_bin();
     let mut args = vec!["run", "--driver", "mock", "--mock-profile", "full"];
     args.extend_from_slice(options);
-    args.extend_from_slice(&["--", HANDOFF, "example", example]);
+    args.extend_from_slice(&["--", &bin, "example", example]);
     args.extend_from_slice(example_args);
     handoff(&args)
 }

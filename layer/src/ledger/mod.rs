@@ -17,7 +17,7 @@ pub mod entry;
 pub use entry::{Dedicated, Entry, Release};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Entries looked at per lookup, at most (a directory flooded with files cannot make a
@@ -113,16 +113,44 @@ impl Ledger {
     }
 }
 
-/// Reads one entry: a regular file, no symlink, at most [`entry::MAX_BYTES`] bytes, parsed
-/// strictly. Anything else is ignored.
+/// Reads one entry: a regular file owned by this user, no symlink, at most
+/// [`entry::MAX_BYTES`] bytes, parsed strictly. Anything else is untrusted input from some
+/// other process and is ignored with a warning (never followed, never removed: a file this
+/// user does not own is not ours to delete).
 fn read_entry(path: &Path) -> Option<Entry> {
-    let f = std::fs::OpenOptions::new()
+    let ignore = |why: &str| {
+        tracing::warn!(target: "handoff", path = %path.display(), why, "ledger entry ignored");
+    };
+    let f = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
-        .ok()?;
+    {
+        Ok(f) => f,
+        // Withdrawn between the directory listing and the open: nothing to say.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            ignore("a symbolic link");
+            return None;
+        }
+        Err(e) => {
+            ignore(&e.to_string());
+            return None;
+        }
+    };
     let meta = f.metadata().ok()?;
-    if !meta.is_file() || meta.len() > entry::MAX_BYTES as u64 {
+    if !meta.is_file() {
+        ignore("not a regular file");
+        return None;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != euid {
+        ignore("owned by another user");
+        return None;
+    }
+    if meta.len() > entry::MAX_BYTES as u64 {
+        ignore("larger than any entry");
         return None;
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -132,7 +160,7 @@ fn read_entry(path: &Path) -> Option<Entry> {
     match Entry::parse(&bytes) {
         Ok(e) => Some(e),
         Err(why) => {
-            tracing::debug!(target: "handoff", path = %path.display(), %why, "ledger entry ignored");
+            ignore(&why.to_string());
             None
         }
     }
@@ -156,6 +184,7 @@ fn alive(pid: u32, start: u64) -> bool {
 mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 
     fn temp_dir(tag: &str) -> PathBuf {
@@ -172,6 +201,83 @@ mod tests {
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(Ledger::open(&d).unwrap_err().contains("0755"));
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Entries are untrusted input: a symlink to a good entry, a file of another user, an
+    /// oversized file, garbage, a FIFO and a directory under a matching name are all ignored
+    /// (no hang, no panic), left where they are, and the symlink's target is not read. A good
+    /// entry beside them is still found.
+    #[test]
+    fn hostile_entries_are_ignored_and_left_alone() {
+        let d = temp_dir("hostile");
+        let ledger = Ledger::open(&d).unwrap();
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let meta = file.metadata().unwrap();
+        let key = FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .stdin(std::process::Stdio::from(file.try_clone().unwrap()))
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let good = Entry {
+            pid,
+            start_time: start_time(pid).unwrap(),
+            fd: 0,
+            dev: key.dev,
+            ino: key.ino,
+            unique: true,
+            handle_type: 1,
+            allocation_size: 4096,
+            ..Entry::default()
+        };
+        // The real entry lives outside the ledger; every hostile file has a matching name.
+        let outside = temp_dir("hostile-outside");
+        let target = outside.join("real.ledger");
+        std::fs::write(&target, good.render()).unwrap();
+        let name = |n: u32| d.join(format!("{}-{}-{n}-0.ledger", key.dev, key.ino));
+        std::os::unix::fs::symlink(&target, name(1)).unwrap();
+        std::fs::write(name(2), good.render()).unwrap();
+        // SAFETY: chown of a file this test created; we run as root in CI, so it works;
+        // elsewhere it fails and the case is left out.
+        let foreign = {
+            let c = std::ffi::CString::new(name(2).as_os_str().as_bytes()).unwrap();
+            unsafe { libc::chown(c.as_ptr(), 65534, 65534) == 0 }
+        };
+        if !foreign {
+            std::fs::remove_file(name(2)).unwrap();
+        }
+        std::fs::write(name(3), vec![b'x'; entry::MAX_BYTES * 4]).unwrap();
+        std::fs::write(name(4), b"\0\xff not an entry \n\n pid -1\n").unwrap();
+        let fifo = std::ffi::CString::new(name(5).as_os_str().as_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path in our private directory.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        std::fs::create_dir(name(6)).unwrap();
+
+        let fd = file.as_raw_fd();
+        assert!(ledger.find(fd, key).is_none(), "no hostile file may count");
+        for n in [1, 3, 4, 5, 6] {
+            assert!(
+                std::fs::symlink_metadata(name(n)).is_ok(),
+                "entry {n} was removed"
+            );
+        }
+        assert_eq!(foreign, std::fs::symlink_metadata(name(2)).is_ok());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), good.render());
+        assert!(
+            ledger.read(key, 1, 0).is_none(),
+            "read() follows no symlink"
+        );
+
+        ledger.publish(&good).unwrap();
+        assert_eq!(ledger.find(fd, key), Some(good));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+        let _ = std::fs::remove_dir_all(&outside);
     }
 
     /// An entry naming another live process is found by kcmp against that process's fd (the

@@ -47,53 +47,67 @@ pub struct SummaryRecord<'a> {
     pub state_bytes: u64,
 }
 
-impl ReportFile {
-    /// Opens `path` for appending, creating it with mode 0600.
-    ///
-    /// `O_NOFOLLOW` refuses a symlink in the last component: the report may be written by a
-    /// privileged process into a shared directory, and following a planted link would let
-    /// someone else choose what file gets appended to. `O_NONBLOCK` keeps a FIFO at the path
-    /// from blocking the app forever; anything but a regular file is refused.
-    pub fn open(path: &Path) -> io::Result<ReportFile> {
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| {
-                if e.raw_os_error() == Some(libc::ELOOP) {
-                    io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!(
-                            "report file {} is a symbolic link; Handoff never writes through \
-                             a symlink, give the real path",
-                            path.display()
-                        ),
-                    )
-                } else {
-                    io::Error::new(
-                        e.kind(),
-                        format!("cannot open report file {}: {e}", path.display()),
-                    )
-                }
-            })?;
-        let ft = file.metadata()?.file_type();
-        if !ft.is_file() {
-            let what = if ft.is_fifo() {
-                "a FIFO"
-            } else if ft.is_socket() {
-                "a socket"
-            } else if ft.is_char_device() || ft.is_block_device() {
-                "a device"
+/// Opens one of the layer's outputs (`what`: "report file", "log file") for appending,
+/// creating it with mode 0600.
+///
+/// `O_NOFOLLOW` refuses a symlink in the last component: the output may be written by a
+/// privileged process into a shared directory, and following a planted link would let
+/// someone else choose what file gets appended to. `O_NONBLOCK` keeps a FIFO at the path
+/// from blocking the app forever; anything but a regular file is refused. An existing file
+/// keeps its mode: the user chose it.
+pub fn open_private_append(path: &Path, what: &str) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{what} {} is a symbolic link; Handoff never writes through a symlink, \
+                         give the real path",
+                        path.display()
+                    ),
+                )
+            } else if e.raw_os_error() == Some(libc::ENXIO) {
+                // What a write-only, non-blocking open of a FIFO without a reader answers.
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{what} {} is a FIFO", path.display()),
+                )
             } else {
-                "not a regular file"
-            };
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("report file {} is {what}", path.display()),
-            ));
-        }
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {what} {}: {e}", path.display()),
+                )
+            }
+        })?;
+    let ft = file.metadata()?.file_type();
+    if !ft.is_file() {
+        let kind = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what} {} is {kind}", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+impl ReportFile {
+    /// Opens `path` for appending, creating it with mode 0600 ([`open_private_append`]).
+    pub fn open(path: &Path) -> io::Result<ReportFile> {
+        let file = open_private_append(path, "report file")?;
         Ok(ReportFile {
             file: Mutex::new(file),
         })

@@ -5,19 +5,31 @@
 //! own), so it never replaces a subscriber the application installed for itself.
 
 use handoff_rules::{Rule, Severity};
-use std::fs::OpenOptions;
+use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use tracing_subscriber::EnvFilter;
 
 static INIT: Once = Once::new();
+
+/// The open `log_file`, shared by the subscriber and the terminal summary, so the path is
+/// opened (and checked) once: a second open could be raced by a symlink planted after the
+/// first.
+static LOG_FILE: OnceLock<Option<Arc<File>>> = OnceLock::new();
+
+/// Why `log_file` was refused, until the first reporter takes it to report it as
+/// `HANDOFF-Settings-invalid`.
+static PROBLEM: Mutex<Option<String>> = Mutex::new(None);
 
 /// Without `RUST_LOG`, findings (warn and error) still reach stderr.
 const DEFAULT_FILTER: &str = "handoff=warn";
 
 /// Installs the subscriber on first use; later instances share it (the first instance's
-/// `log_file` wins, since there is one log per process).
+/// `log_file` wins, since there is one log per process). A `log_file` that cannot be opened
+/// safely (a symlink, a FIFO, no permission: `super::jsonl::open_private_append`) is not
+/// used: the log goes to stderr, which says why at once, and [`take_problem`] hands the
+/// reason to the reporter.
 pub fn init(log_file: Option<&Path>) {
     INIT.call_once(|| {
         let filter =
@@ -26,24 +38,29 @@ pub fn init(log_file: Option<&Path>) {
             .with_env_filter(filter)
             .with_target(true);
         let file = log_file.and_then(|p| {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| eprintln!("handoff: cannot open log_file {}: {e}", p.display()))
+            super::jsonl::open_private_append(p, "log file")
+                .map_err(|e| {
+                    let msg = format!("log_file {}: {e}; the log goes to stderr", p.display());
+                    eprintln!("handoff: {msg}");
+                    *PROBLEM.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+                })
                 .ok()
+                .map(Arc::new)
         });
+        let _ = LOG_FILE.set(file.clone());
         let _ = match file {
-            Some(f) => builder
-                .with_ansi(false)
-                .with_writer(Mutex::new(f))
-                .try_init(),
+            Some(f) => builder.with_ansi(false).with_writer(f).try_init(),
             None => builder
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(std::io::stderr)
                 .try_init(),
         };
     });
+}
+
+/// Why `log_file` was refused, once (for the first instance's reporter).
+pub fn take_problem() -> Option<String> {
+    PROBLEM.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// A finding as a log event.
@@ -55,16 +72,13 @@ pub fn finding(rule: &Rule, message: &str) {
 }
 
 /// The terminal summary, verbatim (a table reads badly with a log prefix on every line):
-/// appended to `log_file` when set, else to stderr.
-pub fn summary(log_file: Option<&Path>, table: &str) {
+/// appended to the open `log_file` when there is one, else to stderr.
+pub fn summary(_log_file: Option<&Path>, table: &str) {
     use std::io::Write;
-    let written = log_file.is_some_and(|p| {
-        OpenOptions::new()
-            .append(true)
-            .open(p)
-            .and_then(|mut f| f.write_all(table.as_bytes()))
-            .is_ok()
-    });
+    let written = match LOG_FILE.get() {
+        Some(Some(f)) => (&**f).write_all(table.as_bytes()).is_ok(),
+        _ => false,
+    };
     if !written {
         let _ = std::io::stderr().write_all(table.as_bytes());
     }

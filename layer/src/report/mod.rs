@@ -9,9 +9,9 @@ pub mod summary;
 use crate::dispatch;
 use crate::settings::Settings;
 use crate::state;
+use crate::state::{fast_map, FastMap};
 use ash::vk;
 use callbacks::{CMessage, Messenger, ReportCallback};
-use dashmap::DashMap;
 use handoff_rules::{Finding, Object, Rule, Severity};
 use jsonl::{FindingRecord, ReportFile, SummaryRecord};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,8 +61,8 @@ pub struct Reporter {
     chained_messengers: Vec<Messenger>,
     chained_reports: Vec<ReportCallback>,
     chained_active: AtomicBool,
-    seen: DashMap<(&'static str, u64), Seen>,
-    counts: DashMap<&'static str, u64>,
+    seen: FastMap<(&'static str, u64), Seen>,
+    counts: FastMap<&'static str, u64>,
     /// A finding went to the log (not only to the app's callbacks): the terminal summary
     /// is worth printing.
     logged: AtomicBool,
@@ -78,17 +78,22 @@ impl Reporter {
         chained_messengers: Vec<Messenger>,
         chained_reports: Vec<ReportCallback>,
     ) -> (Self, Option<String>) {
-        let mut problem = None;
+        let mut problem = log::take_problem();
         let file = settings
             .report_file
             .as_deref()
             .and_then(|path| match ReportFile::open(path) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    problem = Some(format!(
+                    let msg = format!(
                         "report_file {}: {e}; no report file is written",
                         path.display()
-                    ));
+                    );
+                    // Both outputs refused: one finding that names both.
+                    problem = Some(match problem.take() {
+                        Some(p) => format!("{p}. {msg}"),
+                        None => msg,
+                    });
                     None
                 }
             });
@@ -100,8 +105,8 @@ impl Reporter {
             chained_messengers,
             chained_reports,
             chained_active: AtomicBool::new(true),
-            seen: DashMap::new(),
-            counts: DashMap::new(),
+            seen: fast_map(),
+            counts: fast_map(),
             logged: AtomicBool::new(false),
             summarized: AtomicBool::new(false),
         };
@@ -263,6 +268,8 @@ impl Reporter {
     pub fn write_summary(&self) {
         self.print_summary();
         let Some(file) = &self.file else { return };
+        // Read before this function allocates anything of its own.
+        let state_bytes = state::accounting::state_bytes();
         let limit = u64::from(self.settings.duplicate_limit);
         for e in self.seen.iter() {
             let (id, _) = *e.key();
@@ -280,7 +287,7 @@ impl Reporter {
         let rec = SummaryRecord {
             counts: &counts,
             live_objects: &live.pairs(),
-            state_bytes: state::accounting::state_bytes(),
+            state_bytes,
         };
         if let Err(e) = file.write_summary(&rec) {
             tracing::warn!(target: "handoff", "report file write failed: {e}");

@@ -5,8 +5,8 @@
 //! so command buffers of an app that shares nothing stay empty (an empty `Vec` allocates
 //! nothing).
 
-use super::{fast_map, FastMap};
 use super::Key;
+use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::RecordedOp;
 use once_cell::sync::Lazy;
@@ -29,10 +29,9 @@ struct PoolRecord {
     command_buffers: Vec<u64>,
 }
 
-static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> =
-    Lazy::new(|| fast_map());
+static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> = Lazy::new(fast_map);
 
-static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(|| fast_map());
+static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(fast_map);
 
 fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
     (device.as_raw(), cb.as_raw())
@@ -77,10 +76,8 @@ pub fn push_ops(
     cb: vk::CommandBuffer,
     ops: impl IntoIterator<Item = RecordedOp>,
 ) {
-    {
-        if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
-            r.ops.extend(ops);
-        }
+    if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
+        r.ops.extend(ops);
     };
 }
 
@@ -97,15 +94,13 @@ pub fn clear_ops(device: vk::Device, cb: vk::CommandBuffer) {
 /// Records a command pool created for `family`.
 pub fn insert_pool(device: vk::Device, pool: vk::CommandPool, family: u32) {
     let k = (device.as_raw(), pool.as_raw());
-    {
-        POOLS.insert(
-            k,
-            PoolRecord {
-                family,
-                command_buffers: Vec::new(),
-            },
-        )
-    };
+    POOLS.insert(
+        k,
+        PoolRecord {
+            family,
+            command_buffers: Vec::new(),
+        },
+    );
 }
 
 /// The queue family a tracked pool was created for.
@@ -172,11 +167,9 @@ pub fn reset_pool(device: vk::Device, pool: vk::CommandPool) {
 /// `vkDestroyCommandPool`: forgets the pool and its command buffers.
 pub fn destroy_pool(device: vk::Device, pool: vk::CommandPool) {
     let pk = (device.as_raw(), pool.as_raw());
-    {
-        if let Some((_, p)) = POOLS.remove(&pk) {
-            for cb in p.command_buffers {
-                COMMAND_BUFFERS.remove(&(pk.0, cb));
-            }
+    if let Some((_, p)) = POOLS.remove(&pk) {
+        for cb in p.command_buffers {
+            COMMAND_BUFFERS.remove(&(pk.0, cb));
         }
     };
 }

@@ -25,7 +25,8 @@ pub fn add(device: u64, handle: u64) {
 
 pub fn remove(device: u64, handle: u64) {
     // Never below zero, whatever a bug elsewhere does: a stuck count is only a slow path.
-    let _ = slot(device, handle).fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    let _ = slot(device, handle)
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
 /// False when the resource is certainly neither external nor CONCURRENT.

@@ -80,11 +80,7 @@ struct StateMap {
     memory: FastMap<Key, MemoryRecord>,
 }
 
-static STATE: Lazy<StateMap> = Lazy::new(|| {
-    StateMap {
-        memory: fast_map(),
-    }
-});
+static STATE: Lazy<StateMap> = Lazy::new(|| StateMap { memory: fast_map() });
 
 fn key(device: vk::Device, handle: u64) -> Key {
     (ash::vk::Handle::as_raw(device), handle)
@@ -110,10 +106,8 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
 /// Links `memory` to a payload registry entry (see `payload`); no-op for unknown memory.
 pub fn set_memory_payload(device: vk::Device, memory: vk::DeviceMemory, payload: Option<u64>) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    {
-        if let Some(mut rec) = STATE.memory.get_mut(&k) {
-            rec.payload = payload;
-        }
+    if let Some(mut rec) = STATE.memory.get_mut(&k) {
+        rec.payload = payload;
     };
 }
 

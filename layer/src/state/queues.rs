@@ -9,8 +9,8 @@
 //! queue). Submissions that touch no semaphore and no fence only take a serial, so they
 //! allocate nothing.
 
-use super::{fast_map, FastMap};
 use super::Key;
+use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use once_cell::sync::Lazy;
 use std::collections::VecDeque;
@@ -82,10 +82,9 @@ pub enum FenceLast {
     Unsignaled,
 }
 
-static QUEUES: Lazy<FastMap<Key, QueueState>> = Lazy::new(|| fast_map());
-static SEMAPHORES: Lazy<FastMap<Key, SemaphoreState>> =
-    Lazy::new(|| fast_map());
-static FENCES: Lazy<FastMap<Key, FenceLast>> = Lazy::new(|| fast_map());
+static QUEUES: Lazy<FastMap<Key, QueueState>> = Lazy::new(fast_map);
+static SEMAPHORES: Lazy<FastMap<Key, SemaphoreState>> = Lazy::new(fast_map);
+static FENCES: Lazy<FastMap<Key, FenceLast>> = Lazy::new(fast_map);
 
 fn key(device: vk::Device, object: u64) -> Key {
     (device.as_raw(), object)

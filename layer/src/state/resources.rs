@@ -5,8 +5,8 @@
 //! records. The rare `VkImageFormatListCreateInfo` lists live in a side map so that image
 //! records stay `Copy`.
 
-use super::{fast_map, filter, FastMap};
 use super::Key;
+use super::{fast_map, filter, FastMap};
 use ash::vk::{self, Handle};
 use once_cell::sync::Lazy;
 
@@ -67,12 +67,10 @@ struct Resources {
     view_formats: FastMap<Key, Box<[vk::Format]>>,
 }
 
-static RESOURCES: Lazy<Resources> = Lazy::new(|| {
-    Resources {
-        buffers: fast_map(),
-        images: fast_map(),
-        view_formats: fast_map(),
-    }
+static RESOURCES: Lazy<Resources> = Lazy::new(|| Resources {
+    buffers: fast_map(),
+    images: fast_map(),
+    view_formats: fast_map(),
 });
 
 fn key(device: vk::Device, handle: u64) -> Key {

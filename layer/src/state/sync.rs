@@ -1,8 +1,8 @@
 //! Semaphores and fences: what they were created with and which imported payload they hold
 //! (see `handoff_rules::checks::sync`).
 
-use super::{fast_map, FastMap};
 use super::Key;
+use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::sync::{Imported, Kind};
 use once_cell::sync::Lazy;
@@ -39,9 +39,8 @@ impl SyncRecord {
     }
 }
 
-static SEMAPHORES: Lazy<FastMap<Key, SyncRecord>> =
-    Lazy::new(|| fast_map());
-static FENCES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(|| fast_map());
+static SEMAPHORES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
+static FENCES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
 
 fn map(kind: Kind) -> &'static FastMap<Key, SyncRecord> {
     match kind {

@@ -7,8 +7,8 @@
 //! is such a view: an app that shares nothing adds nothing here but its render passes'
 //! attachment layouts.
 
-use super::{fast_map, FastMap};
 use super::Key;
+use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::ImageRange;
 use once_cell::sync::Lazy;
@@ -29,12 +29,10 @@ struct Views {
     render_passes: FastMap<Key, Box<[(vk::ImageLayout, vk::ImageLayout)]>>,
 }
 
-static VIEWS: Lazy<Views> = Lazy::new(|| {
-    Views {
-        views: fast_map(),
-        framebuffers: fast_map(),
-        render_passes: fast_map(),
-    }
+static VIEWS: Lazy<Views> = Lazy::new(|| Views {
+    views: fast_map(),
+    framebuffers: fast_map(),
+    render_passes: fast_map(),
 });
 
 fn key(device: vk::Device, handle: u64) -> Key {

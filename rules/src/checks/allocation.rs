@@ -610,7 +610,10 @@ pub fn resource_support(f: &SupportFacts<'_>) -> Vec<Finding> {
                     ..
                 } => {
                     if !features.contains(vk::ExternalMemoryFeatureFlags::EXPORTABLE) {
-                        problems.push(format!("{} is not EXPORTABLE (features {features:?})", name()));
+                        problems.push(format!(
+                            "{} is not EXPORTABLE (features {features:?})",
+                            name()
+                        ));
                     } else if !compatible.contains(f.export_types) {
                         problems.push(format!(
                             "{} is compatible only with {}",

@@ -326,7 +326,11 @@ mod tests {
                                 let mut b = bar(k, s, d, sharing);
                                 b.host_stage = host;
                                 let fires = !messages(&c, &b).is_empty();
-                                assert_eq!(may_fire(&c, &b), fires, "{k:?} {s} {d} {sharing:?} {host}");
+                                assert_eq!(
+                                    may_fire(&c, &b),
+                                    fires,
+                                    "{k:?} {s} {d} {sharing:?} {host}"
+                                );
                             }
                         }
                     }

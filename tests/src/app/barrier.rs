@@ -4,7 +4,8 @@
 //! - `--resource buffer|image` (default buffer): a 4096-byte buffer or a 64×64 R8G8B8A8
 //!   image, created with VkExternalMemory*CreateInfo(OPAQUE_FD); `--concurrent` makes it
 //!   CONCURRENT over every queue family (EXCLUSIVE otherwise, or when the device has one).
-//! - `--src F`, `--dst F`: `external`, `foreign`, `ignored` or a number (default 0).
+//! - `--src F`, `--dst F`: `external`, `foreign`, `ignored`, `count` (the device's queue
+//!   family count: an index that is invalid on every driver) or a number (default 0).
 //! - `--sync2`: enable VK_KHR_synchronization2 and its feature, record
 //!   `vkCmdPipelineBarrier2KHR`.
 //! - `--foreign`: enable VK_EXT_queue_family_foreign (when offered).
@@ -25,8 +26,10 @@ use super::args::{parse_u64, Args};
 use super::ctx::{result_json, Ctx, InstanceOpts};
 use super::{handle_hex, ScenarioResult};
 
-fn family(v: &str) -> Result<u32, String> {
+/// `count` stands for the family count, known only once the physical device is.
+fn family(v: &str, family_count: u32) -> Result<u32, String> {
     match v {
+        "count" => Ok(family_count),
         "external" => Ok(vk::QUEUE_FAMILY_EXTERNAL),
         "foreign" => Ok(vk::QUEUE_FAMILY_FOREIGN_EXT),
         "ignored" => Ok(vk::QUEUE_FAMILY_IGNORED),
@@ -37,10 +40,7 @@ fn family(v: &str) -> Result<u32, String> {
 }
 
 pub fn barrier(a: &Args) -> ScenarioResult {
-    let src = family(a.value_or("--src", "0"))?;
-    let dst = family(a.value_or("--dst", "0"))?;
     let sync2 = a.flag("--sync2");
-    let pool_family = family(a.value_or("--pool-family", "0"))?;
     let wait_events = a.flag("--wait-events");
     let image = a.value_or("--resource", "buffer") == "image";
     let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
@@ -71,6 +71,9 @@ pub fn barrier(a: &Args) -> ScenarioResult {
             .get_physical_device_queue_family_properties(ctx.physical)
     }
     .len() as u32;
+    let src = family(a.value_or("--src", "0"), family_count)?;
+    let dst = family(a.value_or("--dst", "0"), family_count)?;
+    let pool_family = family(a.value_or("--pool-family", "0"), family_count)?;
     let prio = [1.0f32];
     let mut queues = vec![vk::DeviceQueueCreateInfo::default()
         .queue_family_index(0)

@@ -12,7 +12,10 @@ pub mod commands;
 pub mod ctx;
 pub mod dedicated;
 pub mod export;
+pub mod hostile;
+pub mod hostile_handles;
 pub mod import;
+pub mod lifecycle;
 pub mod ownership;
 pub mod payload;
 pub mod queries;
@@ -20,6 +23,7 @@ pub mod queues;
 pub mod record;
 pub mod resources;
 pub mod share;
+pub mod stress;
 pub mod sync;
 
 use serde_json::{json, Value};
@@ -53,6 +57,12 @@ pub fn main(argv: Vec<String>) -> i32 {
         "share-child" => share::share_child(&a),
         "sync" => sync::sync(&a),
         "queues" => queues::queues(&a),
+        "hostile-handles" => hostile_handles::hostile_handles(&a),
+        "hostile" => hostile::hostile(&a),
+        "stress" => stress::stress(&a),
+        "lifecycle" => lifecycle::lifecycle(&a),
+        "leak-device" => lifecycle::leak_device(&a),
+        "fork" => lifecycle::fork(&a),
         // The bundled example, whole: it starts its own consumer process (this binary again).
         "image-handoff" => match handoff_examples::image_handoff::run(&argv[2..]) {
             0 => Ok(json!({})),

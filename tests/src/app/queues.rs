@@ -4,7 +4,7 @@
 //! `--case NAME` (default `flow`):
 //! - `flow`: a correct flow on every queue family: semaphores between two queues, fences,
 //!   a timeline (when offered), waits and idle waits, and a SYNC_FD export with a signal
-//!   pending (when offered). `--hold` keeps queue 0 held (mock ICD) until the waits.
+//!   pending (when the extensions are offered and the driver says SYNC_FD is exportable). `--hold` keeps queue 0 held (mock ICD) until the waits.
 //! - `release --signal none|semaphore|fence`: a submission that releases an exported
 //!   buffer to VK_QUEUE_FAMILY_EXTERNAL.
 //! - `import-semaphore`, `import-fence`: an OPAQUE_FD import into a semaphore / fence used
@@ -19,7 +19,8 @@
 //! `--sync2` (any case): submissions go through vkQueueSubmit2KHR.
 //!
 //! Results: `device`, `queue`, `semaphore`, `fence`, `hold_found`, `held_status` (the fence
-//! status while held), `call` (the checked call's VkResult).
+//! status while held), `call` (the checked call's VkResult), `sync_fd_extensions` (an
+//! external semaphore or fence fd extension is enabled), `sync_fd_exportable`.
 
 use ash::vk::{self, Handle};
 use serde_json::{json, Value};
@@ -41,6 +42,9 @@ struct Dev {
     /// `--sync2`: submissions go through vkQueueSubmit2KHR.
     sync2: Option<ash::khr::synchronization2::Device>,
     hold: Option<HoldQueue>,
+    /// Whether the driver says a binary semaphore and a fence can export SYNC_FD (NVIDIA's
+    /// headless driver offers the fd extensions but exports OPAQUE_FD only).
+    sync_fd_exportable: bool,
 }
 
 impl Dev {
@@ -265,7 +269,9 @@ fn create_device(ctx: &Ctx, want_sync2: bool) -> Result<Dev, String> {
         // SAFETY: the mock's command has this signature (its README).
         unsafe { std::mem::transmute::<unsafe extern "system" fn(), HoldQueue>(f) }
     });
+    let sync_fd_exportable = sync_fd_exportable(ctx);
     Ok(Dev {
+        sync_fd_exportable,
         sem_fd: has(ash::khr::external_semaphore_fd::NAME)
             .then(|| ash::khr::external_semaphore_fd::Device::new(&ctx.instance, &device)),
         fence_fd: has(ash::khr::external_fence_fd::NAME)
@@ -279,6 +285,34 @@ fn create_device(ctx: &Ctx, want_sync2: bool) -> Result<Dev, String> {
     })
 }
 
+/// What vkGetPhysicalDeviceExternal{Semaphore,Fence}Properties say about SYNC_FD export.
+fn sync_fd_exportable(ctx: &Ctx) -> bool {
+    let sem_info = vk::PhysicalDeviceExternalSemaphoreInfo::default()
+        .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
+    let mut sem = vk::ExternalSemaphoreProperties::default();
+    // SAFETY: valid physical device; the structs are locals alive for the call.
+    unsafe {
+        ctx.instance
+            .get_physical_device_external_semaphore_properties(ctx.physical, &sem_info, &mut sem)
+    };
+    let fence_info = vk::PhysicalDeviceExternalFenceInfo::default()
+        .handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
+    let mut fence = vk::ExternalFenceProperties::default();
+    // SAFETY: as above.
+    unsafe {
+        ctx.instance.get_physical_device_external_fence_properties(
+            ctx.physical,
+            &fence_info,
+            &mut fence,
+        )
+    };
+    sem.external_semaphore_features
+        .contains(vk::ExternalSemaphoreFeatureFlags::EXPORTABLE)
+        && fence
+            .external_fence_features
+            .contains(vk::ExternalFenceFeatureFlags::EXPORTABLE)
+}
+
 pub fn queues(a: &Args) -> ScenarioResult {
     let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
     let dev = create_device(&ctx, a.flag("--sync2"))?;
@@ -287,6 +321,9 @@ pub fn queues(a: &Args) -> ScenarioResult {
         "device": handle_hex(dev.device.handle().as_raw()),
         "queue": handle_hex(dev.queues[0].as_raw()),
         "hold_found": dev.hold.is_some(),
+        // The layer's condition for HANDOFF-Sync-release-without-signal.
+        "sync_fd_extensions": dev.sem_fd.is_some() || dev.fence_fd.is_some(),
+        "sync_fd_exportable": dev.sync_fd_exportable,
     });
     let res = match a.value_or("--case", "flow") {
         "flow" => flow(&dev, a.flag("--hold"), &mut out),
@@ -378,7 +415,7 @@ fn flow(dev: &Dev, hold: bool, out: &mut Value) -> Result<(), String> {
         // SAFETY: no pending work uses it.
         unsafe { dev.device.destroy_semaphore(t, None) };
     }
-    if dev.sem_fd.is_some() && dev.fence_fd.is_some() {
+    if dev.sem_fd.is_some() && dev.fence_fd.is_some() && dev.sync_fd_exportable {
         // SYNC_FD exports with the signal pending (held when the mock can), then after it.
         let x = dev.semaphore(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD)?;
         let xf = dev.fence(vk::ExternalFenceHandleTypeFlags::SYNC_FD)?;

@@ -4,7 +4,9 @@
 //!
 //! Arguments:
 //! - `--kind semaphore|fence`; `--handle-type opaque|sync|N` (the exported type; default opaque)
-//! - `--export-types N` (default: the handle type), `--export-timeline`, `--export-flags N`
+//! - `--export-types N` (default: the handle type), `--export-timeline`, `--export-flags N`;
+//!   `--export-types unsupported`: the first handle type the driver says it cannot export
+//!   (fd types first, then the rest the spec defines), in the result `export_types`
 //! - `--no-export`: create only (the exporter, as configured)
 //! - `--get-type T` (ask the export for another type), `--null-fd`, `--unknown-export`
 //!   (export from a destroyed object)
@@ -109,6 +111,55 @@ fn handle_type(kind: Kind, name: &str) -> Result<u32, String> {
         },
         other => parse_u64(other).ok_or_else(|| format!("bad handle type {other:?}"))? as u32,
     })
+}
+
+/// The first handle type `vkGetPhysicalDeviceExternal{Semaphore,Fence}Properties` does not
+/// call EXPORTABLE for a binary semaphore / a fence: an unsupported type on any driver.
+fn first_unexportable(ctx: &Ctx, kind: Kind) -> Result<u32, String> {
+    let candidates: &[u32] = match kind {
+        Kind::Semaphore => &[0x1, 0x10, 0x2, 0x4, 0x8, 0x80],
+        Kind::Fence => &[0x1, 0x8, 0x2, 0x4],
+    };
+    let exportable = |bit: u32| match kind {
+        Kind::Semaphore => {
+            let info = vk::PhysicalDeviceExternalSemaphoreInfo::default()
+                .handle_type(vk::ExternalSemaphoreHandleTypeFlags::from_raw(bit));
+            let mut props = vk::ExternalSemaphoreProperties::default();
+            // SAFETY: valid physical device; locals alive for the call.
+            unsafe {
+                ctx.instance
+                    .get_physical_device_external_semaphore_properties(
+                        ctx.physical,
+                        &info,
+                        &mut props,
+                    )
+            };
+            props
+                .external_semaphore_features
+                .contains(vk::ExternalSemaphoreFeatureFlags::EXPORTABLE)
+        }
+        Kind::Fence => {
+            let info = vk::PhysicalDeviceExternalFenceInfo::default()
+                .handle_type(vk::ExternalFenceHandleTypeFlags::from_raw(bit));
+            let mut props = vk::ExternalFenceProperties::default();
+            // SAFETY: valid physical device; locals alive for the call.
+            unsafe {
+                ctx.instance.get_physical_device_external_fence_properties(
+                    ctx.physical,
+                    &info,
+                    &mut props,
+                )
+            };
+            props
+                .external_fence_features
+                .contains(vk::ExternalFenceFeatureFlags::EXPORTABLE)
+        }
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|&bit| !exportable(bit))
+        .ok_or_else(|| "the driver exports every defined handle type".to_string())
 }
 
 fn create(
@@ -298,9 +349,13 @@ pub fn sync(a: &Args) -> ScenarioResult {
     };
     let ty = handle_type(kind, a.value_or("--handle-type", "opaque"))?;
     let num = |name: &str, default: u64| a.number(name, default).map(|n| n as u32);
-    let export_types = num("--export-types", u64::from(ty))?;
     let opts = InstanceOpts::from_args(a);
     let ctx = Ctx::new(&opts)?;
+    let export_types = if a.value("--export-types") == Some("unsupported") {
+        first_unexportable(&ctx, kind)?
+    } else {
+        num("--export-types", u64::from(ty))?
+    };
     // SAFETY: valid instance.
     let phys = unsafe { ctx.instance.enumerate_physical_devices() }
         .map_err(|e| format!("vkEnumeratePhysicalDevices: {e:?}"))?;
@@ -315,6 +370,7 @@ pub fn sync(a: &Args) -> ScenarioResult {
         num("--export-flags", 0)?,
     );
     out["create"] = result_json(r);
+    out["export_types"] = json!(export_types);
     out["exporter"] = json!(handle_hex(exporter.handle));
     if a.flag("--no-export") {
         // A driver may refuse export types it does not support; that is the result.

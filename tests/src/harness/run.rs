@@ -113,8 +113,22 @@ impl Scenario {
     pub fn run_any(self) -> Outcome {
         paths::require_vulkan_loader();
         let bin = paths::scenario_binary(self.fallback_bin.as_deref());
-        let mut cmd = Command::new(&bin);
+        let wrapper = wrapper();
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, rest)) => {
+                let mut c = Command::new(prog);
+                c.args(rest).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
         cmd.arg(&self.name).args(&self.args);
+        // A wrapper such as valgrind runs the child many times slower.
+        let timeout = if wrapper.is_empty() {
+            self.timeout
+        } else {
+            self.timeout * wrapper_timeout_scale()
+        };
         self.prepare_env(&mut cmd);
         let cwd = self.dir.subdir("cwd");
         cmd.current_dir(&cwd)
@@ -145,8 +159,10 @@ impl Scenario {
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
-                Ok(None) if start.elapsed() > self.timeout => {
+                Ok(None) if start.elapsed() > timeout => {
                     let pgid = child.id() as libc::pid_t;
+                    // Where it hung, taken before the kill.
+                    let stacks = thread_stacks(pgid);
                     // SAFETY: kill() with the process group we created for this child; no
                     // memory is involved.
                     unsafe {
@@ -158,12 +174,13 @@ impl Scenario {
                     let stdout =
                         String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
                     panic!(
-                        "scenario {} on {} timed out after {:?} and was killed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        "scenario {} on {} timed out after {:?} and was killed\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- thread stacks (gdb) ---\n{}",
                         self.name,
                         self.driver.label(),
-                        self.timeout,
+                        timeout,
                         stdout,
-                        stderr
+                        stderr,
+                        stacks
                     );
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(5)),
@@ -197,6 +214,8 @@ impl Scenario {
     }
 
     fn prepare_env(&self, cmd: &mut Command) {
+        // The wrapper's own variables (valgrind reads VALGRIND_OPTS) pass through untouched:
+        // only the Vulkan- and Handoff-related ones are cleared below.
         // Nothing Vulkan- or Handoff-related leaks in from the test runner's environment.
         for (k, _) in std::env::vars_os() {
             let Some(key) = k.to_str() else { continue };
@@ -266,5 +285,49 @@ impl Scenario {
             &manifest::explicit_layer(&paths::layer_library()),
         );
         dir
+    }
+}
+
+/// `HANDOFF_TEST_WRAPPER`: a command (split on whitespace) every scenario child runs under,
+/// e.g. `valgrind --tool=memcheck --error-exitcode=99 …` (`.ci/memcheck.sh`). Empty when unset.
+fn wrapper() -> Vec<String> {
+    std::env::var("HANDOFF_TEST_WRAPPER")
+        .map(|w| w.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// `HANDOFF_TEST_TIMEOUT_SCALE` (default 30): how much longer a wrapped child may take.
+fn wrapper_timeout_scale() -> u32 {
+    std::env::var("HANDOFF_TEST_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &u32| n > 0)
+        .unwrap_or(30)
+}
+
+/// Every thread's stack of process `pid`, from `gdb -batch` (at most a minute), for a test
+/// that has to say where a child hung.
+pub fn thread_stacks(pid: libc::pid_t) -> String {
+    let out = Command::new("timeout")
+        .args([
+            "60",
+            "gdb",
+            "-p",
+            &pid.to_string(),
+            "-batch",
+            "-ex",
+            "thread apply all bt",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => format!(
+            "gdb failed ({}); is it installed (`apt-get install gdb`)?\n{}{}",
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => format!("cannot run gdb under timeout: {e}"),
     }
 }

@@ -1,0 +1,295 @@
+//! Lifecycle scenarios: many instance and device lifetimes, the loader unloading and
+//! reloading the layer, a device destroyed with live objects, and `fork()` with live state.
+//!
+//! - `lifecycle`: `--cycles N` (default 10) times: load the loader, create an instance and a
+//!   device, allocate exportable memory, bind an external buffer to it, create an external
+//!   image, export and close an fd, free everything, destroy the device and the instance.
+//!   With `--hold` one more instance lives for the whole run (created first, destroyed last),
+//!   so the loader and the layer stay loaded and the layer's state carries from cycle to
+//!   cycle; without it every cycle drops its `ash::Entry` (dlclose of libvulkan) and the
+//!   loader loads the layer afresh. `--finding` adds, per cycle, vkGetMemoryFdKHR on memory
+//!   allocated without export (one VUID finding per cycle: the layer is active after each
+//!   reload). Results: `cycles`, `seconds`, `layer_mapped_after` (cycles after which the
+//!   layer library was still mapped: /proc/self/maps).
+//! - `leak-device`: vkDestroyDevice with an exported memory, a buffer bound to it and an
+//!   unbound image alive, then the instance. Results: `device`, `memory`, `buffer`, `image`.
+//! - `fork`: an instance and a device with live exported memory; `--threads N` (default 4)
+//!   threads allocate, export and free memory in a loop (layer calls) while the main thread
+//!   forks `--forks N` (default 20) children without exec. Each child creates an instance
+//!   and a device of its own, allocates, exports and frees memory, destroys both, and exits
+//!   0; a child still running after `--child-seconds S` (default 20) gets its stacks taken
+//!   with gdb and is killed. Results: `children` [{`status`, `hung`, `stacks`}], `loops`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ash::vk;
+use ash::vk::Handle;
+use serde_json::{json, Value};
+
+use super::args::Args;
+use super::ctx::{Ctx, Dev, InstanceOpts};
+use super::{handle_hex, ScenarioResult};
+
+const OPAQUE: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+
+fn external_buffer(dev: &Dev) -> Result<vk::Buffer, String> {
+    let mut ext = vk::ExternalMemoryBufferCreateInfo::default().handle_types(OPAQUE);
+    let ci = vk::BufferCreateInfo::default()
+        .size(4096)
+        .usage(vk::BufferUsageFlags::TRANSFER_DST)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .push_next(&mut ext);
+    // SAFETY: valid device; `ci` points at locals alive for the call.
+    unsafe { dev.device.create_buffer(&ci, None) }.map_err(|e| format!("vkCreateBuffer: {e:?}"))
+}
+
+fn external_image(dev: &Dev) -> Result<vk::Image, String> {
+    let mut ext = vk::ExternalMemoryImageCreateInfo::default().handle_types(OPAQUE);
+    let ci = vk::ImageCreateInfo::default()
+        .image_type(vk::ImageType::TYPE_2D)
+        .format(vk::Format::R8G8B8A8_UNORM)
+        .extent(vk::Extent3D {
+            width: 16,
+            height: 16,
+            depth: 1,
+        })
+        .mip_levels(1)
+        .array_layers(1)
+        .samples(vk::SampleCountFlags::TYPE_1)
+        .tiling(vk::ImageTiling::OPTIMAL)
+        .usage(vk::ImageUsageFlags::TRANSFER_DST)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .initial_layout(vk::ImageLayout::UNDEFINED)
+        .push_next(&mut ext);
+    // SAFETY: valid device; `ci` points at locals alive for the call.
+    unsafe { dev.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
+}
+
+/// Exportable memory with an external buffer bound to it.
+fn memory_with_buffer(ctx: &Ctx, dev: &Dev) -> Result<(vk::DeviceMemory, vk::Buffer), String> {
+    let buffer = external_buffer(dev)?;
+    // SAFETY: the buffer was just created from this device.
+    let req = unsafe { dev.device.get_buffer_memory_requirements(buffer) };
+    let host = ctx.host_visible_type()?;
+    let ty = if req.memory_type_bits & (1 << host) != 0 {
+        host
+    } else {
+        (0..32)
+            .find(|i| req.memory_type_bits & (1 << i) != 0)
+            .ok_or("no memory type")?
+    };
+    let memory = dev
+        .allocate(req.size.max(4096), ty, Some(OPAQUE), None)
+        .map_err(|e| format!("vkAllocateMemory: {e:?}"))?;
+    // SAFETY: an unbound buffer and fresh memory of a type it accepts, large enough.
+    unsafe { dev.device.bind_buffer_memory(buffer, memory, 0) }
+        .map_err(|e| format!("vkBindBufferMemory: {e:?}"))?;
+    Ok((memory, buffer))
+}
+
+/// Exports an OPAQUE_FD of `memory` and closes it.
+fn export_and_close(dev: &Dev, memory: vk::DeviceMemory) -> Result<(), String> {
+    let (r, fd) = dev.get_fd(memory, OPAQUE, -1);
+    if r != vk::Result::SUCCESS || fd < 0 {
+        return Err(format!("vkGetMemoryFdKHR: {r:?}"));
+    }
+    // SAFETY: the fd was just returned to us and is closed once.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+/// One instance and device lifetime with some external objects in it.
+fn one_cycle(opts: &InstanceOpts, finding: bool) -> Result<(), String> {
+    let ctx = Ctx::new(opts)?;
+    let dev = ctx.create_device()?;
+    let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
+    let image = external_image(&dev)?;
+    export_and_close(&dev, memory)?;
+    if finding {
+        let plain = dev
+            .allocate(4096, ctx.host_visible_type()?, None, None)
+            .map_err(|e| format!("vkAllocateMemory (plain): {e:?}"))?;
+        let (_, fd) = dev.get_fd(plain, OPAQUE, -1);
+        if fd >= 0 {
+            // SAFETY: an fd returned to us, closed once.
+            unsafe { libc::close(fd) };
+        }
+        dev.free(plain);
+    }
+    // SAFETY: idle objects of this device, each destroyed once, the buffer before its memory.
+    unsafe {
+        dev.device.destroy_buffer(buffer, None);
+        dev.device.destroy_image(image, None);
+    }
+    dev.free(memory);
+    dev.destroy();
+    ctx.destroy();
+    Ok(())
+}
+
+fn layer_mapped() -> bool {
+    std::fs::read_to_string("/proc/self/maps")
+        .map(|m| m.contains("libVkLayer_handoff.so"))
+        .unwrap_or(false)
+}
+
+pub fn lifecycle(a: &Args) -> ScenarioResult {
+    let cycles = a.number("--cycles", 10)?;
+    let finding = a.flag("--finding");
+    let opts = InstanceOpts::from_args(a);
+    let started = Instant::now();
+    let holder = if a.flag("--hold") {
+        Some(Ctx::new(&opts)?)
+    } else {
+        None
+    };
+    let mut mapped_after = 0u64;
+    for c in 0..cycles {
+        one_cycle(&opts, finding).map_err(|e| format!("cycle {c}: {e}"))?;
+        if layer_mapped() {
+            mapped_after += 1;
+        }
+    }
+    if let Some(h) = holder {
+        h.destroy();
+    }
+    Ok(json!({
+        "cycles": cycles,
+        "seconds": started.elapsed().as_secs_f64(),
+        "layer_mapped_after": mapped_after,
+    }))
+}
+
+pub fn leak_device(a: &Args) -> ScenarioResult {
+    let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
+    let dev = ctx.create_device()?;
+    let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
+    let image = external_image(&dev)?;
+    let out = json!({
+        "device": handle_hex(dev.handle()),
+        "memory": handle_hex(memory.as_raw()),
+        "buffer": handle_hex(buffer.as_raw()),
+        "image": handle_hex(image.as_raw()),
+    });
+    // Deliberately invalid: the device goes with its children alive.
+    dev.destroy();
+    ctx.destroy();
+    Ok(out)
+}
+
+/// What a forked child does; returns its exit code. Nothing here may print to stdout: the
+/// parent's JSON line is the only one.
+fn child_work(opts: &InstanceOpts) -> i32 {
+    let r = (|| -> Result<(), String> {
+        let ctx = Ctx::new(opts)?;
+        let dev = ctx.create_device()?;
+        let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
+        export_and_close(&dev, memory)?;
+        // SAFETY: idle objects of this device, destroyed once, the buffer first.
+        unsafe { dev.device.destroy_buffer(buffer, None) };
+        dev.free(memory);
+        dev.destroy();
+        ctx.destroy();
+        Ok(())
+    })();
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("fork child {}: {e}", std::process::id());
+            3
+        }
+    }
+}
+
+/// Waits for `pid` up to `limit`; on timeout takes its stacks and kills it.
+fn reap(pid: libc::pid_t, limit: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: waiting for our own child; `status` is a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            let code = if libc::WIFEXITED(status) {
+                json!({ "exit": libc::WEXITSTATUS(status) })
+            } else {
+                json!({ "signal": libc::WTERMSIG(status) })
+            };
+            return json!({ "status": code, "hung": false });
+        }
+        if r < 0 {
+            return json!({ "status": "waitpid failed", "hung": false });
+        }
+        if start.elapsed() > limit {
+            let stacks = crate::harness::run::thread_stacks(pid);
+            // SAFETY: killing and reaping our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return json!({ "status": "killed", "hung": true, "stacks": stacks });
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn fork(a: &Args) -> ScenarioResult {
+    let threads = a.number("--threads", 4)?;
+    let forks = a.number("--forks", 20)?;
+    let limit = Duration::from_secs(a.number("--child-seconds", 20)?);
+    let opts = InstanceOpts::from_args(a);
+    let ctx = Arc::new(Ctx::new(&opts)?);
+    let dev = Arc::new(ctx.create_device()?);
+    let (live, live_buffer) = memory_with_buffer(&ctx, &dev)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let loops = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (ctx, dev, stop, loops) = (ctx.clone(), dev.clone(), stop.clone(), loops.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                while !stop.load(Ordering::Relaxed) {
+                    let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
+                    export_and_close(&dev, memory)?;
+                    // SAFETY: idle objects of this device, destroyed once, the buffer first.
+                    unsafe { dev.device.destroy_buffer(buffer, None) };
+                    dev.free(memory);
+                    loops.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+
+    let mut children = Vec::new();
+    for i in 0..forks {
+        // Let the workers get going, and vary where they are when the fork comes.
+        std::thread::sleep(Duration::from_micros(1000 + 700 * i));
+        // SAFETY: fork in a threaded process; the child only runs `child_work` (what an app
+        // that forks without exec may do: a new instance of its own) and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = child_work(&opts);
+            // SAFETY: ends the child without running the parent's exit handlers or flushing
+            // its copied stdout.
+            unsafe { libc::_exit(code) };
+        }
+        if pid < 0 {
+            return Err("fork failed".to_owned());
+        }
+        children.push(reap(pid, limit));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().map_err(|_| "a worker panicked".to_owned())??;
+    }
+    // SAFETY: idle objects of this device, destroyed once, the buffer first.
+    unsafe { dev.device.destroy_buffer(live_buffer, None) };
+    dev.free(live);
+    let dev = Arc::try_unwrap(dev).map_err(|_| "device still shared")?;
+    dev.destroy();
+    let ctx = Arc::try_unwrap(ctx).map_err(|_| "instance still shared")?;
+    ctx.destroy();
+    Ok(json!({ "children": children, "loops": loops.load(Ordering::Relaxed) }))
+}

@@ -1,0 +1,225 @@
+//! Lifecycle: many instance and device lifetimes with nothing left behind, the loader
+//! unloading and reloading the layer in one process, a device destroyed with live objects,
+//! and `fork()` without exec while other threads are inside the layer.
+
+mod common;
+use common::*;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Instance + device lifetimes per test. lavapipe's device creation costs about 10 ms here,
+/// so both drivers run the full 1000.
+const CYCLES: u64 = 1000;
+const LIMIT: Duration = Duration::from_secs(180);
+
+fn report(path: &std::path::Path, out: &Outcome) -> Vec<Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}\n{}", path.display(), out.context()));
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .collect()
+}
+
+fn summaries(lines: &[Value]) -> Vec<&Value> {
+    lines.iter().filter(|l| l["type"] == "summary").collect()
+}
+
+#[track_caller]
+fn state_bytes(s: &Value) -> u64 {
+    s["state_bytes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no state_bytes: {s:#}"))
+}
+
+#[track_caller]
+fn assert_nothing_live(s: &Value) {
+    for k in ["memory", "buffer", "image"] {
+        assert_eq!(s["live_objects"][k].as_u64(), Some(0), "{k} live: {s:#}");
+    }
+}
+
+/// Runs `lifecycle` with a report file.
+fn lifecycle(d: Driver, extra: &[&str]) -> (Outcome, Vec<Value>) {
+    let s = scenario("lifecycle", d)
+        .args(["--cycles", &CYCLES.to_string()])
+        .args(extra)
+        .timeout(LIMIT);
+    let path = s.dir().join("report.jsonl");
+    let out = s.env("VK_HANDOFF_VALIDATION_REPORT_FILE", &path).run();
+    let lines = report(&path, &out);
+    eprintln!(
+        "lifecycle {extra:?} on {}: {} cycles in {:.2} s",
+        d.label(),
+        out.result_i64("cycles"),
+        out.results()["seconds"].as_f64().unwrap_or(0.0)
+    );
+    (out, lines)
+}
+
+on_both_drivers! {
+    /// 1000 instance + device lifetimes (each with exported memory, a bound external buffer
+    /// and an external image, all freed) while one more instance keeps the layer loaded: a
+    /// summary per cycle, nothing live in any, no finding, and state_bytes not growing with
+    /// the cycles. Measured: it rises by about 1.1 KB in steps of 84 bytes over the first
+    /// few hundred cycles (hash tables of the state map reaching their working size; the
+    /// hasher is seeded randomly, so where the steps fall varies) and then stays flat; a
+    /// leak of anything per cycle would add at least a byte per cycle, so the second half
+    /// must add less than one byte per cycle and the whole run less than 4 KiB.
+    fn cycles_leave_nothing_behind(d: Driver) {
+        let (out, lines) = lifecycle(d, &["--hold"]);
+        out.assert_ids(&[]);
+        assert_eq!(out.result_i64("layer_mapped_after") as u64, CYCLES, "{}", out.context());
+        let sums = summaries(&lines);
+        // One per cycle and the holder's.
+        assert!(sums.len() as u64 > CYCLES, "{} summaries", sums.len());
+        for s in &sums {
+            assert_nothing_live(s);
+        }
+        let n = CYCLES as usize;
+        let (first, mid, last) = (
+            state_bytes(sums[0]),
+            state_bytes(sums[n / 2 - 1]),
+            state_bytes(sums[n - 1]),
+        );
+        eprintln!("state_bytes on {}: cycle 1 {first}, cycle {} {mid}, cycle {n} {last}", d.label(), n / 2);
+        assert!(
+            last < mid + (n / 2) as u64,
+            "state_bytes grew over the second half: cycle {} {mid}, cycle {n} {last}",
+            n / 2
+        );
+        assert!(last < first + 4096, "state_bytes: cycle 1 {first}, cycle {n} {last}");
+    }
+}
+
+on_both_drivers! {
+    /// The loader unloads the layer with the last instance and libvulkan (the scenario drops
+    /// its ash::Entry every cycle: dlclose) and loads it again for the next: 1000 times, the
+    /// layer is gone after each (not mapped), yet each cycle's layer catches the one
+    /// deliberate vkGetMemoryFdKHR on non-exportable memory and writes its summary.
+    fn unload_and_reload_works(d: Driver) {
+        let (out, lines) = lifecycle(d, &["--finding"]);
+        out.assert_ids(&times(NOT_EXPORTED, CYCLES as usize));
+        assert_eq!(out.result_i64("layer_mapped_after"), 0, "the layer stayed loaded\n{}", out.context());
+        let sums = summaries(&lines);
+        assert!(sums.len() as u64 >= CYCLES, "{} summaries", sums.len());
+        for s in &sums[..CYCLES as usize] {
+            assert_nothing_live(s);
+            assert_eq!(s["counts"][NOT_EXPORTED].as_u64(), Some(1), "{s:#}");
+        }
+        let findings = lines.iter().filter(|l| l["type"] == "finding").count() as u64;
+        assert_eq!(findings, CYCLES);
+    }
+}
+
+on_both_drivers! {
+    /// vkDestroyDevice with a memory object, a buffer bound to it and an image alive:
+    /// HANDOFF-Leak-live-objects once, naming the device and all three, no crash, and the
+    /// layer forgets them (nothing live in the summary).
+    fn destroying_a_device_with_live_objects_lists_them(d: Driver) {
+        let s = scenario("leak-device", d);
+        let path = s.dir().join("report.jsonl");
+        let out = s.env("VK_HANDOFF_VALIDATION_REPORT_FILE", &path).run();
+        out.assert_ids(&[LEAK]);
+        let f = out.with_id(LEAK);
+        for k in ["device", "memory", "buffer", "image"] {
+            assert!(f[0].names(&out.result_str(k)), "{k} not named\n{}", out.context());
+        }
+        assert_eq!(f[0].objects.len(), 4, "{:?}", f[0]);
+        let lines = report(&path, &out);
+        let sums = summaries(&lines);
+        assert_nothing_live(sums[0]);
+        assert_eq!(sums[0]["counts"][LEAK].as_u64(), Some(1), "{:#}", sums[0]);
+    }
+}
+
+fn fork_children(d: Driver) -> Outcome {
+    scenario("fork", d)
+        .args(["--threads", "4", "--forks", "20", "--child-seconds", "10"])
+        .timeout(Duration::from_secs(400))
+        .run()
+}
+
+/// Every child exited 0 in time; otherwise the failure prints the stacks of the first hung.
+#[track_caller]
+fn assert_children_fine(out: &Outcome) {
+    let children = out.results()["children"].as_array().expect("children");
+    assert_eq!(children.len(), 20, "{}", out.context());
+    let hung: Vec<&Value> = children.iter().filter(|c| c["hung"] == true).collect();
+    if let Some(h) = hung.first() {
+        panic!(
+            "{} of 20 forked children hung; the first one's stacks:\n{}",
+            hung.len(),
+            h["stacks"].as_str().unwrap_or("")
+        );
+    }
+    for c in children {
+        assert_eq!(
+            c["status"]["exit"].as_i64(),
+            Some(0),
+            "{c:#}\n{}",
+            out.context()
+        );
+    }
+}
+
+/// fork() without exec while 4 threads allocate, export and free through the layer: each of
+/// 20 children creates its own instance and device, exports and frees memory and ends, none
+/// deadlocked on a lock a parent thread held at the fork.
+fn fork_with_threads_in_the_layer(d: Driver) {
+    let out = fork_children(d);
+    assert_children_fine(&out);
+}
+
+#[test]
+#[ignore = "lead: forked children deadlock in the layer: payload::with's Registry mutex (via \
+            memory::get_memory_fd -> payload::after_export) and a dashmap shard lock in \
+            state::views::remove_device at vkDestroyDevice; needs pthread_atfork handling"]
+fn fork_is_safe_in_the_child_real_driver() {
+    fork_with_threads_in_the_layer(Driver::Real)
+}
+
+#[test]
+#[ignore = "lead: as on the real driver, and the mock ICD's own state::Registry mutex \
+            deadlocks the child at vkCreateInstance"]
+fn fork_is_safe_in_the_child_mock_icd() {
+    fork_with_threads_in_the_layer(MOCK)
+}
+
+/// Runs `ownership` with `rounds` round trips of a buffer between two devices through
+/// VK_QUEUE_FAMILY_EXTERNAL and returns the summary's state_bytes (nothing live).
+fn state_bytes_after_transfers(d: Driver, rounds: usize) -> u64 {
+    let round = "a:release:general,b:acquire:general,b:release:general,a:acquire:general";
+    let steps = if rounds == 0 {
+        "a:use".to_owned()
+    } else {
+        vec![round; rounds].join(",")
+    };
+    let s = scenario("ownership", d).args(["--second", "device", "--steps", &steps]);
+    let path = s.dir().join("report.jsonl");
+    let out = s.env("VK_HANDOFF_VALIDATION_REPORT_FILE", &path).run();
+    out.assert_ids(&[]);
+    let lines = report(&path, &out);
+    let sums = summaries(&lines);
+    assert_nothing_live(sums[0]);
+    state_bytes(sums[0])
+}
+
+on_both_drivers! {
+    /// Ownership transfers leave nothing behind: with everything freed, 50 round trips of a
+    /// buffer between two devices through VK_QUEUE_FAMILY_EXTERNAL leave the layer holding
+    /// as many state bytes as 10 (an earlier accounting counted frees it had not counted as
+    /// allocations and drifted to 0). The two runs are two processes: which shards of the
+    /// handle-keyed maps got a table depends on where the driver's handles landed, so they
+    /// may differ by a few hash tables (under 2 KiB); growth with the transfers would be 40
+    /// round trips' worth.
+    fn state_bytes_do_not_grow_with_ownership_transfers(d: Driver) {
+        let few = state_bytes_after_transfers(d, 10);
+        let many = state_bytes_after_transfers(d, 50);
+        assert!(
+            many > 0 && many.abs_diff(few) < 2048,
+            "state_bytes after 10 round trips: {few}, after 50: {many}"
+        );
+    }
+}
