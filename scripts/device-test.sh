@@ -15,6 +15,8 @@ mkdir -p "$OUT"
 say() { echo "$*" | tee -a "$SUMMARY"; }
 
 for f in .gl/*.deb; do dpkg -x "$f" /; done
+# Files cut out of a package too big to carry whole (Mesa's device_select layer alone).
+for f in .gl/*.tar.gz; do [ -e "$f" ] && tar -C / -xzf "$f"; done
 ldconfig
 if [ -f .dev/tests.tar.xz ] && [ ! -d .dev/tests ]; then tar -C .dev -xJf .dev/tests.tar.xz; fi
 
@@ -51,9 +53,16 @@ fi
 cd "$ROOT/.dev"
 mkdir -p "$LOG/tests"
 total_pass=0 total_fail=0 total_ign=0
+# The GPU machine has no package access and no gdb: the harness self-test that kills a hung
+# child and prints its gdb stacks tests the harness, not the driver, and runs everywhere else.
+skip=()
+if ! command -v gdb >/dev/null; then
+    skip=(--skip a_hung_child_is_killed_with_its_stacks)
+    say "no gdb here: skipping the harness self-test a_hung_child_is_killed_with_its_stacks"
+fi
 for t in ${TESTS:-$(ls tests)}; do
     start=$(date +%s%N)
-    timeout 600 "./tests/$t" --test-threads="${TEST_THREADS:-4}" >"$LOG/tests/$t.log" 2>&1
+    timeout 600 "./tests/$t" --test-threads="${TEST_THREADS:-4}" "${skip[@]}" >"$LOG/tests/$t.log" 2>&1
     rc=$?
     ms=$((($(date +%s%N) - start) / 1000000))
     secs=$((ms / 1000)).$(printf '%03d' $((ms % 1000)))
