@@ -40,10 +40,26 @@ fn assert_nothing_live(s: &Value) {
     }
 }
 
+/// Loader reloads per process for the reload test: 1000 on lavapipe and the mock. NVIDIA's
+/// driver 580.159.04 fails `vkCreateInstance` with `VK_ERROR_INCOMPATIBLE_DRIVER` at the
+/// 29th load of the loader in one process with no layer at all (measured on an H100,
+/// 2026-11-22), so other real drivers get 20: still a reload of the layer every cycle.
+fn reload_cycles(d: Driver) -> u64 {
+    if d.is_mock() || d.is_lavapipe() {
+        CYCLES
+    } else {
+        20
+    }
+}
+
 /// Runs `lifecycle` with a report file.
 fn lifecycle(d: Driver, extra: &[&str]) -> (Outcome, Vec<Value>) {
+    lifecycle_n(d, CYCLES, extra)
+}
+
+fn lifecycle_n(d: Driver, cycles: u64, extra: &[&str]) -> (Outcome, Vec<Value>) {
     let s = scenario("lifecycle", d)
-        .args(["--cycles", &CYCLES.to_string()])
+        .args(["--cycles", &cycles.to_string()])
         .args(extra)
         .timeout(LIMIT);
     let path = s.dir().join("report.jsonl");
@@ -95,22 +111,25 @@ on_both_drivers! {
 
 on_both_drivers! {
     /// The loader unloads the layer with the last instance and libvulkan (the scenario drops
-    /// its ash::Entry every cycle: dlclose) and loads it again for the next: 1000 times, the
+    /// its ash::Entry every cycle: dlclose) and loads it again for the next: 1000 times (see
+    /// `reload_cycles` for other real drivers), the
     /// layer is gone after each (not mapped), yet each cycle's layer catches the one
     /// deliberate vkGetMemoryFdKHR on non-exportable memory and writes its summary.
     fn unload_and_reload_works(d: Driver) {
-        let (out, lines) = lifecycle(d, &["--finding"]);
-        out.assert_ids(&times(NOT_EXPORTED, CYCLES as usize));
+        let cycles = reload_cycles(d);
+        let (out, lines) = lifecycle_n(d, cycles, &["--finding"]);
+        out.assert_ids(&times(NOT_EXPORTED, cycles as usize));
         assert_eq!(out.result_i64("layer_mapped_after"), 0, "the layer stayed loaded\n{}", out.context());
         let sums = summaries(&lines);
-        assert!(sums.len() as u64 >= CYCLES, "{} summaries", sums.len());
-        for s in &sums[..CYCLES as usize] {
+        assert!(sums.len() as u64 >= cycles, "{} summaries", sums.len());
+        for s in &sums[..cycles as usize] {
             assert_nothing_live(s);
             assert_eq!(s["counts"][NOT_EXPORTED].as_u64(), Some(1), "{s:#}");
         }
         let findings = lines.iter().filter(|l| l["type"] == "finding").count() as u64;
-        assert_eq!(findings, CYCLES);
+        assert_eq!(findings, cycles);
     }
+
 }
 
 on_both_drivers! {
