@@ -19,6 +19,46 @@ pub fn load_entry() -> Result<ash::Entry, String> {
     }
 }
 
+/// The `run` of an example that takes only `--bug`: parses the arguments, loads the loader
+/// and runs `body(entry, bug)`. Returns the exit code: 0 when the body ran to the end (with
+/// `--bug`, whatever the driver did), 1 when it failed (its message is printed after `name`),
+/// 2 for a bad argument or a missing Vulkan loader.
+pub fn run_with_bug_switch(
+    name: &str,
+    usage: &str,
+    args: &[String],
+    body: impl FnOnce(&ash::Entry, bool) -> Result<(), String>,
+) -> i32 {
+    let mut bug = false;
+    for arg in args {
+        match arg.as_str() {
+            "--bug" => bug = true,
+            "-h" | "--help" => {
+                println!("{usage}");
+                return 0;
+            }
+            other => {
+                eprintln!("{name}: unknown argument `{other}`\n{usage}");
+                return 2;
+            }
+        }
+    }
+    let entry = match load_entry() {
+        Ok(entry) => entry,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
+    match body(&entry, bug) {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            1
+        }
+    }
+}
+
 /// `Err("vkCall failed: VK_ERROR_…")` for a failed Vulkan call, so `?` carries the
 /// name of the call that failed.
 pub fn check<T>(what: &str, result: ash::prelude::VkResult<T>) -> Result<T, String> {

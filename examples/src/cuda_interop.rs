@@ -29,7 +29,7 @@
 //! The library is looked up at `$HANDOFF_CUDA_PEER`, else next to the executable, else by
 //! the dynamic linker.
 
-use crate::common::{check, load_entry, messenger_create_info};
+use crate::common::{check, messenger_create_info, run_with_bug_switch};
 use crate::cuda_peer::{self, Failure, Handover, Peer};
 use ash::vk;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -54,37 +54,13 @@ const SEMAPHORE_HANDLE: vk::ExternalSemaphoreHandleTypeFlags =
 /// the driver did; without CUDA, after saying what it needs), 1 on a failure, 2 for a bad
 /// argument or a missing Vulkan loader.
 pub fn run(args: &[String]) -> i32 {
-    let mut bug = false;
-    for arg in args {
-        match arg.as_str() {
-            "--bug" => bug = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return 0;
-            }
-            other => {
-                eprintln!("cuda_interop: unknown argument `{other}`\n{USAGE}");
-                return 2;
-            }
-        }
-    }
-    let entry = match load_entry() {
-        Ok(entry) => entry,
-        Err(message) => {
-            eprintln!("{message}");
-            return 2;
-        }
-    };
-    let mut objects = Objects::default();
-    let result = interop(&entry, &mut objects, bug);
-    drop(objects);
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("cuda_interop: {message}");
-            1
-        }
-    }
+    run_with_bug_switch("cuda_interop", USAGE, args, |entry, bug| {
+        // Everything is destroyed before the outcome is reported.
+        let mut objects = Objects::default();
+        let result = interop(entry, &mut objects, bug);
+        drop(objects);
+        result
+    })
 }
 
 /// Everything the example creates; dropping it waits for the device and destroys what

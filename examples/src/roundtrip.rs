@@ -24,7 +24,7 @@
 //! instead of the system's, or just run `target/release/handoff demo`, which does all of it.
 //! Without the layer the program runs the same, minus the `[handoff] error …` line.
 
-use crate::common::{check, load_entry, messenger_create_info};
+use crate::common::{check, messenger_create_info, run_with_bug_switch};
 use ash::vk;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
@@ -48,38 +48,13 @@ const USAGE_FLAGS: vk::BufferUsageFlags = vk::BufferUsageFlags::from_raw(
 /// 0 when it ran to the end (with `--bug`, whatever the driver did), 1 on a failure, 2 for a
 /// bad argument or a missing Vulkan loader.
 pub fn run(args: &[String]) -> i32 {
-    let mut bug = false;
-    for arg in args {
-        match arg.as_str() {
-            "--bug" => bug = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return 0;
-            }
-            other => {
-                eprintln!("roundtrip: unknown argument `{other}`\n{USAGE}");
-                return 2;
-            }
-        }
-    }
-    let entry = match load_entry() {
-        Ok(entry) => entry,
-        Err(message) => {
-            eprintln!("{message}");
-            return 2;
-        }
-    };
-    let mut objects = Objects::default();
-    let result = roundtrip(&entry, &mut objects, bug);
-    // Destroy everything, in reverse order of creation, before reporting the outcome.
-    drop(objects);
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("roundtrip: {message}");
-            1
-        }
-    }
+    run_with_bug_switch("roundtrip", USAGE, args, |entry, bug| {
+        // Destroy everything, in reverse order of creation, before reporting the outcome.
+        let mut objects = Objects::default();
+        let result = roundtrip(entry, &mut objects, bug);
+        drop(objects);
+        result
+    })
 }
 
 /// One side of the handoff: a device, its buffer and the memory bound to it.

@@ -44,7 +44,7 @@ pub fn classify(fd: i32) -> FdKind {
 }
 
 /// The target of `/proc/self/fd/N`, when procfs is there.
-fn link(fd: i32) -> Option<String> {
+pub fn link(fd: i32) -> Option<String> {
     std::fs::read_link(format!("/proc/self/fd/{fd}"))
         .ok()
         .map(|p| p.to_string_lossy().into_owned())

@@ -70,9 +70,7 @@ fn file_id(fd: i32) -> Option<FileId> {
     let unique = match st.st_mode & libc::S_IFMT {
         libc::S_IFREG => true,
         libc::S_IFCHR | libc::S_IFBLK | libc::S_IFDIR | libc::S_IFIFO | libc::S_IFSOCK => false,
-        _ => std::fs::read_link(format!("/proc/self/fd/{fd}"))
-            .ok()
-            .is_some_and(|p| classify_link(&p.to_string_lossy()) == Some(FdKind::DmaBuf)),
+        _ => crate::fd::link(fd).is_some_and(|l| classify_link(&l) == Some(FdKind::DmaBuf)),
     };
     Some(FileId {
         dev: st.st_dev,
