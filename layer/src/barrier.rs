@@ -7,7 +7,8 @@
 //! mode and whether it is external); the pool's family is read only for a transfer between
 //! two different families. A barrier is recorded only when it names a special family or
 //! its resource is external, so an app that shares nothing allocates nothing here.
-//! Findings never block: the command is always forwarded.
+//! Only a destroyed image (`liveness`) blocks the command; every other finding is reported
+//! and the command is forwarded.
 
 use crate::c_arrays::slice;
 use crate::dispatch::{self, DeviceData};
@@ -138,23 +139,35 @@ fn context(data: &DeviceData, command_buffer: vk::CommandBuffer, command: &'stat
     }
 }
 
-/// `VkExternalMemoryAcquireUnmodifiedEXT::acquireUnmodifiedMemory` in a barrier's chain.
+/// `VkExternalMemoryAcquireUnmodifiedEXT::acquireUnmodifiedMemory` in a barrier's chain,
+/// and whether the chain could be walked to its end.
 ///
 /// # Safety
 /// `p_next` is the chain of a valid barrier structure.
-unsafe fn acquire_unmodified(p_next: *const c_void) -> bool {
+unsafe fn acquire_unmodified(p_next: *const c_void) -> (bool, Result<(), pnext::Malformed>) {
     if p_next.is_null() {
-        return false;
+        return (false, Ok(()));
     }
     // SAFETY: a valid chain per the caller; the type matches the sType searched for.
-    let (found, _) = unsafe {
+    let (found, walked) = unsafe {
         pnext::find::<vk::ExternalMemoryAcquireUnmodifiedEXT<'_>>(
             p_next,
             vk::StructureType::EXTERNAL_MEMORY_ACQUIRE_UNMODIFIED_EXT,
         )
     };
     // SAFETY: found in a valid chain.
-    found.is_some_and(|p| unsafe { (*p).acquire_unmodified_memory } == vk::TRUE)
+    let unmodified = found.is_some_and(|p| unsafe { (*p).acquire_unmodified_memory } == vk::TRUE);
+    (unmodified, walked)
+}
+
+/// The structure a barrier of `kind` is, as a finding names it.
+fn struct_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Buffer => "VkBufferMemoryBarrier",
+        Kind::Buffer2 => "VkBufferMemoryBarrier2",
+        Kind::Image => "VkImageMemoryBarrier",
+        Kind::Image2 => "VkImageMemoryBarrier2",
+    }
 }
 
 /// What one call's barriers found and recorded.
@@ -210,7 +223,17 @@ impl<'a> Pass<'a> {
         );
         let (sharing, external) = match tracked::sharing_and_external(device, raw.resource) {
             Some((s, e)) => (Some(s), e),
-            None => (None, false),
+            None => {
+                // liveness (helper B): an image missing from the lookup above may be one
+                // the app destroyed.
+                if let Resource::Image(image) = raw.resource {
+                    let (cb, command) = (self.command_buffer, self.site.command());
+                    let at = (raw.kind == Kind::Image2, raw.index, image);
+                    let dead = crate::liveness::barrier_image(data, cb, command, at, (src, dst));
+                    self.findings.extend(dead);
+                }
+                (None, false)
+            }
         };
         let pipeline = matches!(self.site, Site::PipelineBarrier | Site::PipelineBarrier2(_));
         let sync1_concurrent = sync1_names_families && sharing == Some(vk::SharingMode::CONCURRENT);
@@ -254,7 +277,17 @@ impl<'a> Pass<'a> {
         }
         if cmd_rules::records_barrier(src, dst, external) {
             // SAFETY: the barrier's own chain, valid per the caller of the command.
-            let unmodified = unsafe { acquire_unmodified(raw.p_next) };
+            let (unmodified, walked) = unsafe { acquire_unmodified(raw.p_next) };
+            if let Err(m) = walked {
+                self.findings.push(crate::instance::chain_malformed(
+                    struct_name(raw.kind),
+                    m,
+                    vec![handoff_rules::Object::new(
+                        vk::ObjectType::COMMAND_BUFFER,
+                        self.command_buffer.as_raw(),
+                    )],
+                ));
+            }
             self.ops.push(RecordedOp::Barrier(BarrierOp {
                 resource: raw.resource,
                 range: raw.range,
@@ -269,14 +302,18 @@ impl<'a> Pass<'a> {
         }
     }
 
-    fn finish(self) {
+    /// True when the command must not be forwarded (liveness, helper B: a destroyed image;
+    /// the other barrier findings never block).
+    fn finish(self) -> bool {
+        let mut blocked = false;
         if !self.findings.is_empty() {
-            // Void command: findings are reported, never block.
-            let _ = self.data.reporter.report_all(self.findings);
+            let verdict = self.data.reporter.report_all(self.findings);
+            blocked = verdict.undefined && !self.data.reporter.settings.forward_invalid_calls;
         }
-        if !self.ops.is_empty() {
+        if !blocked && !self.ops.is_empty() {
             recorded::push_ops(self.data.handle, self.command_buffer, self.ops);
         }
+        blocked
     }
 }
 
@@ -380,7 +417,9 @@ pub unsafe extern "system" fn cmd_pipeline_barrier(
                 p_image_memory_barriers,
             )
         };
-        pass.finish();
+        if pass.finish() {
+            return; // liveness (helper B)
+        }
         // SAFETY: forwarding the app's arguments.
         unsafe {
             (data.fns.fp_v1_0().cmd_pipeline_barrier)(
@@ -419,7 +458,9 @@ fn pipeline_barrier2_common(
             let mut pass = Pass::new(&data, command_buffer, Site::PipelineBarrier2(command));
             // SAFETY: the app's dependency info.
             unsafe { sync2(&mut pass, info) };
-            pass.finish();
+            if pass.finish() {
+                return; // liveness (helper B)
+            }
         }
         let next = if use_khr(&data, khr) {
             data.synchronization2.cmd_pipeline_barrier2_khr
@@ -487,7 +528,9 @@ pub unsafe extern "system" fn cmd_wait_events(
                 p_image_memory_barriers,
             )
         };
-        pass.finish();
+        if pass.finish() {
+            return; // liveness (helper B)
+        }
         // SAFETY: forwarding the app's arguments.
         unsafe {
             (data.fns.fp_v1_0().cmd_wait_events)(
@@ -530,7 +573,9 @@ fn wait_events2_common(
             // SAFETY: the app's dependency info.
             unsafe { sync2(&mut pass, info) };
         }
-        pass.finish();
+        if pass.finish() {
+            return; // liveness (helper B)
+        }
         let next = if use_khr(&data, khr) {
             data.synchronization2.cmd_wait_events2_khr
         } else {

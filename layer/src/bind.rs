@@ -3,9 +3,11 @@
 //!
 //! Each bind is checked against what the memory was allocated with (export types, import
 //! type, dedicated resource) and what the resource was created with; the driver is asked
-//! for `requiresDedicatedAllocation` only for resources declared with external handle types,
-//! so plain memory bound to a plain resource costs two map lookups. Findings never block
-//! the call. A successful non-sparse bind is recorded on the resource's record.
+//! for `requiresDedicatedAllocation` only for resources declared with external handle types
+//! (and once per buffer shape: `requirements::buffer_cached`), so plain memory bound to a
+//! plain resource costs two map lookups. Only a freed or unknown handle blocks the call
+//! (`liveness`); the other findings are reported and the call goes on. A successful
+//! non-sparse bind is recorded on the resource's record.
 
 use crate::c_arrays::slice;
 use crate::dedicated;
@@ -20,6 +22,7 @@ use handoff_rules::checks::bind::{
     ImageShape, MemoryFacts, SparseBindCall, SparseKind,
 };
 use handoff_rules::Finding;
+use smallvec::SmallVec;
 
 fn memory_facts(rec: &MemoryRecord) -> MemoryFacts {
     MemoryFacts {
@@ -60,14 +63,19 @@ fn check_buffer(
     buffer: vk::Buffer,
     memory: vk::DeviceMemory,
     offset: u64,
+    external: &mut bool,
 ) -> Vec<Finding> {
     let device = data.handle;
-    let (Some(mem), Some(buf)) = (
+    let (mem, buf) = (
         state::memory(device, memory),
         tracked::buffer(device, buffer),
-    ) else {
-        return Vec::new();
+    );
+    let (Some(mem), Some(buf)) = (mem, buf) else {
+        // liveness (helper B): the lookups above prove a dead handle, no new lookup.
+        let (h, known) = (buffer.as_raw(), buf.is_some());
+        return crate::liveness::bind(data, form, false, h, known, memory, mem.is_some());
     };
+    *external = is_external(&mem);
     let facts = memory_facts(&mem);
     // Only external handle types make a buffer require a dedicated allocation.
     if facts.is_plain() && buf.external_types.is_empty() {
@@ -76,7 +84,7 @@ fn check_buffer(
     let requires_dedicated = !buf.external_types.is_empty()
         && facts.dedicated != DedicatedTo::Buffer(buffer.as_raw())
         // SAFETY: a live buffer of this device (the layer has its record).
-        && unsafe { requirements::buffer(data, buffer) }
+        && unsafe { requirements::buffer_cached(data, buffer, &buf) }
             .dedicated
             .is_some_and(|d| d.requires);
     let call = BufferBindCall {
@@ -97,6 +105,7 @@ fn check_buffer(
         memory,
         &mem,
         dedicated::Resource::Buffer(buffer),
+        Some(&buf),
     ));
     out
 }
@@ -108,12 +117,16 @@ fn check_image(
     image: vk::Image,
     memory: vk::DeviceMemory,
     offset: u64,
+    external: &mut bool,
 ) -> Vec<Finding> {
     let device = data.handle;
-    let (Some(mem), Some(img)) = (state::memory(device, memory), tracked::image(device, image))
-    else {
-        return Vec::new();
+    let (mem, img) = (state::memory(device, memory), tracked::image(device, image));
+    let (Some(mem), Some(img)) = (mem, img) else {
+        // liveness (helper B): the lookups above prove a dead handle, no new lookup.
+        let (h, known) = (image.as_raw(), img.is_some());
+        return crate::liveness::bind(data, form, true, h, known, memory, mem.is_some());
     };
+    *external = is_external(&mem);
     let facts = memory_facts(&mem);
     if facts.is_plain() && img.external_types.is_empty() {
         return Vec::new();
@@ -152,6 +165,7 @@ fn check_image(
         memory,
         &mem,
         dedicated::Resource::Image(image),
+        None,
     ));
     out
 }
@@ -161,6 +175,11 @@ fn check_image(
 enum Target {
     Buffer,
     Image,
+}
+
+/// Memory that exported or imported: barriers on what it backs are worth a look.
+fn is_external(m: &MemoryRecord) -> bool {
+    !m.export_types.is_empty() || !m.import_type.is_empty()
 }
 
 /// One bind: the raw buffer or image, the memory and the offset.
@@ -176,7 +195,10 @@ fn bind_and_record(
     forward: impl FnOnce() -> vk::Result,
 ) -> vk::Result {
     let mut findings = Vec::new();
+    // Whether each bind's memory exported or imported, read during the checks.
+    let mut external: SmallVec<[bool; 4]> = SmallVec::with_capacity(binds.len());
     for (index, &(handle, memory, offset)) in binds.iter().enumerate() {
+        let mut ext = false;
         findings.extend(match target {
             Target::Buffer => check_buffer(
                 data,
@@ -184,6 +206,7 @@ fn bind_and_record(
                 vk::Buffer::from_raw(handle),
                 memory,
                 offset,
+                &mut ext,
             ),
             Target::Image => check_image(
                 data,
@@ -191,8 +214,10 @@ fn bind_and_record(
                 vk::Image::from_raw(handle),
                 memory,
                 offset,
+                &mut ext,
             ),
         });
+        external.push(ext);
     }
     if !findings.is_empty() {
         let verdict = data.reporter.report_all(findings);
@@ -205,7 +230,7 @@ fn bind_and_record(
     }
     let res = forward();
     if res == vk::Result::SUCCESS {
-        for &(handle, memory, offset) in binds {
+        for (&(handle, memory, offset), &external_memory) in binds.iter().zip(&external) {
             // A swapchain image bind (VkBindImageMemorySwapchainInfoKHR) names no memory.
             if memory.is_null() {
                 continue;
@@ -213,8 +238,7 @@ fn bind_and_record(
             let binding = Binding {
                 memory: memory.as_raw(),
                 offset,
-                external_memory: state::memory(data.handle, memory)
-                    .is_some_and(|m| !m.export_types.is_empty() || !m.import_type.is_empty()),
+                external_memory,
             };
             match target {
                 Target::Buffer => {
@@ -587,6 +611,7 @@ mod tests {
                 sharing_mode: vk::SharingMode::EXCLUSIVE,
                 external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
                 bound: None,
+                plain_chain: true,
             },
         );
         let binding = Binding {

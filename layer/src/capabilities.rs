@@ -148,6 +148,10 @@ enum Cached {
 }
 
 static CACHE: Lazy<FastMap<QueryKey, Cached>> = Lazy::new(fast_map);
+/// For fork.rs, which holds it across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
+    [&*CACHE]
+}
 
 fn cached(key: &QueryKey) -> Option<Cached> {
     CACHE.get(key).map(|c| *c)

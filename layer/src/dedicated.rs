@@ -15,8 +15,10 @@
 
 use crate::capabilities::{self, ImageParams};
 use crate::dispatch::DeviceData;
+use crate::memo::Key;
 use crate::requirements;
 use crate::state::resources as tracked;
+use crate::state::resources::BufferRecord;
 use crate::state::{Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::allocation::{
@@ -104,6 +106,7 @@ pub fn resource_support_findings(
     memory: vk::DeviceMemory,
     rec: &MemoryRecord,
     resource: Resource,
+    buffer: Option<&BufferRecord>,
 ) -> Vec<Finding> {
     if rec.dedicated != Dedicated::None {
         return Vec::new();
@@ -112,37 +115,54 @@ pub fn resource_support_findings(
     if types.is_empty() {
         return Vec::new();
     }
-    let Some((resource, answers)) = answers(data, resource, types) else {
-        return Vec::new();
-    };
-    allocation::resource_support(&SupportFacts {
-        device: data.handle.as_raw(),
-        memory: memory.as_raw(),
-        resource,
+    // For a buffer the rules read only its flags and usage besides the memory's types.
+    let key = buffer.map(|b| Key::BufferSupport {
+        flags: b.flags,
+        usage: b.usage,
         export_types: rec.export_types,
         import_type: rec.import_type,
-        fd_import: FD_TYPES.contains(rec.import_type),
-        dedicated: false,
-        answers: &answers,
-        when: When::Bind,
-    })
+    });
+    let mut out = Vec::new();
+    data.memo.judge(key, || {
+        let Some((resource, answers)) = answers(data, resource, types) else {
+            return false;
+        };
+        out = allocation::resource_support(&SupportFacts {
+            device: data.handle.as_raw(),
+            memory: memory.as_raw(),
+            resource,
+            export_types: rec.export_types,
+            import_type: rec.import_type,
+            fd_import: FD_TYPES.contains(rec.import_type),
+            dedicated: false,
+            answers: &answers,
+            when: When::Bind,
+        });
+        out.is_empty()
+    });
+    out
 }
 
-/// The name of an allocate-info extending structure the `pNext` rules know (the
-/// allocate interception collects them into `AllocateCall::chained` during its walk).
-pub fn allocate_struct_name(st: vk::StructureType) -> Option<&'static str> {
+/// The name of an allocate-info extending structure the `pNext` rules know, with a bit of
+/// its own (the allocate interception collects the names into `AllocateCall::chained` and
+/// the bits into its memo key during its walk).
+pub fn allocate_struct_name(st: vk::StructureType) -> Option<(u32, &'static str)> {
     Some(match st {
-        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => "VkExportMemoryAllocateInfo",
-        vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => "VkImportMemoryFdInfoKHR",
-        vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO => "VkMemoryDedicatedAllocateInfo",
+        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => (1, "VkExportMemoryAllocateInfo"),
+        vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => (1 << 1, "VkImportMemoryFdInfoKHR"),
+        vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO => {
+            (1 << 2, "VkMemoryDedicatedAllocateInfo")
+        }
         vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
-            "VkImportMemoryHostPointerInfoEXT"
+            (1 << 3, "VkImportMemoryHostPointerInfoEXT")
         }
-        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => "VkExportMemoryAllocateInfoNV",
+        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
+            (1 << 4, "VkExportMemoryAllocateInfoNV")
+        }
         vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV => {
-            "VkDedicatedAllocationMemoryAllocateInfoNV"
+            (1 << 5, "VkDedicatedAllocationMemoryAllocateInfoNV")
         }
-        vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => "VkMemoryAllocateFlagsInfo",
+        vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => (1 << 6, "VkMemoryAllocateFlagsInfo"),
         _ => return None,
     })
 }
@@ -186,11 +206,22 @@ fn named(data: &DeviceData, resource: Resource) -> Named {
 
 /// The dedicated-allocation, per-resource support, `pNext` and handle-type-bit rules of
 /// one `vkAllocateMemory` call, from what the interception copied out of it.
-pub fn allocation_findings(data: &DeviceData, call: &AllocateCall) -> Vec<Finding> {
+///
+/// `chained_set` is the set of `call.chained` (the bits of [`allocate_struct_name`]): the
+/// `pNext` support rule depends on nothing else, so a set found supported is not judged again.
+pub fn allocation_findings(
+    data: &DeviceData,
+    call: &AllocateCall,
+    chained_set: u32,
+) -> Vec<Finding> {
     let device = data.handle.as_raw();
     let enabled = enabled(data);
-    let mut out =
-        allocation::chain_support(ChainOf::MemoryAllocateInfo, &call.chained, &enabled, device);
+    let mut out = Vec::new();
+    data.memo.judge(Some(Key::AllocateChain(chained_set)), || {
+        out =
+            allocation::chain_support(ChainOf::MemoryAllocateInfo, &call.chained, &enabled, device);
+        out.is_empty()
+    });
     if call.export_khr {
         out.extend(allocation::handle_types_valid(
             HandleTypesOf::ExportMemoryAllocateInfo,

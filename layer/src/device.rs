@@ -163,6 +163,12 @@ unsafe fn create_device_inner(
         api_version: identity.api_version,
         device_uuid: identity.device_uuid,
         driver_uuid: identity.driver_uuid,
+        group_raw: group
+            .as_deref()
+            .unwrap_or(&[physical_device])
+            .iter()
+            .map(|p| p.as_raw())
+            .collect(),
         group: group.unwrap_or_else(|| vec![physical_device]),
         next_gdpa,
         fns,
@@ -183,6 +189,8 @@ unsafe fn create_device_inner(
         enabled: dispatch::HotExtensions::new(&extensions),
         extensions,
         reporter: Arc::clone(&inst.reporter),
+        memo: Default::default(),
+        requirement_cache: Default::default(),
     };
     // SAFETY: `device` is a live dispatchable handle.
     dispatch::insert_device(unsafe { dispatch::key(device) }, Arc::new(data));

@@ -35,6 +35,9 @@ pub struct InstanceData {
     /// The capability queries, resolved down the chain during `vkCreateInstance`.
     pub capabilities: crate::capabilities::CapabilityFns,
     pub reporter: Arc<Reporter>,
+    /// The process that created the instance: a child forked without exec inherits the
+    /// record but not the instance's report, so it writes no summary for it.
+    pub pid: u32,
 }
 
 impl InstanceData {
@@ -56,6 +59,8 @@ pub struct DeviceData {
     /// The physical devices the device was created from: `VkDeviceGroupDeviceCreateInfo`'s
     /// list, or just `physical_device`.
     pub group: Vec<vk::PhysicalDevice>,
+    /// `group` as raw handles, shared by every export's recorded facts.
+    pub group_raw: Arc<[u64]>,
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,
     pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,
@@ -90,6 +95,11 @@ pub struct DeviceData {
     /// (a string search per call cost more than the checks).
     pub enabled: HotExtensions,
     pub reporter: Arc<Reporter>,
+    /// Parameter sets the create, allocate and bind rules found clean on this device.
+    pub memo: crate::memo::Memo,
+    /// Memory requirements by resource create parameters (`requiresDedicatedAllocation` for
+    /// the bind rules without a driver call per bind).
+    pub requirement_cache: crate::requirements::Cache,
 }
 
 /// Whether each device extension a hot path routes or checks on was enabled.
@@ -134,6 +144,10 @@ fn has(list: &[String], name: &CStr) -> bool {
 
 static INSTANCES: Lazy<FastMap<usize, Arc<InstanceData>>> = Lazy::new(fast_map);
 static DEVICES: Lazy<FastMap<usize, Arc<DeviceData>>> = Lazy::new(fast_map);
+/// For fork.rs, which holds them across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
+    [&*INSTANCES, &*DEVICES]
+}
 
 pub fn insert_instance(key: usize, data: Arc<InstanceData>) {
     INSTANCES.insert(key, data);

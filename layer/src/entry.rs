@@ -554,6 +554,8 @@ pub unsafe extern "system" fn vkNegotiateLoaderLayerInterfaceVersion(
             {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             }
+            // Fork safety: pthread_atfork handlers, once per load of the library (fork.rs).
+            crate::fork::register();
             v.loader_layer_interface_version = LAYER_INTERFACE_VERSION;
             v.pfn_get_instance_proc_addr = Some(vkGetInstanceProcAddr);
             v.pfn_get_device_proc_addr = Some(vkGetDeviceProcAddr);

@@ -9,30 +9,65 @@ use handoff_rules::checks::memory_import::FdKind;
 
 /// Classifies `fd` for an import or an fd-properties query.
 pub fn classify(fd: i32) -> FdKind {
+    classify_stat(fd).0
+}
+
+/// What one `fstat` said about an open fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    /// `st_mode & S_IFMT`.
+    pub file_type: u32,
+}
+
+/// [`classify`], with the `fstat` answer it was based on (for the payload registry, which
+/// would otherwise ask again). One `fstat` per call; the `/proc/self/fd` link is read only
+/// for a filesystem not seen before or one of anonymous inodes.
+pub fn classify_stat(fd: i32) -> (FdKind, Option<Stat>) {
     if fd < 0 {
-        return FdKind::Negative;
-    }
-    // SAFETY: F_GETFD only reads the descriptor flags; any int is a valid argument.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-        return FdKind::Closed;
+        return (FdKind::Negative, None);
     }
     // SAFETY: all-zero bytes are a valid `struct stat`.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd.
+    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd, and any int is
+    // a valid argument (EBADF for one that is not open).
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        // Open (F_GETFD succeeded) but not statable: give it the benefit of the doubt.
-        return FdKind::Unknown;
+        let closed = std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
+        // Open but not statable: give it the benefit of the doubt.
+        return (
+            if closed {
+                FdKind::Closed
+            } else {
+                FdKind::Unknown
+            },
+            None,
+        );
     }
-    match st.st_mode & libc::S_IFMT {
+    let stat = Stat {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        file_type: st.st_mode & libc::S_IFMT,
+    };
+    let kind = match stat.file_type {
         libc::S_IFIFO => FdKind::Pipe,
         libc::S_IFSOCK => FdKind::Socket,
         libc::S_IFDIR => FdKind::Directory,
         libc::S_IFCHR => FdKind::CharDevice,
+        libc::S_IFREG if plain_files::holds(stat.dev) => FdKind::Regular,
         libc::S_IFREG => {
             // Anonymous inodes of the kernel (eventfd, epoll, …) are "regular" for some
             // kernels and "no type" (0) for others; the link name tells them apart.
             match link(fd) {
-                Some(target) => classify_link(&target).unwrap_or(FdKind::Regular),
+                Some(target) => match classify_link(&target) {
+                    Some(kind) => kind,
+                    None => {
+                        if !target.starts_with("anon_inode:") {
+                            plain_files::remember(stat.dev);
+                        }
+                        FdKind::Regular
+                    }
+                },
                 None => FdKind::Regular,
             }
         }
@@ -40,6 +75,34 @@ pub fn classify(fd: i32) -> FdKind {
             Some(target) => classify_link(&target).unwrap_or(FdKind::Unknown),
             None => FdKind::Unknown,
         },
+    };
+    (kind, Some(stat))
+}
+
+/// Filesystems whose regular files are plain files or memfds (the link of one said so):
+/// every regular file there is [`FdKind::Regular`], so an import of a memfd costs one
+/// `fstat` rather than an `fstat` and a `readlink`. A filesystem of anonymous inodes is never
+/// remembered (its files are eventfds, epolls and the like, told apart by name only).
+mod plain_files {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    const SLOTS: usize = 8;
+    /// `st_dev + 1` of remembered filesystems; 0 is an empty slot.
+    static DEVS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    pub fn holds(dev: u64) -> bool {
+        let want = dev.wrapping_add(1);
+        want != 0 && DEVS.iter().any(|d| d.load(Ordering::Relaxed) == want)
+    }
+
+    pub fn remember(dev: u64) {
+        let want = dev.wrapping_add(1);
+        if want == 0 || holds(dev) {
+            return;
+        }
+        let slot = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+        DEVS[slot].store(want, Ordering::Relaxed);
     }
 }
 

@@ -61,10 +61,16 @@ unsafe fn read_chain(info: &vk::InstanceCreateInfo<'_>) -> InstanceChain {
     chain
 }
 
-/// Writes the summaries of instances the app never destroyed.
+/// Writes the summaries of instances the app never destroyed (only this process's own: a
+/// child forked without exec inherits its parent's records, whose summaries are the
+/// parent's to write).
 extern "C" fn summaries_at_exit() {
     let _ = std::panic::catch_unwind(|| {
-        for inst in dispatch::all_instances() {
+        let me = std::process::id();
+        for inst in dispatch::all_instances()
+            .into_iter()
+            .filter(|i| i.pid == me)
+        {
             inst.reporter.write_summary();
         }
     });
@@ -215,6 +221,7 @@ unsafe fn create_instance_inner(
         extensions,
         capabilities,
         reporter: Arc::clone(&reporter),
+        pid: std::process::id(),
     };
     // SAFETY: `instance` is a live dispatchable handle.
     dispatch::insert_instance(unsafe { dispatch::key(instance) }, Arc::new(data));

@@ -5,6 +5,7 @@ use crate::dispatch;
 use crate::fd;
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
+use crate::memo::Key;
 use crate::pnext;
 use crate::state::{self, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
@@ -13,6 +14,7 @@ use handoff_rules::checks::memory_import::{
     self, AllocateCall, DedicatedInfo, FdImport, FdKind, FdPropertiesCall,
 };
 use handoff_rules::Object;
+use smallvec::SmallVec;
 
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
@@ -40,6 +42,11 @@ pub unsafe extern "system" fn allocate_memory(
                 return alloc(p_allocate_info);
             };
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
+            // The known extending structures: names for the rules, and a set for the memo
+            // (a structure chained twice is the rules' business every time).
+            let mut chained: SmallVec<[&'static str; 8]> = SmallVec::new();
+            let mut chained_set = 0u32;
+            let mut repeated = false;
             let mut call = AllocateCall {
                 device: device.as_raw(),
                 allocation_size: info.allocation_size,
@@ -49,8 +56,10 @@ pub unsafe extern "system" fn allocate_memory(
             // SAFETY: the chain of a valid allocate info; each cast matches its sType.
             let walked = unsafe {
                 pnext::walk(info.p_next, |st, p| {
-                    if let Some(name) = crate::dedicated::allocate_struct_name(st) {
-                        call.chained.push(name);
+                    if let Some((bit, name)) = crate::dedicated::allocate_struct_name(st) {
+                        repeated |= chained_set & bit != 0;
+                        chained_set |= bit;
+                        chained.push(name);
                     }
                     match st {
                         vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
@@ -143,6 +152,23 @@ pub unsafe extern "system" fn allocate_memory(
                     }
                 })
             };
+            let memo_key = (walked.is_ok()
+                && !repeated
+                && call.fd_import.is_none()
+                && call.host_pointer_type.is_empty()
+                && call.other_imports.is_empty()
+                && call.export_nv.is_empty()
+                && call.export_nv_types.is_none()
+                && call.dedicated.is_none())
+            .then_some(Key::Allocate {
+                size: info.allocation_size,
+                type_index: info.memory_type_index,
+                chained: chained_set,
+                export_khr: call.export_khr,
+                export_types,
+                device_mask: call.device_mask,
+                opaque_capture_address: call.opaque_capture_address,
+            });
             if let Err(m) = walked {
                 data.reporter.report(chain_malformed(
                     "VkMemoryAllocateInfo",
@@ -152,21 +178,37 @@ pub unsafe extern "system" fn allocate_memory(
             }
             call.export_types = export_types;
             let mut import_type = call.host_pointer_type;
-            if let Some(imp) = call.fd_import.as_mut() {
+            if let Some(imp) = call.fd_import.as_ref() {
                 import_type |= imp.handle_type;
-                if !imp.handle_type.is_empty() {
-                    imp.kind = fd::classify(imp.fd);
-                }
             }
-            let mut findings = memory_import::allocate_memory(&call);
-            let mut pending = crate::payload::before_import(&data, &call);
-            pending.merge_into(&mut findings);
-            findings.extend(crate::dedicated::allocation_findings(&data, &call));
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
-            ) {
+            let mut pending = crate::payload::PendingImport::none();
+            let mut refusal = None;
+            // Without an import or a dedicated resource the rules read no handle and no
+            // state: an allocation shape judged clean before is clean again.
+            data.memo.judge(memo_key, || {
+                call.chained = chained.to_vec();
+                let mut stat = None;
+                if let Some(imp) = call.fd_import.as_mut() {
+                    if !imp.handle_type.is_empty() {
+                        (imp.kind, stat) = fd::classify_stat(imp.fd);
+                    }
+                }
+                let mut findings = memory_import::allocate_memory(&call);
+                pending = crate::payload::before_import(&data, &call, stat);
+                pending.merge_into(&mut findings);
+                findings.extend(crate::dedicated::allocation_findings(
+                    &data,
+                    &call,
+                    chained_set,
+                ));
+                let clean = findings.is_empty();
+                refusal = data.reporter.report_all(findings).refusal(
+                    &data.reporter.settings,
+                    vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
+                );
+                clean
+            });
+            if let Some(r) = refusal {
                 return r;
             }
             let res = alloc(p_allocate_info);
@@ -215,9 +257,13 @@ pub unsafe extern "system" fn free_memory(
             return;
         };
         if !memory.is_null() {
-            state::remove_memory(device, memory);
+            let rec = state::remove_memory(device, memory);
+            // liveness (helper B): the removal above proves a double free, no new lookup.
+            if rec.is_none() && crate::liveness::free_memory(&data, memory) {
+                return;
+            }
             state::ownership::remove_memory(device, memory);
-            crate::payload::memory_freed(device, memory);
+            crate::payload::memory_freed(device, memory, rec.as_ref());
         }
         // SAFETY: forwarding the app's call.
         unsafe { (data.fns.fp_v1_0().free_memory)(device, memory, p_allocator) };
@@ -253,11 +299,18 @@ pub unsafe extern "system" fn get_memory_fd(
                 memory: info.memory.as_raw(),
                 handle_type: info.handle_type,
             };
-            let facts = state::memory(device, info.memory).map(|m| ExportFacts {
+            let rec = state::memory(device, info.memory);
+            let facts = rec.map(|m| ExportFacts {
                 export_types: m.export_types,
             });
             let mut findings = memory_export::get_memory_fd(&call, facts.as_ref());
-            crate::payload::before_export(&data, &call, p_fd.is_null(), &mut findings);
+            crate::payload::before_export(
+                &data,
+                &call,
+                p_fd.is_null(),
+                rec.as_ref(),
+                &mut findings,
+            );
             let verdict = data.reporter.report_all(findings);
             if let Some(r) = verdict.refusal(
                 &data.reporter.settings,
@@ -269,8 +322,8 @@ pub unsafe extern "system" fn get_memory_fd(
             if res == vk::Result::SUCCESS && !p_fd.is_null() {
                 // SAFETY: written by the driver on success.
                 let fd = unsafe { *p_fd };
-                if fd >= 0 {
-                    crate::payload::after_export(&data, info.memory, info.handle_type, fd);
+                if let (true, Some(rec)) = (fd >= 0, rec.as_ref()) {
+                    crate::payload::after_export(&data, info.memory, rec, info.handle_type, fd);
                 }
             }
             res

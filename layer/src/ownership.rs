@@ -4,15 +4,19 @@
 //!
 //! Ops are copied out of the command buffer records first (the maps of `state::commands`
 //! are never locked while the ownership maps are), secondaries expanded where
-//! `vkCmdExecuteCommands` ran them, then applied under the ownership lock one batch at a time.
+//! `vkCmdExecuteCommands` ran them, then applied one at a time, each under the locks of its
+//! resource's and its memory's entries (`state::ownership`).
 
 use crate::dispatch::DeviceData;
 use crate::payload;
 use crate::settings::Peer;
 use crate::state::{self, commands, ownership as owned, resources as tracked};
 use ash::vk::{self, Handle};
-use handoff_rules::checks::ownership::{self as rules, Facts, RecordedOp, Resource, Shape, Submit};
+use handoff_rules::checks::ownership::{
+    self as rules, BarrierOp, Facts, RecordedOp, Resource, Shape, Submit, UseOp,
+};
 use handoff_rules::Finding;
+use smallvec::SmallVec;
 
 /// What one submitted batch did, for the submit-level rules.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,14 +29,44 @@ pub struct Applied {
 /// VK_EXT_nested_command_buffer a few more). Bounds the walk on a cycle the app created.
 const MAX_NESTING: u32 = 4;
 
+/// An op of a submitted batch, as applied: `Execute` is expanded by [`flatten`]. `Copy`, so
+/// a batch's ops need no drop.
+#[derive(Clone, Copy)]
+enum Op {
+    Barrier(BarrierOp),
+    Use(UseOp),
+}
+
+/// `(recording command buffer, op)` of one submitted batch, on the stack for the common few.
+type Ops = SmallVec<[(u64, Op); 4]>;
+
 /// `(recording command buffer, op)` of `cb`, secondaries expanded in place.
-fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Vec<(u64, RecordedOp)>) {
-    let Some(ops) = commands::with_ops(device, vk::CommandBuffer::from_raw(cb), |ops| ops.to_vec())
-    else {
+fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Ops) {
+    let handle = vk::CommandBuffer::from_raw(cb);
+    // Copied out without allocating unless the command buffer executes secondaries: those
+    // are read after its entry is released (a nested read of one map could deadlock against
+    // a waiting writer).
+    let nested = commands::with_ops(device, handle, |ops| {
+        let start = out.len();
+        for op in ops {
+            match op {
+                RecordedOp::Barrier(b) => out.push((cb, Op::Barrier(*b))),
+                RecordedOp::Use(u) => out.push((cb, Op::Use(*u))),
+                RecordedOp::Execute(_) => {
+                    out.truncate(start);
+                    return Some(ops.to_vec());
+                }
+            }
+        }
+        None
+    });
+    let Some(Some(nested)) = nested else {
         return;
     };
-    for op in ops {
+    for op in nested {
         match op {
+            RecordedOp::Barrier(b) => out.push((cb, Op::Barrier(b))),
+            RecordedOp::Use(u) => out.push((cb, Op::Use(u))),
             RecordedOp::Execute(secondaries) => {
                 if depth < MAX_NESTING {
                     for s in secondaries {
@@ -40,7 +74,6 @@ fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Vec<(u64, Recorded
                     }
                 }
             }
-            op => out.push((cb, op)),
         }
     }
 }
@@ -101,70 +134,74 @@ fn peer(p: Peer) -> rules::Peer {
 }
 
 /// Applies the recorded operations of `command_buffers` (one batch of `vkQueueSubmit(2)`,
-/// in order) as executed on `queue`, a queue of family `queue_family`.
+/// in order) as executed on `queue`. `queue_family` is the queue's family once looked up
+/// (only for the ops that read it; shared by the batches of one submission).
 pub fn apply_submission(
     data: &DeviceData,
     queue: vk::Queue,
-    queue_family: u32,
+    queue_family: &mut Option<u32>,
     command_buffers: &[vk::CommandBuffer],
     findings: &mut Vec<Finding>,
 ) -> Applied {
     let device = data.handle;
-    let mut ops = Vec::new();
+    let mut ops = Ops::new();
     for cb in command_buffers {
         flatten(device, cb.as_raw(), 0, &mut ops);
     }
-    if ops.is_empty() {
-        return Applied::default();
-    }
-    // Resource and memory records are read before the ownership lock is taken.
-    let resolved: Vec<_> = ops
-        .into_iter()
-        .filter_map(|(cb, op)| {
-            let resource = match &op {
-                RecordedOp::Barrier(b) => b.resource,
-                RecordedOp::Use(u) => u.resource,
-                RecordedOp::Execute(_) => return None,
-            };
-            facts(device, resource).map(|(f, key)| (cb, op, f, key))
-        })
-        .collect();
-    let peer = peer(data.reporter.settings.peer);
     let mut applied = Applied::default();
-    let mut out = Vec::new();
-    owned::with(|maps| {
-        for (cb, op, facts, key) in &resolved {
-            let at = Submit {
-                device: device.as_raw(),
-                queue: queue.as_raw(),
-                queue_family,
-                command_buffer: *cb,
-                peer,
-            };
-            let (state, shared) = maps.entry(
-                (device.as_raw(), facts.resource.raw()),
-                (facts.memory, facts.offset),
-                *key,
-            );
-            let outcome = match op {
-                RecordedOp::Barrier(b) => rules::apply_barrier(&at, facts, b, state, shared),
-                RecordedOp::Use(u) => rules::apply_use(&at, facts, u, state, shared),
-                RecordedOp::Execute(_) => continue,
-            };
-            applied.released |= outcome.released_external;
-            out.extend(outcome.findings);
-        }
-    });
-    // Releases of exported payloads go to this process's ledger entry (when `ledger_dir` is
-    // set), outside the ownership lock.
+    if ops.is_empty() {
+        return applied;
+    }
+    let peer = peer(data.reporter.settings.peer);
     let ledger = data.reporter.settings.ledger_dir.is_some();
-    for (_, op, _, key) in resolved.iter().filter(|_| ledger) {
-        if let (RecordedOp::Barrier(b), owned::SharedKey::Payload(p)) = (op, key) {
+    for (cb, op) in &ops {
+        let resource = match op {
+            Op::Barrier(b) => b.resource,
+            Op::Use(u) => u.resource,
+        };
+        // Resource and memory records are read before the ownership entries are locked.
+        let Some((facts, key)) = facts(device, resource) else {
+            continue;
+        };
+        let reads_family = match op {
+            Op::Barrier(b) => b.reads_queue_family(),
+            Op::Use(_) => true,
+        };
+        let queue_family = match queue_family {
+            Some(f) => *f,
+            None if reads_family => {
+                *queue_family.insert(crate::state::queues::family(device, queue).unwrap_or(0))
+            }
+            // Not read by this op.
+            None => 0,
+        };
+        let at = Submit {
+            device: device.as_raw(),
+            queue: queue.as_raw(),
+            queue_family,
+            command_buffer: *cb,
+            peer,
+        };
+        let outcome = owned::with_entry(
+            (device.as_raw(), resource.raw()),
+            (facts.memory, facts.offset),
+            key,
+            |state, shared| match op {
+                Op::Barrier(b) => rules::apply_barrier(&at, &facts, b, state, shared),
+                Op::Use(u) => rules::apply_use(&at, &facts, u, state, shared),
+            },
+        );
+        applied.released |= outcome.released_external;
+        if !outcome.findings.is_empty() {
+            findings.extend(outcome.findings);
+        }
+        // Releases of exported payloads go to this process's ledger entry (when
+        // `ledger_dir` is set), outside the ownership entries' locks.
+        if let (true, Op::Barrier(b), owned::SharedKey::Payload(p)) = (ledger, op, key) {
             if rules::is_special(b.dst) && !rules::is_special(b.src) {
-                payload::ledger_release(*p, b.dst, b.new_layout);
+                payload::ledger_release(p, b.dst, b.new_layout);
             }
         }
     }
-    findings.append(&mut out);
     applied
 }

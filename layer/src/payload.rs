@@ -34,6 +34,7 @@ use handoff_rules::checks::sync::{FdOrigin, Kind as SyncKind, SyncExporter};
 use handoff_rules::{catalogue, Finding};
 use once_cell::sync::Lazy;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
@@ -64,19 +65,31 @@ fn file_id(fd: i32) -> Option<FileId> {
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return None;
     }
+    Some(file_id_of(
+        fd,
+        crate::fd::Stat {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            file_type: st.st_mode & libc::S_IFMT,
+        },
+    ))
+}
+
+/// The identity of open fd `fd` from what `fstat` said of it.
+fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
     // One inode per payload: a memfd (a regular file on shmem, lavapipe's and the mock's
     // payloads) or a dma-buf. A character device (NVIDIA's /dev/nvidiactl) shares one inode
     // among all payloads. Only what fstat cannot tell apart costs a readlink.
-    let unique = match st.st_mode & libc::S_IFMT {
+    let unique = match st.file_type {
         libc::S_IFREG => true,
         libc::S_IFCHR | libc::S_IFBLK | libc::S_IFDIR | libc::S_IFIFO | libc::S_IFSOCK => false,
         _ => crate::fd::link(fd).is_some_and(|l| classify_link(&l) == Some(FdKind::DmaBuf)),
     };
-    Some(FileId {
-        dev: st.st_dev,
-        ino: st.st_ino,
+    FileId {
+        dev: st.dev,
+        ino: st.ino,
         unique,
-    })
+    }
 }
 
 /// Whether two fds of this process are the same open file (see [`crate::fd::same_open_file`]).
@@ -89,6 +102,10 @@ fn same_open_file(a: i32, b: i32) -> Option<bool> {
 fn same_payload(fd: i32, id: FileId, held: i32, held_id: FileId) -> bool {
     if id.dev != held_id.dev || id.ino != held_id.ino {
         return false;
+    }
+    // Equal unique inodes are the same payload whatever kcmp would say: no system call.
+    if id.unique {
+        return true;
     }
     match same_open_file(fd, held) {
         Some(true) => true,
@@ -106,7 +123,8 @@ struct Held {
 
 struct Payload {
     exporter: ExporterFacts,
-    held: Vec<Held>,
+    /// Almost always the one export that made the payload: inline, no allocation.
+    held: SmallVec<[Held; 1]>,
     /// This process's ledger entry for the payload (`ledger_dir`), republished at each
     /// release.
     ledger: Option<(Ledger, Entry)>,
@@ -142,6 +160,10 @@ struct Registry {
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
+/// For fork.rs, which holds it across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
+    [&*REGISTRY]
+}
 
 /// Runs a mutation of the registry; everything it allocates or frees is state (so values
 /// that end up in the maps must be built inside `f`).
@@ -213,13 +235,61 @@ impl Registry {
         self.held = self.held.saturating_sub(before - after);
         self.consumed
             .retain(|_, c| !gone(c.facts.device, c.facts.memory));
-        if self.payloads.is_empty() {
-            self.payloads.shrink_to_fit();
-        }
-        if self.consumed.is_empty() {
-            self.consumed.shrink_to_fit();
-        }
+        self.trim();
         dropped
+    }
+
+    /// What [`Registry::drop_where`] does for one memory object, without visiting the other
+    /// payloads: everything a memory object exported or duplicated lives in the payload its
+    /// record names (`after_export` files each export there).
+    fn drop_memory(&mut self, device: u64, memory: u64, payload: Option<u64>) -> Option<u64> {
+        let owner = (device, memory);
+        let mut dropped = None;
+        if let Some(pid) = payload {
+            let exported = self
+                .payloads
+                .get(&pid)
+                .is_some_and(|p| (p.exporter.side.device, p.exporter.memory) == owner);
+            if exported {
+                if let Some(p) = self.payloads.remove(&pid) {
+                    if let Some((ledger, e)) = &p.ledger {
+                        let key = FileKey {
+                            dev: e.dev,
+                            ino: e.ino,
+                        };
+                        ledger.withdraw(key, e.pid, e.fd);
+                    }
+                    self.held = self.held.saturating_sub(p.held.len());
+                    dropped = Some(pid);
+                }
+            } else if let Some(p) = self.payloads.get_mut(&pid) {
+                let before = p.held.len();
+                p.held.retain(|h| h.owner != owner);
+                self.held = self.held.saturating_sub(before - p.held.len());
+            }
+        }
+        if !self.remote.is_empty() {
+            self.remote.remove(&owner);
+        }
+        if !self.consumed.is_empty() {
+            self.consumed
+                .retain(|_, c| (c.facts.device, c.facts.memory) != owner);
+        }
+        self.trim();
+        dropped
+    }
+
+    /// Gives memory back once the maps are mostly empty. Keeping a small table rather than
+    /// freeing it at zero entries spares an allocation per export/free cycle; the bound keeps
+    /// `state_bytes` flat however many cycles run.
+    fn trim(&mut self) {
+        const KEEP: usize = 16;
+        if self.payloads.capacity() > KEEP && self.payloads.len() * 4 < self.payloads.capacity() {
+            self.payloads.shrink_to(KEEP.max(self.payloads.len() * 2));
+        }
+        if self.consumed.capacity() > KEEP && self.consumed.len() * 4 < self.consumed.capacity() {
+            self.consumed.shrink_to(KEEP.max(self.consumed.len() * 2));
+        }
     }
 }
 
@@ -239,7 +309,7 @@ pub(crate) fn device_side(data: &DeviceData) -> DeviceSide {
     DeviceSide {
         device: data.handle.as_raw(),
         instance,
-        group: data.group.iter().map(|p| p.as_raw()).collect(),
+        group: std::sync::Arc::clone(&data.group_raw),
         device_uuid: data.device_uuid,
         driver_uuid: data.driver_uuid,
     }
@@ -291,6 +361,14 @@ pub struct PendingImport {
 }
 
 impl PendingImport {
+    /// What an allocation without an fd import leaves for [`after_import`].
+    pub fn none() -> PendingImport {
+        PendingImport {
+            fd: -1,
+            ..Default::default()
+        }
+    }
+
     /// The payload the imported fd was recognised as.
     pub fn payload(&self) -> Option<u64> {
         self.payload
@@ -322,7 +400,14 @@ fn import_dedicated(data: &DeviceData, call: &AllocateCall) -> DedicatedIdentity
 }
 
 /// Checks an import against the registry before the call goes down.
-pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
+///
+/// `stat` is what classifying the import's fd found (`None` when it was not classified or
+/// could not be statted).
+pub fn before_import(
+    data: &DeviceData,
+    call: &AllocateCall,
+    stat: Option<crate::fd::Stat>,
+) -> PendingImport {
     let mut p = PendingImport {
         fd: -1,
         ..Default::default()
@@ -338,7 +423,10 @@ pub fn before_import(data: &DeviceData, call: &AllocateCall) -> PendingImport {
     if matches!(imp.kind, FdKind::Negative | FdKind::Closed) {
         return p;
     }
-    let Some(id) = file_id(imp.fd) else {
+    let Some(id) = stat
+        .map(|st| file_id_of(imp.fd, st))
+        .or_else(|| file_id(imp.fd))
+    else {
         return p;
     };
     p.id = Some(id);
@@ -514,6 +602,7 @@ pub fn before_export(
     data: &DeviceData,
     call: &GetFdCall,
     fd_pointer_null: bool,
+    rec: Option<&MemoryRecord>,
     findings: &mut Vec<Finding>,
 ) {
     let mine = rules::get_fd_parameters(call, fd_pointer_null);
@@ -524,7 +613,7 @@ pub fn before_export(
         findings.retain(|f| f.rule.id != catalogue::GET_FD_HANDLE_TYPE_NOT_FD.id);
     }
     findings.extend(mine);
-    let Some(rec) = state::memory(data.handle, vk::DeviceMemory::from_raw(call.memory)) else {
+    let Some(rec) = rec else {
         return;
     };
     let import_type = rec.import_type;
@@ -542,7 +631,7 @@ pub fn before_export(
             ..
         },
         query,
-    )) = import_answer(data, &rec)
+    )) = import_answer(data, rec)
     {
         if features.contains(vk::ExternalMemoryFeatureFlags::IMPORTABLE) {
             findings.extend(rules::reexport(
@@ -771,13 +860,11 @@ pub fn has_remote_imports() -> bool {
 pub fn after_export(
     data: &DeviceData,
     memory: vk::DeviceMemory,
+    rec: &MemoryRecord,
     handle_type: vk::ExternalMemoryHandleTypeFlags,
     fd: i32,
 ) {
     let device = data.handle;
-    let Some(rec) = state::memory(device, memory) else {
-        return;
-    };
     let Some(id) = file_id(fd) else {
         return;
     };
@@ -806,7 +893,7 @@ pub fn after_export(
                     p,
                     Payload {
                         exporter,
-                        held: Vec::new(),
+                        held: SmallVec::new(),
                         ledger: None,
                     },
                 );
@@ -858,19 +945,24 @@ pub fn after_export(
     }
 }
 
-/// Forgets what `memory` exported or imported (closing the held duplicates).
-pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory) {
-    let (d, m) = (device.as_raw(), memory.as_raw());
-    let gone = with(|r| r.drop_where(|dev, mem| dev == d && mem == m));
+/// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
+/// duplicates. Memory that neither exported nor imported never reached the registry.
+pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&MemoryRecord>) {
+    let Some(rec) = rec else {
+        return;
+    };
+    if rec.export_types.is_empty() && rec.import_type.is_empty() && rec.payload.is_none() {
+        return;
+    }
+    let gone = with(|r| r.drop_memory(device.as_raw(), memory.as_raw(), rec.payload));
     forget_payloads(gone);
 }
 
 /// The ownership state shared through a payload goes with the payload.
-fn forget_payloads(gone: Vec<u64>) {
-    for p in &gone {
-        state::ownership::remove_payload(*p);
+fn forget_payloads(gone: impl IntoIterator<Item = u64>) {
+    for p in gone {
+        state::ownership::remove_payload(p);
     }
-    drop(gone);
 }
 
 /// Forgets everything of `device`.

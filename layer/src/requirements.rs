@@ -5,12 +5,42 @@
 //! layer asks with `vkGet*MemoryRequirements2` and `VkMemoryDedicatedRequirements` where the
 //! device has them (Vulkan 1.1, or `VK_KHR_get_memory_requirements2` +
 //! `VK_KHR_dedicated_allocation`), else with the 1.0 query (no dedicated answer).
-//! The queries have no side effects, and each resource is asked at most a few times in its
-//! life (allocation, bind), so nothing is cached.
+//! The queries have no side effects. Buffers are asked through [`buffer_cached`]: the spec
+//! makes the answer identical for buffers created with identical parameters, and an app binds
+//! thousands of buffers of a few shapes, so a bind costs a lookup rather than a driver call.
 
 use crate::dispatch::DeviceData;
+use crate::state::resources::BufferRecord;
+use crate::state::{fast_map, FastMap};
 use ash::vk;
 use std::ffi::CStr;
+
+/// Buffer shapes whose requirements are kept per device, at most.
+const MAX_CACHED: usize = 256;
+
+/// The create parameters a buffer's requirements depend on, for buffers created with no
+/// extending structure but `VkExternalMemoryBufferCreateInfo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct BufferShape {
+    size: u64,
+    flags: vk::BufferCreateFlags,
+    usage: vk::BufferUsageFlags,
+    sharing_mode: vk::SharingMode,
+    external_types: vk::ExternalMemoryHandleTypeFlags,
+}
+
+/// One device's answers by buffer shape (bounded by [`MAX_CACHED`]).
+pub struct Cache {
+    buffers: FastMap<BufferShape, Requirements>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            buffers: fast_map(),
+        }
+    }
+}
 
 /// What the driver answered for one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +155,38 @@ pub unsafe fn buffer(data: &DeviceData, buffer: vk::Buffer) -> Requirements {
     // SAFETY: a live buffer and a writable local.
     unsafe { (data.fns.fp_v1_0().get_buffer_memory_requirements)(data.handle, buffer, &mut r) };
     plain(r)
+}
+
+/// The requirements of a live buffer described by `rec`, from the device's cache when a
+/// buffer of the same shape was asked before.
+///
+/// # Safety
+/// `buffer` is a live buffer of the device and `rec` its record.
+pub unsafe fn buffer_cached(
+    data: &DeviceData,
+    buffer: vk::Buffer,
+    rec: &BufferRecord,
+) -> Requirements {
+    if !rec.plain_chain {
+        // SAFETY: the caller's guarantee.
+        return unsafe { self::buffer(data, buffer) };
+    }
+    let shape = BufferShape {
+        size: rec.size,
+        flags: rec.flags,
+        usage: rec.usage,
+        sharing_mode: rec.sharing_mode,
+        external_types: rec.external_types,
+    };
+    if let Some(r) = data.requirement_cache.buffers.get(&shape) {
+        return *r;
+    }
+    // SAFETY: the caller's guarantee.
+    let r = unsafe { self::buffer(data, buffer) };
+    if data.requirement_cache.buffers.len() < MAX_CACHED {
+        data.requirement_cache.buffers.insert(shape, r);
+    }
+    r
 }
 
 /// The requirements of a live, non-disjoint image of `data`'s device. A disjoint image has

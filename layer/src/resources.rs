@@ -5,6 +5,7 @@ use crate::capabilities::{self, ImageParams};
 use crate::dispatch;
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
+use crate::memo::Key;
 use crate::pnext;
 use crate::state::resources::{self as tracked, BufferRecord, ImageRecord};
 use ash::vk::{self, Handle};
@@ -39,50 +40,67 @@ pub unsafe extern "system" fn create_buffer(
                 return forward();
             };
             let mut external_chained: Option<vk::ExternalMemoryHandleTypeFlags> = None;
+            let mut plain_chain = true;
             // SAFETY: the chain of a valid create info; the cast matches the sType.
             let walked = unsafe {
                 pnext::walk(info.p_next, |st, p| {
                     if st == vk::StructureType::EXTERNAL_MEMORY_BUFFER_CREATE_INFO {
                         *external_chained.get_or_insert_with(Default::default) |=
                             (*(p as *const vk::ExternalMemoryBufferCreateInfo<'_>)).handle_types;
+                    } else {
+                        plain_chain = false;
                     }
                 })
             };
             let external_types = external_chained.unwrap_or_default();
             if let Err(m) = walked {
+                plain_chain = false;
                 data.reporter.report(chain_malformed(
                     "VkBufferCreateInfo",
                     m,
                     vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
                 ));
             }
-            let call = BufferCreateCall {
-                device: device.as_raw(),
-                flags: info.flags,
-                usage: info.usage,
-                external_types,
-            };
-            let answers = if external_types.is_empty() {
-                Vec::new()
-            } else {
-                capabilities::buffer_answers(
-                    &data.capabilities,
-                    data.physical_device,
-                    info.flags,
-                    info.usage,
-                    external_types,
-                )
-            };
-            let mut findings = resource_create::create_buffer(&call, &answers);
-            findings.extend(crate::dedicated::buffer_create_findings(
-                &data,
-                external_chained,
-            ));
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_VALIDATION_FAILED_EXT,
-            ) {
+            let mut refusal = None;
+            // The rules read no handle: a create info judged clean before is clean again.
+            data.memo.judge(
+                Some(Key::BufferCreate {
+                    flags: info.flags,
+                    usage: info.usage,
+                    external: external_chained,
+                }),
+                || {
+                    let call = BufferCreateCall {
+                        device: device.as_raw(),
+                        flags: info.flags,
+                        usage: info.usage,
+                        external_types,
+                    };
+                    let answers = if external_types.is_empty() {
+                        Vec::new()
+                    } else {
+                        capabilities::buffer_answers(
+                            &data.capabilities,
+                            data.physical_device,
+                            info.flags,
+                            info.usage,
+                            external_types,
+                        )
+                    };
+                    let mut findings = resource_create::create_buffer(&call, &answers);
+                    findings.extend(crate::dedicated::buffer_create_findings(
+                        &data,
+                        external_chained,
+                    ));
+                    let clean = findings.is_empty();
+                    refusal = data.reporter.report_all(findings).refusal(
+                        &data.reporter.settings,
+                        vk::Result::ERROR_VALIDATION_FAILED_EXT,
+                    );
+                    clean
+                },
+            );
+            if let Some(r) = refusal {
                 return r;
             }
             let res = forward();
@@ -99,6 +117,7 @@ pub unsafe extern "system" fn create_buffer(
                         sharing_mode: info.sharing_mode,
                         external_types,
                         bound: None,
+                        plain_chain,
                     },
                 );
                 tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
@@ -122,7 +141,11 @@ pub unsafe extern "system" fn destroy_buffer(
             return;
         };
         if !buffer.is_null() {
-            tracked::remove_buffer(device, buffer);
+            // liveness (helper B): the removal proves a double destroy, no new lookup.
+            let known = tracked::remove_buffer(device, buffer).is_some();
+            if !known && crate::liveness::destroy_buffer(&data, buffer) {
+                return;
+            }
             crate::state::ownership::remove_resource(device, buffer.as_raw());
         }
         // SAFETY: forwarding the app's call.
@@ -301,7 +324,11 @@ pub unsafe extern "system" fn destroy_image(
             return;
         };
         if !image.is_null() {
-            tracked::remove_image(device, image);
+            // liveness (helper B): remembers the image, or proves a double destroy.
+            let known = tracked::remove_image(device, image).is_some();
+            if crate::liveness::destroy_image(&data, image, known) {
+                return;
+            }
             crate::state::ownership::remove_resource(device, image.as_raw());
         }
         // SAFETY: forwarding the app's call.

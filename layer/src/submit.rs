@@ -15,12 +15,14 @@
 use crate::c_arrays::slice;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
+use crate::instance::chain_malformed;
 use crate::state::queues::{self as pending, Batch, FenceLast, SemaphoreLast};
 use crate::state::sync as sync_state;
 use ash::vk::{self, Handle};
 use handoff_rules::checks::queue::{self as rules, FenceState, ReleaseBatch, SemaphoreState};
 use handoff_rules::checks::sync::Kind;
-use handoff_rules::Finding;
+use handoff_rules::{Finding, Object};
+use smallvec::SmallVec;
 use std::ffi::c_void;
 
 fn report(data: &DeviceData, findings: Vec<Finding>) {
@@ -80,9 +82,26 @@ pub unsafe extern "system" fn get_device_queue2(
 // ---------------------------------------------------------------------------------------
 // Submissions
 
+/// The command buffers of one batch: `VkSubmitInfo`'s array as it is, or those of
+/// `VkSubmitInfo2`'s infos copied out (on the stack for the common few).
+enum CommandBuffers<'a> {
+    Borrowed(&'a [vk::CommandBuffer]),
+    Copied(SmallVec<[vk::CommandBuffer; 8]>),
+}
+
+impl std::ops::Deref for CommandBuffers<'_> {
+    type Target = [vk::CommandBuffer];
+    fn deref(&self) -> &[vk::CommandBuffer] {
+        match self {
+            CommandBuffers::Borrowed(s) => s,
+            CommandBuffers::Copied(v) => v,
+        }
+    }
+}
+
 /// One batch, as the rules and the pending model see it.
 struct BatchView<'a> {
-    command_buffers: std::borrow::Cow<'a, [vk::CommandBuffer]>,
+    command_buffers: CommandBuffers<'a>,
     signals: usize,
 }
 
@@ -96,7 +115,8 @@ fn check_batches<'a>(
     batch: impl Fn(usize) -> BatchView<'a>,
     fence: vk::Fence,
 ) {
-    let family = pending::family(data.handle, queue).unwrap_or(0);
+    // Looked up by the first op that needs it.
+    let mut family = None;
     let mut findings = Vec::new();
     let can_export_sync = data.enabled.external_semaphore_fd || data.enabled.external_fence_fd;
     let best_practices = data.reporter.settings.best_practices;
@@ -105,17 +125,16 @@ fn check_batches<'a>(
         let applied = crate::ownership::apply_submission(
             data,
             queue,
-            family,
+            &mut family,
             &b.command_buffers,
             &mut findings,
         );
         if applied.released && best_practices {
-            let raw: Vec<u64> = b.command_buffers.iter().map(|c| c.as_raw()).collect();
             findings.extend(rules::release_without_signal(&ReleaseBatch {
                 command,
                 queue: queue.as_raw(),
                 batch: i,
-                command_buffers: &raw,
+                command_buffers: &b.command_buffers,
                 released: applied.released,
                 signals_semaphore: b.signals > 0,
                 fence: !fence.is_null(),
@@ -128,7 +147,7 @@ fn check_batches<'a>(
 }
 
 /// Records a successful submission in the pending model. Submissions that use no semaphore
-/// and no fence only advance the queue's serial.
+/// and no fence leave nothing to track: only the order of tracked batches matters to it.
 fn record(
     data: &DeviceData,
     queue: vk::Queue,
@@ -138,11 +157,19 @@ fn record(
     uses_sync: bool,
 ) {
     let device = data.handle;
-    if !uses_sync && fence.is_null() {
-        pending::count_untracked(device, queue, count as u64);
+    if !uses_sync {
+        // At most a fence: one batch stands for the submission (serials only order the
+        // tracked batches of a queue).
+        if !fence.is_null() {
+            let only_fence = Batch {
+                fence: fence.as_raw(),
+                ..Batch::default()
+            };
+            pending::record_submission(device, queue, std::iter::once(only_fence));
+        }
         return;
     }
-    let mut batches: Vec<Batch> = (0..count).map(batch).collect();
+    let mut batches: SmallVec<[Batch; 2]> = (0..count).map(batch).collect();
     if !fence.is_null() {
         match batches.last_mut() {
             Some(last) => last.fence = fence.as_raw(),
@@ -161,18 +188,31 @@ fn record(
     pending::record_submission(device, queue, batches);
 }
 
-/// `VkTimelineSemaphoreSubmitInfo` of a `VkSubmitInfo`, as (wait values, signal values).
+/// `VkTimelineSemaphoreSubmitInfo` of `pSubmits[index]` of `vkQueueSubmit`, as (wait
+/// values, signal values). A malformed chain is reported; what was read of it counts.
 ///
 /// # Safety
 /// `p_next` is a valid chain.
-unsafe fn timeline_values<'a>(p_next: *const c_void) -> (&'a [u64], &'a [u64]) {
+unsafe fn timeline_values<'a>(
+    data: &DeviceData,
+    queue: vk::Queue,
+    index: usize,
+    p_next: *const c_void,
+) -> (&'a [u64], &'a [u64]) {
     // SAFETY: forwarded contract; the sType names the struct.
-    let (found, _) = unsafe {
+    let (found, walked) = unsafe {
         crate::pnext::find::<vk::TimelineSemaphoreSubmitInfo<'_>>(
             p_next,
             vk::StructureType::TIMELINE_SEMAPHORE_SUBMIT_INFO,
         )
     };
+    if let Err(m) = walked {
+        data.reporter.report(chain_malformed(
+            &format!("vkQueueSubmit pSubmits[{index}]"),
+            m,
+            vec![Object::new(vk::ObjectType::QUEUE, queue.as_raw())],
+        ));
+    }
     // SAFETY: a chained struct of the right type, valid for the call.
     match found.and_then(|p| unsafe { p.as_ref() }) {
         Some(t) => {
@@ -210,6 +250,10 @@ pub unsafe extern "system" fn queue_submit(
         };
         // SAFETY: valid array per the caller.
         let submits = unsafe { slice(p_submits, count) };
+        // liveness (helper B). SAFETY: valid submit infos per the caller.
+        if let Some(r) = unsafe { crate::liveness::queue_submit(&data, queue, submits) } {
+            return r;
+        }
         check_batches(
             &data,
             queue,
@@ -217,13 +261,12 @@ pub unsafe extern "system" fn queue_submit(
             submits.len(),
             |i| BatchView {
                 // SAFETY: valid arrays per the caller.
-                command_buffers: unsafe {
+                command_buffers: CommandBuffers::Borrowed(unsafe {
                     slice(
                         submits[i].p_command_buffers,
                         submits[i].command_buffer_count,
                     )
-                }
-                .into(),
+                }),
                 signals: submits[i].signal_semaphore_count as usize,
             },
             fence,
@@ -242,7 +285,7 @@ pub unsafe extern "system" fn queue_submit(
                 |i| {
                     let s = &submits[i];
                     // SAFETY: valid chain and arrays per the caller.
-                    let (wv, sv) = unsafe { timeline_values(s.p_next) };
+                    let (wv, sv) = unsafe { timeline_values(&data, queue, i, s.p_next) };
                     // SAFETY: as above.
                     let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
                     // SAFETY: as above.
@@ -278,23 +321,28 @@ unsafe fn submit2(
     };
     // SAFETY: valid array per the caller.
     let submits = unsafe { slice(p_submits, count) };
+    // liveness (helper B). SAFETY: valid submit infos per the caller.
+    if let Some(r) = unsafe { crate::liveness::queue_submit2(&data, queue, command, submits) } {
+        return r;
+    }
     check_batches(
         &data,
         queue,
         command,
         submits.len(),
         |i| BatchView {
-            // SAFETY: valid arrays per the caller.
-            command_buffers: unsafe {
-                slice(
-                    submits[i].p_command_buffer_infos,
-                    submits[i].command_buffer_info_count,
-                )
-            }
-            .iter()
-            .map(|c| c.command_buffer)
-            .collect::<Vec<_>>()
-            .into(),
+            command_buffers: CommandBuffers::Copied(
+                // SAFETY: valid arrays per the caller.
+                unsafe {
+                    slice(
+                        submits[i].p_command_buffer_infos,
+                        submits[i].command_buffer_info_count,
+                    )
+                }
+                .iter()
+                .map(|c| c.command_buffer)
+                .collect(),
+            ),
             signals: submits[i].signal_semaphore_info_count as usize,
         },
         fence,

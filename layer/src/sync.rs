@@ -38,6 +38,10 @@ struct QueryKey {
 }
 
 static ANSWERS: Lazy<FastMap<QueryKey, SyncAnswer>> = Lazy::new(fast_map);
+/// For fork.rs, which holds it across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
+    [&*ANSWERS]
+}
 
 type SemaphoreQuery = unsafe extern "system" fn(
     vk::PhysicalDevice,

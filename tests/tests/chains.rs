@@ -37,14 +37,10 @@ fn run_cases(d: Driver, cases: &[Case]) -> Vec<CaseOutcome> {
     got
 }
 
-/// What the layer must report for `case`: one malformed-chain finding where the walk ends
-/// early and the entry point reports it, else nothing.
+/// What the layer must report for `case`: one malformed-chain finding per walk that ends
+/// early and reports it (`Case::malformed_reports`), else nothing.
 fn expected_ids(case: &Case) -> Vec<String> {
-    if case.malformed() && case.target.reports_malformed() {
-        vec![MALFORMED.to_owned()]
-    } else {
-        Vec::new()
-    }
+    vec![MALFORMED.to_owned(); case.malformed_reports()]
 }
 
 #[track_caller]
@@ -85,9 +81,10 @@ fn links(target: Target) -> impl Strategy<Value = Vec<Link>> {
 fn known_slot(target: Target, kind: u8) -> Option<u8> {
     let kinds = match target {
         Target::Instance | Target::BufferQuery | Target::Submit | Target::Barrier => return None,
-        Target::Device | Target::Buffer | Target::Semaphore | Target::Fence => 1,
+        Target::Submit2 | Target::ImportSemaphore | Target::ImportFence => return None,
+        Target::Device | Target::Buffer | Target::Fence | Target::Barrier2 => 1,
         Target::Allocate => 3,
-        Target::Image | Target::ImageQuery => 2,
+        Target::Image | Target::ImageQuery | Target::Semaphore => 2,
     };
     Some(kind % kinds)
 }
@@ -140,10 +137,23 @@ fn draw(targets: Vec<Target>, n: usize, seed: u8) -> Vec<Case> {
         .collect()
 }
 
+/// The mock's profile with VK_KHR_external_semaphore_fd and VK_KHR_external_fence_fd, for
+/// the import targets.
+const FULL: Driver = Driver::Mock("full");
+
+/// The targets `d` offers the extensions of: the import calls only where the driver has
+/// the sync fd extensions (not lavapipe 22.3, not the mock's lavapipe profile).
+fn targets(d: Driver) -> Vec<Target> {
+    Target::ALL
+        .into_iter()
+        .filter(|t| d == FULL || !t.needs_sync_fd())
+        .collect()
+}
+
 /// Every target, the loops included: the mock ICD cuts looping chains, so it survives them.
 #[test]
 fn generated_chains_on_the_mock() {
-    let cases = draw(Target::ALL.to_vec(), 300, 7);
+    let cases = draw(targets(MOCK), 300, 7);
     assert!(cases.iter().any(|c| c.cyclic()));
     assert!(cases
         .iter()
@@ -166,15 +176,38 @@ fn mesa_safe(mut c: Case) -> Case {
             values
         }
     };
-    c.counts = [w, fix(w.min(s), wv), s, fix(s, sv)];
+    if c.target == Target::Submit {
+        c.counts = [w, fix(w.min(s), wv), s, fix(s, sv)];
+    }
     c
+}
+
+/// The submit2, barrier2 and semaphore/fence import and export calls on the mock's `full`
+/// profile (the one with the sync fd extensions), loops included.
+#[test]
+fn generated_sync_chains_on_the_full_mock() {
+    let mut all = Target::SUBMIT.to_vec();
+    all.extend(Target::BARRIER);
+    all.extend(Target::SYNC);
+    let cases = draw(all, 200, 13);
+    for t in Target::SYNC
+        .into_iter()
+        .chain([Target::Submit2, Target::Barrier2])
+    {
+        assert!(
+            cases.iter().any(|c| c.target == t && c.malformed()),
+            "{t:?}"
+        );
+    }
+    let got = run_cases(FULL, &cases);
+    assert_outcomes(&cases, &got);
 }
 
 /// lavapipe walks every chain itself (a loop would hang Mesa, not Handoff): loop-free chains
 /// only, 100k links included.
 #[test]
 fn generated_chains_on_the_real_driver() {
-    let cases: Vec<Case> = draw(Target::ALL.to_vec(), 200, 11)
+    let cases: Vec<Case> = draw(targets(Driver::Real), 200, 11)
         .into_iter()
         .map(|mut c| {
             c.loop_to = None;
@@ -200,50 +233,126 @@ on_both_drivers! {
     /// the limit (silent) and one past it, 100k links, and a timeline info whose value counts
     /// are 0 and 3 for one wait and one signal (valid with binary semaphores).
     fn named_loop_free_shapes(d: Driver) {
-        let u = Link::Unknown;
-        let max = LAYER_MAX_CHAIN_LINKS as u32;
-        let mut cases = vec![];
-        for t in Target::ALL {
-            cases.push(case(t, vec![u(1), u(1), u(2)], 0, None));
-            // The loader's own links go in front of the instance and device chains.
-            let at_limit = if t.loader_walks() { max - 24 } else { max };
-            cases.push(case(t, vec![], at_limit, None));
-            cases.push(case(t, vec![], max + 1, None));
-            cases.push(case(t, vec![u(3)], 100_000, None));
-        }
-        let got = run_cases(d, &cases);
-        assert_outcomes(&cases, &got);
-        // Every known struct twice (VUID-*-sType-unique is the Khronos layer's to report,
-        // not Handoff's): read, silent. The driver's answer is its own (lavapipe fails
-        // vkCreateDevice with two VkPhysicalDeviceSynchronization2Features).
-        let k = |kind| Link::Known { kind, count: 2 };
-        let dups: Vec<Case> = Target::ALL
-            .into_iter()
-            .map(|t| case(t, vec![k(0), u(9), k(0), k(1), k(2), k(1), k(2)], 0, None))
-            .collect();
-        for (c, o) in dups.iter().zip(run_cases(d, &dups)) {
-            assert_eq!(o.ids, Vec::<String>::new(), "{c:?}");
-        }
-        // Exactly at the limit (the timeline info and the submit's own struct ahead) is a
-        // valid chain; one more is not.
-        assert!(!cases[1].malformed() && cases[2].malformed());
+        named_loop_free_shapes_on(d);
     }
+}
+
+/// The import targets' named shapes (the mock's `full` profile has their extensions).
+#[test]
+fn named_loop_free_shapes_on_the_full_mock() {
+    named_loop_free_shapes_on(FULL);
+}
+
+fn named_loop_free_shapes_on(d: Driver) {
+    let u = Link::Unknown;
+    let max = LAYER_MAX_CHAIN_LINKS as u32;
+    let mut cases = vec![];
+    for t in targets(d) {
+        cases.push(case(t, vec![u(1), u(1), u(2)], 0, None));
+        // The loader's own links go in front of the instance and device chains, the timeline
+        // info in front of vkQueueSubmit's.
+        let at_limit = match t {
+            _ if t.loader_walks() => max - 24,
+            Target::Submit => max - 1,
+            _ => max,
+        };
+        cases.push(case(t, vec![], at_limit, None));
+        cases.push(case(t, vec![], max + 1, None));
+        cases.push(case(t, vec![u(3)], 100_000, None));
+    }
+    let got = run_cases(d, &cases);
+    assert_outcomes(&cases, &got);
+    // Every known struct twice (VUID-*-sType-unique is the Khronos layer's to report,
+    // not Handoff's): read, silent. The driver's answer is its own (lavapipe fails
+    // vkCreateDevice with two VkPhysicalDeviceSynchronization2Features).
+    let k = |kind| Link::Known { kind, count: 2 };
+    let dups: Vec<Case> = targets(d)
+        .into_iter()
+        .map(|t| case(t, vec![k(0), u(9), k(0), k(1), k(2), k(1), k(2)], 0, None))
+        .collect();
+    for (c, o) in dups.iter().zip(run_cases(d, &dups)) {
+        assert_eq!(o.ids, Vec::<String>::new(), "{c:?}");
+    }
+    // Exactly at the limit is a valid chain; one more is not (vkQueueSubmit's walk counts
+    // the timeline info ahead of the chain too: `Case::malformed`).
+    assert!(!cases[1].malformed() && cases[2].malformed());
 }
 
 /// Self loops and long loops behind tails, on every target the loader does not walk
 /// (mock ICD: lavapipe would loop forever in Mesa).
 #[test]
 fn named_loops_on_the_mock() {
+    for d in [MOCK, FULL] {
+        named_loops(d);
+    }
+}
+
+fn named_loops(d: Driver) {
     let u = Link::Unknown;
     let mut cases = vec![];
-    for t in Target::ALL.into_iter().filter(|t| !t.loader_walks()) {
+    for t in targets(d).into_iter().filter(|t| !t.loader_walks()) {
         cases.push(case(t, vec![u(1)], 0, Some(0)));
         cases.push(case(t, vec![u(1), u(2), u(3)], 0, Some(1)));
         cases.push(case(t, vec![u(1)], 3000, Some(2000)));
         cases.push(case(t, vec![u(1)], 5000, Some(0)));
     }
-    let got = run_cases(MOCK, &cases);
+    let got = run_cases(d, &cases);
     assert_outcomes(&cases, &got);
+}
+
+/// A self loop, a loop behind a 3000-link tail and a 100k-link chain, each on `target` with
+/// `counts`, on the mock ICD (the loops would hang lavapipe).
+fn malformed_cases(target: Target, counts: [u8; 4]) -> Vec<Case> {
+    let u = Link::Unknown;
+    [(0, Some(0)), (3000, Some(1000)), (100_000, None)]
+        .into_iter()
+        .map(|(tail, loop_to)| Case {
+            counts,
+            ..case(target, vec![u(1), u(2)], tail, loop_to)
+        })
+        .collect()
+}
+
+/// Runs `cases` on the mock and asserts `want` malformed-chain findings for each.
+#[track_caller]
+fn assert_malformed(cases: &[Case], want: usize) {
+    let got = run_cases(MOCK, cases);
+    let wrong: Vec<String> = cases
+        .iter()
+        .zip(&got)
+        .filter(|(_, o)| o.ids != vec![MALFORMED.to_owned(); want] || o.result != 0)
+        .map(|(c, o)| format!("{:?} tail {} loop {:?}: {o:?}", c.target, c.tail, c.loop_to))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "want {want} {MALFORMED} each:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// vkQueueSubmit with one binary signal: both batches carry the malformed chain behind
+/// their `VkTimelineSemaphoreSubmitInfo`, and each walk reports it (pSubmits[0] and [1]).
+/// The valid twins are the loop-free short chains of `named_loop_free_shapes`.
+#[test]
+fn malformed_submit_chain_is_reported_per_batch() {
+    assert_malformed(&malformed_cases(Target::Submit, [0, 0, 1, 0]), 2);
+}
+
+/// The same submission without any semaphore or fence: the chain is not walked at all, so a
+/// cyclic or 100k-link chain goes unreported.
+#[test]
+#[ignore = "helper D: submit.rs record() returns before the batches' timeline_values walk \
+            when the submission uses no semaphore and no fence: no HANDOFF-Chain-malformed"]
+fn malformed_submit_chain_without_semaphores_is_reported() {
+    assert_malformed(&malformed_cases(Target::Submit, [0, 0, 0, 0]), 2);
+}
+
+/// vkCmdPipelineBarrier2KHR with one image barrier on the external image: the layer walks
+/// its chain for `VkExternalMemoryAcquireUnmodifiedEXT`, so a walk that ends early should
+/// be reported once, as vkCreateSemaphore does.
+#[test]
+fn malformed_barrier2_chain_is_reported() {
+    assert_malformed(&malformed_cases(Target::Barrier2, [0, 1, 0, 0]), 1);
 }
 
 /// Not Handoff's: with the layer off, lavapipe's vkQueueSubmit reads the timeline value

@@ -208,98 +208,288 @@ on_both_drivers! {
     }
 }
 
-// ---- freed handles the layer passes on (mock ICD only) ---------------------------------
+// ---- freed handles (issue 7) --------------------------------------------------------------
 
-/// Freed memory, destroyed buffers and images, a destroyed image in a barrier, a freed
-/// command buffer in a submit, double free and double destroy: no crash, no finding, the
-/// driver's answer comes back. The live twins succeed silently.
-#[test]
-fn freed_handles_do_not_crash_the_layer_mock_icd() {
-    for what in [
-        "bind-memory",
-        "bind-buffer",
-        "bind-image",
-        "free-memory",
-        "destroy-buffer",
-        "barrier-image",
-        "submit-cb",
-    ] {
-        let live = hostile(MOCK, &["--case", "freed-use", "--what", what, "--live"]).run();
-        live.assert_ids(&[]);
-        if !live.results()["result"].is_null() {
-            assert_eq!(
-                code(&live, "result"),
-                VK_SUCCESS,
-                "{what}: {}",
-                live.context()
-            );
-        }
-        let out = hostile(MOCK, &["--case", "freed-use", "--what", what]).run();
-        assert!(out.status.success(), "{what}: {}", out.context());
-    }
-    // The second free leaves the handle freed: the layer still refuses to export it.
-    let out = hostile(MOCK, &["--case", "freed-use", "--what", "free-memory"]).run();
-    assert_eq!(
-        code(&out, "after"),
-        VK_ERROR_VALIDATION_FAILED_EXT,
-        "{}",
-        out.context()
-    );
+const FREE_TWICE: &str = "VUID-vkFreeMemory-memory-parameter";
+
+fn freed(d: Driver, what: &str, extra: &[&str]) -> Scenario {
+    let mut args = vec!["--case", "freed-use", "--what", what];
+    args.extend_from_slice(extra);
+    hostile(d, &args)
 }
 
-/// What the layer should say and do for each freed handle it tracked (DESIGN.md:
-/// "forward calls the layer proves undefined (freed or unknown handle …)"), one case each.
-fn freed_handle_is_blocked(what: &str, id: &str) {
-    let out = hostile(MOCK, &["--case", "freed-use", "--what", what]).run();
-    out.assert_ids(&[id]);
+/// Every freed-handle case: `--what`, extra arguments, the ids it must report. The
+/// double free exports the handle afterwards too: still unknown, still refused.
+const FREED_CASES: &[(&str, &[&str], &[&str])] = &[
+    (
+        "bind-memory",
+        &[],
+        &["VUID-vkBindBufferMemory-memory-parameter"],
+    ),
+    (
+        "bind-buffer",
+        &[],
+        &["VUID-vkBindBufferMemory-buffer-parameter"],
+    ),
+    (
+        "bind-image",
+        &[],
+        &["VUID-vkBindImageMemory-image-parameter"],
+    ),
+    (
+        "bind-image-memory",
+        &[],
+        &["VUID-vkBindImageMemory-memory-parameter"],
+    ),
+    (
+        "bind-memory",
+        &["--bind2"],
+        &["VUID-VkBindBufferMemoryInfo-memory-parameter"],
+    ),
+    (
+        "bind-buffer",
+        &["--bind2"],
+        &["VUID-VkBindBufferMemoryInfo-buffer-parameter"],
+    ),
+    (
+        "bind-image",
+        &["--bind2"],
+        &["VUID-VkBindImageMemoryInfo-image-parameter"],
+    ),
+    (
+        "bind-image-memory",
+        &["--bind2"],
+        &["VUID-VkBindImageMemoryInfo-pNext-01632"],
+    ),
+    ("free-memory", &[], &[FREE_TWICE, MEMORY_UNKNOWN]),
+    (
+        "destroy-buffer",
+        &[],
+        &["VUID-vkDestroyBuffer-buffer-parameter"],
+    ),
+    (
+        "destroy-image",
+        &[],
+        &["VUID-vkDestroyImage-image-parameter"],
+    ),
+    (
+        "barrier-image",
+        &[],
+        &["VUID-VkImageMemoryBarrier-image-parameter"],
+    ),
+    (
+        "barrier-image",
+        &["--sync2"],
+        &["VUID-VkImageMemoryBarrier2-image-parameter"],
+    ),
+    (
+        "submit-cb",
+        &[],
+        &["VUID-VkSubmitInfo-pCommandBuffers-parameter"],
+    ),
+    (
+        "submit-pool",
+        &[],
+        &["VUID-VkSubmitInfo-pCommandBuffers-parameter"],
+    ),
+    (
+        "submit-cb",
+        &["--sync2"],
+        &["VUID-VkCommandBufferSubmitInfo-commandBuffer-parameter"],
+    ),
+];
+
+/// What the layer says and does for a freed handle (DESIGN.md: "forward calls the layer
+/// proves undefined (freed or unknown handle …)"): the ids, and VALIDATION_FAILED where the
+/// command returns a result (a void command is simply not forwarded). Safe on lavapipe
+/// too: the freed handle never reaches the driver.
+#[track_caller]
+fn freed_handle_is_blocked(d: Driver, what: &str, extra: &[&str]) {
+    let (_, _, ids) = FREED_CASES
+        .iter()
+        .find(|(w, e, _)| *w == what && *e == extra)
+        .expect("a listed case");
+    let out = freed(d, what, extra).run();
+    out.assert_ids(ids);
     if !out.results()["result"].is_null() {
         assert_eq!(
             code(&out, "result"),
             VK_ERROR_VALIDATION_FAILED_EXT,
-            "{what}: {}",
+            "{what} {extra:?}: {}",
+            out.context()
+        );
+    }
+    if what == "free-memory" {
+        // The second free left the handle freed: the layer still refuses to export it.
+        assert_eq!(
+            code(&out, "after"),
+            VK_ERROR_VALIDATION_FAILED_EXT,
+            "{}",
+            out.context()
+        );
+    }
+    if what == "barrier-image" {
+        // The barrier was dropped, so the command buffer holds nothing wrong.
+        assert_eq!(code(&out, "submit"), VK_SUCCESS, "{}", out.context());
+    }
+    for id in *ids {
+        assert!(
+            out.with_id(id)[0]
+                .message
+                .contains("was not passed to the driver"),
+            "{what} {extra:?}: {}",
             out.context()
         );
     }
 }
 
-#[test]
-#[ignore = "lead: bind.rs forwards vkBindBufferMemory with freed memory to the driver, no finding (needs VUID-vkBindBufferMemory-memory-parameter in the catalogue)"]
-fn bind_to_freed_memory_is_blocked_mock_icd() {
-    freed_handle_is_blocked("bind-memory", "VUID-vkBindBufferMemory-memory-parameter");
+on_both_drivers! {
+    /// The valid twins: the same calls on live objects, silent and successful. The null
+    /// handles the spec allows (vkFreeMemory, vkDestroyBuffer, vkDestroyImage of
+    /// VK_NULL_HANDLE, run by the free and destroy cases) are silent too.
+    fn live_handles_are_silent(d: Driver) {
+        for (what, extra, _) in FREED_CASES {
+            let mut args = extra.to_vec();
+            args.push("--live");
+            let out = freed(d, what, &args).run();
+            out.assert_ids(&[]);
+            for key in ["result", "submit"] {
+                if !out.results()[key].is_null() {
+                    assert_eq!(code(&out, key), VK_SUCCESS, "{what} {extra:?}: {}", out.context());
+                }
+            }
+        }
+    }
 }
 
-#[test]
-#[ignore = "lead: bind.rs forwards vkBindBufferMemory of a destroyed buffer, no finding (VUID-vkBindBufferMemory-buffer-parameter)"]
-fn bind_of_destroyed_buffer_is_blocked_mock_icd() {
-    freed_handle_is_blocked("bind-buffer", "VUID-vkBindBufferMemory-buffer-parameter");
+on_both_drivers! {
+    /// vkBindBufferMemory(2) with freed memory.
+    fn bind_to_freed_memory_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "bind-memory", &[]);
+        freed_handle_is_blocked(d, "bind-memory", &["--bind2"]);
+    }
 }
 
-#[test]
-#[ignore = "lead: bind.rs forwards vkBindImageMemory of a destroyed image, no finding (VUID-vkBindImageMemory-image-parameter)"]
-fn bind_of_destroyed_image_is_blocked_mock_icd() {
-    freed_handle_is_blocked("bind-image", "VUID-vkBindImageMemory-image-parameter");
+on_both_drivers! {
+    /// vkBindImageMemory(2) with freed memory.
+    fn bind_image_to_freed_memory_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "bind-image-memory", &[]);
+        freed_handle_is_blocked(d, "bind-image-memory", &["--bind2"]);
+    }
 }
 
-#[test]
-#[ignore = "lead: memory.rs forwards a second vkFreeMemory of the same handle, no finding (VUID-vkFreeMemory-memory-parameter)"]
-fn double_free_is_blocked_mock_icd() {
-    freed_handle_is_blocked("free-memory", "VUID-vkFreeMemory-memory-parameter");
+on_both_drivers! {
+    /// vkBindBufferMemory(2) of a destroyed buffer.
+    fn bind_of_destroyed_buffer_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "bind-buffer", &[]);
+        freed_handle_is_blocked(d, "bind-buffer", &["--bind2"]);
+    }
 }
 
-#[test]
-#[ignore = "lead: resources.rs forwards a second vkDestroyBuffer of the same handle, no finding (VUID-vkDestroyBuffer-buffer-parameter)"]
-fn double_destroy_is_blocked_mock_icd() {
-    freed_handle_is_blocked("destroy-buffer", "VUID-vkDestroyBuffer-buffer-parameter");
+on_both_drivers! {
+    /// vkBindImageMemory(2) of a destroyed image.
+    fn bind_of_destroyed_image_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "bind-image", &[]);
+        freed_handle_is_blocked(d, "bind-image", &["--bind2"]);
+    }
 }
 
-#[test]
-#[ignore = "lead: barrier.rs records a queue-family release of a destroyed image silently (VUID-VkImageMemoryBarrier-image-parameter)"]
-fn barrier_on_destroyed_image_is_reported_mock_icd() {
-    freed_handle_is_blocked("barrier-image", "VUID-VkImageMemoryBarrier-image-parameter");
+on_both_drivers! {
+    /// vkFreeMemory twice.
+    fn double_free_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "free-memory", &[]);
+    }
 }
 
+on_both_drivers! {
+    /// vkDestroyBuffer twice.
+    fn double_destroy_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "destroy-buffer", &[]);
+    }
+}
+
+on_both_drivers! {
+    /// vkDestroyImage twice.
+    fn double_destroy_image_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "destroy-image", &[]);
+    }
+}
+
+on_both_drivers! {
+    /// A queue-family release of a destroyed image, vkCmdPipelineBarrier and
+    /// vkCmdPipelineBarrier2KHR.
+    fn barrier_on_destroyed_image_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "barrier-image", &[]);
+        freed_handle_is_blocked(d, "barrier-image", &["--sync2"]);
+    }
+}
+
+on_both_drivers! {
+    /// vkQueueSubmit(2KHR) of a command buffer freed by vkFreeCommandBuffers or by
+    /// vkDestroyCommandPool.
+    fn submit_of_freed_command_buffer_is_blocked(d: Driver) {
+        freed_handle_is_blocked(d, "submit-cb", &[]);
+        freed_handle_is_blocked(d, "submit-pool", &[]);
+        freed_handle_is_blocked(d, "submit-cb", &["--sync2"]);
+    }
+}
+
+on_both_drivers! {
+    /// An image destroyed and a new one created, which lavapipe usually gives the same
+    /// handle value: bound, released to VK_QUEUE_FAMILY_EXTERNAL, submitted and destroyed
+    /// without a finding (a handle created again is live again).
+    fn recreated_image_handle_is_live(d: Driver) {
+        let out = freed(d, "recreate-image", &[]).run();
+        out.assert_ids(&[]);
+        assert_eq!(code(&out, "result"), VK_SUCCESS, "{}", out.context());
+        assert_eq!(code(&out, "submit"), VK_SUCCESS, "{}", out.context());
+        assert!(out.results()["same_handle"].is_boolean(), "{}", out.context());
+    }
+}
+
+/// forward_invalid_calls=true: the same findings, and every call reaches the driver (the
+/// mock ICD, which looks handles up instead of dereferencing them): a command with a result
+/// gets the mock's answer, not the layer's VALIDATION_FAILED; the message says it was passed.
 #[test]
-#[ignore = "lead: submit.rs forwards a vkQueueSubmit naming a freed command buffer, no finding (VUID-VkSubmitInfo-pCommandBuffers-parameter)"]
-fn submit_of_freed_command_buffer_is_blocked_mock_icd() {
-    freed_handle_is_blocked("submit-cb", "VUID-VkSubmitInfo-pCommandBuffers-parameter");
+fn freed_handles_forwarded_when_asked_mock_icd() {
+    for (what, extra, ids) in FREED_CASES {
+        let out = freed(MOCK, what, extra)
+            .env("VK_HANDOFF_VALIDATION_FORWARD_INVALID_CALLS", "true")
+            .run();
+        out.assert_ids(ids);
+        assert!(out.status.success(), "{what} {extra:?}: {}", out.context());
+        if !out.results()["result"].is_null() {
+            assert_ne!(
+                code(&out, "result"),
+                VK_ERROR_VALIDATION_FAILED_EXT,
+                "{what} {extra:?}: {}",
+                out.context()
+            );
+        }
+        let id = ids[0];
+        assert!(
+            out.with_id(id)[0]
+                .message
+                .contains("forward_invalid_calls is on"),
+            "{what} {extra:?}: {}",
+            out.context()
+        );
+    }
+}
+
+/// Images the layer never saw created (swapchain images, for one) prove nothing: a made-up
+/// image destroyed, bound, and released to VK_QUEUE_FAMILY_EXTERNAL gets no -parameter
+/// finding and reaches the driver (the mock ICD, which answers for itself).
+#[test]
+fn unknown_images_are_not_called_freed_mock_icd() {
+    let out = hostile(MOCK, &["--case", "freed-use", "--what", "unknown-image"]).run();
+    out.assert_ids(&[]);
+    assert!(out.status.success(), "{}", out.context());
+    assert_ne!(
+        code(&out, "result"),
+        VK_ERROR_VALIDATION_FAILED_EXT,
+        "{}",
+        out.context()
+    );
+    assert_eq!(code(&out, "submit"), VK_SUCCESS, "{}", out.context());
 }

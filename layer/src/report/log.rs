@@ -21,6 +21,10 @@ static LOG_FILE: OnceLock<Option<Arc<File>>> = OnceLock::new();
 /// Why `log_file` was refused, until the first reporter takes it to report it as
 /// `HANDOFF-Settings-invalid`.
 static PROBLEM: Mutex<Option<String>> = Mutex::new(None);
+/// For fork.rs, which holds it across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
+    [&PROBLEM]
+}
 
 /// Without `RUST_LOG`, findings (warn and error) still reach stderr.
 const DEFAULT_FILTER: &str = "handoff=warn";

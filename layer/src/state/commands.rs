@@ -32,6 +32,10 @@ struct PoolRecord {
 static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> = Lazy::new(fast_map);
 
 static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(fast_map);
+/// For fork.rs, which holds them across fork(), in this order.
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
+    [&*POOLS, &*COMMAND_BUFFERS]
+}
 
 fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
     (device.as_raw(), cb.as_raw())

@@ -86,6 +86,10 @@ struct StateMap {
 }
 
 static STATE: Lazy<StateMap> = Lazy::new(|| StateMap { memory: fast_map() });
+/// For fork.rs, which holds it across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
+    [&STATE.memory]
+}
 
 fn key(device: vk::Device, handle: u64) -> Key {
     (ash::vk::Handle::as_raw(device), handle)

@@ -6,8 +6,8 @@
 //! wait, a timeline value it saw reached. Each queue numbers its submissions (serials); a
 //! queue's `completed` serial moves forward on those observations, and everything up to it
 //! is done (queue order: a fence or timeline signal completes after all earlier work on its
-//! queue). Submissions that touch no semaphore and no fence only take a serial, so they
-//! allocate nothing.
+//! queue). Submissions that touch no semaphore and no fence are not recorded at all: serials
+//! only order the tracked batches of a queue, so such work changes none of the answers.
 
 use super::Key;
 use super::{fast_map, FastMap};
@@ -85,6 +85,10 @@ pub enum FenceLast {
 static QUEUES: Lazy<FastMap<Key, QueueState>> = Lazy::new(fast_map);
 static SEMAPHORES: Lazy<FastMap<Key, SemaphoreState>> = Lazy::new(fast_map);
 static FENCES: Lazy<FastMap<Key, FenceLast>> = Lazy::new(fast_map);
+/// For fork.rs, which holds them across fork(), in this order.
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 3] {
+    [&*QUEUES, &*SEMAPHORES, &*FENCES]
+}
 
 fn key(device: vk::Device, object: u64) -> Key {
     (device.as_raw(), object)
@@ -106,7 +110,11 @@ pub fn family(device: vk::Device, queue: vk::Queue) -> Option<u32> {
 }
 
 /// Records one successful submission's batches, in order.
-pub fn record_submission(device: vk::Device, queue: vk::Queue, batches: Vec<Batch>) {
+pub fn record_submission(
+    device: vk::Device,
+    queue: vk::Queue,
+    batches: impl IntoIterator<Item = Batch>,
+) {
     let q = queue.as_raw();
     {
         let mut state = QUEUES.entry(key(device, q)).or_default();
@@ -138,13 +146,6 @@ pub fn record_submission(device: vk::Device, queue: vk::Queue, batches: Vec<Batc
             }
         }
     };
-}
-
-/// Counts a serial without recording anything: a submission with no semaphore and no fence.
-pub fn count_untracked(device: vk::Device, queue: vk::Queue, batches: u64) {
-    if let Some(mut state) = QUEUES.get_mut(&key(device, queue.as_raw())) {
-        state.last += batches;
-    }
 }
 
 fn semaphore_op(device: vk::Device, semaphore: u64, last: SemaphoreLast, value: u64) {

@@ -21,6 +21,9 @@ pub struct BufferRecord {
     pub external_types: vk::ExternalMemoryHandleTypeFlags,
     /// The memory bound by a successful `vkBindBufferMemory(2)`, if any.
     pub bound: Option<Binding>,
+    /// Nothing but `VkExternalMemoryBufferCreateInfo` was chained: the record holds every
+    /// create parameter the driver's memory requirements can depend on.
+    pub plain_chain: bool,
 }
 
 /// A `VkImage` as created.
@@ -72,6 +75,14 @@ static RESOURCES: Lazy<Resources> = Lazy::new(|| Resources {
     images: fast_map(),
     view_formats: fast_map(),
 });
+/// For fork.rs, which holds them across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 3] {
+    [
+        &RESOURCES.buffers,
+        &RESOURCES.images,
+        &RESOURCES.view_formats,
+    ]
+}
 
 fn key(device: vk::Device, handle: u64) -> Key {
     (device.as_raw(), handle)

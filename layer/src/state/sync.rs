@@ -41,6 +41,10 @@ impl SyncRecord {
 
 static SEMAPHORES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
 static FENCES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
+/// For fork.rs, which holds them across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
+    [&*SEMAPHORES, &*FENCES]
+}
 
 fn map(kind: Kind) -> &'static FastMap<Key, SyncRecord> {
     match kind {

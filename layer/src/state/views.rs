@@ -34,6 +34,10 @@ static VIEWS: Lazy<Views> = Lazy::new(|| Views {
     framebuffers: fast_map(),
     render_passes: fast_map(),
 });
+/// For fork.rs, which holds them across fork(), in this order.
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 3] {
+    [&VIEWS.framebuffers, &VIEWS.render_passes, &VIEWS.views]
+}
 
 fn key(device: vk::Device, handle: u64) -> Key {
     (device.as_raw(), handle)

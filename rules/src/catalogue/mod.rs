@@ -72,11 +72,13 @@ macro_rules! refpage {
 
 // The row modules use `refpage!`, so they come after it.
 mod commands;
+mod handles;
 mod ownership;
 mod queue;
 mod sync;
 
 pub use commands::*;
+pub use handles::*;
 pub use ownership::*;
 pub use queue::*;
 pub use sync::*;
@@ -1542,6 +1544,22 @@ pub static CATALOGUE: &[&Rule] = &[
     &SEM_SYNC_FD_NOT_SIGNALED,
     &SEM_SYNC_FD_SIGNAL_NOT_SUBMITTED,
     &FENCE_SYNC_FD_NOT_SIGNALED,
+    // Handles proven dead (catalogue/handles.rs).
+    &BIND_BUFFER_MEMORY_DEAD,
+    &BIND_BUFFER_BUFFER_DEAD,
+    &BIND_BUFFER_INFO_MEMORY_DEAD,
+    &BIND_BUFFER_INFO_BUFFER_DEAD,
+    &BIND_IMAGE_MEMORY_DEAD,
+    &BIND_IMAGE_IMAGE_DEAD,
+    &BIND_IMAGE_INFO_MEMORY_DEAD,
+    &BIND_IMAGE_INFO_IMAGE_DEAD,
+    &FREE_MEMORY_DEAD,
+    &DESTROY_BUFFER_DEAD,
+    &DESTROY_IMAGE_DEAD,
+    &BARRIER_IMG_DEAD,
+    &BARRIER_IMG2_DEAD,
+    &SUBMIT_CB_DEAD,
+    &SUBMIT2_CB_DEAD,
     &LEAK_LIVE_OBJECTS,
     &CHAIN_MALFORMED,
     &LAYER_INTERNAL_ERROR,

@@ -258,6 +258,10 @@ pub fn handle_types_valid(
     enabled: &Enabled<'_>,
     device: u64,
 ) -> Vec<Finding> {
+    // Core and driver-dependent bits are valid on every device: nothing to say or format.
+    if types.as_raw() & !(CORE_MEMORY_BITS | UNSURE_MEMORY_BITS) == 0 {
+        return Vec::new();
+    }
     // The fd import's undefined bits and multi-bit values are payload.rs's
     // (`import_handle_type_parameter`); here only a defined bit whose extension is missing.
     if of == HandleTypesOf::ImportMemoryFdInfo && types.as_raw().count_ones() != 1 {

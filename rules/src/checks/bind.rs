@@ -172,8 +172,14 @@ fn dedicated_words(d: DedicatedTo) -> String {
 pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) -> Vec<Finding> {
     let mut out = Vec::new();
     let form = call.form;
-    let at = form.place("vkBindBufferMemory");
-    let (m, b) = (hex(call.memory), hex(call.buffer));
+    // Names are formatted only for a finding: most binds produce none.
+    let names = || {
+        (
+            form.place("vkBindBufferMemory"),
+            hex(call.memory),
+            hex(call.buffer),
+        )
+    };
     let objects = || {
         vec![
             Object::new(vk::ObjectType::DEVICE_MEMORY, call.memory),
@@ -183,6 +189,7 @@ pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) 
     };
 
     if buf.requires_dedicated && mem.dedicated != DedicatedTo::Buffer(call.buffer) {
+        let (at, m, b) = names();
         out.push(Finding::new(
             form.pick(
                 &BIND_BUFFER_REQUIRES_DEDICATED,
@@ -203,10 +210,11 @@ pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) 
     match mem.dedicated {
         DedicatedTo::Buffer(owner) if owner != call.buffer || call.offset != 0 => {
             let what = if owner != call.buffer {
-                format!("buffer {b}, not to buffer {}", hex(owner))
+                format!("buffer {}, not to buffer {}", hex(call.buffer), hex(owner))
             } else {
                 format!("offset {}", call.offset)
             };
+            let (at, m, _) = names();
             out.push(Finding::new(
                 form.pick(
                     &BIND_BUFFER_DEDICATED_OTHER,
@@ -225,6 +233,7 @@ pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) 
             ));
         }
         DedicatedTo::Image(owner) => {
+            let (at, m, b) = names();
             out.push(Finding::new(
                 form.pick(
                     &BIND_BUFFER_DEDICATED_TO_IMAGE,
@@ -243,6 +252,7 @@ pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) 
     }
 
     if !mem.export_types.is_empty() && !mem.export_types.intersects(buf.external_types) {
+        let (at, m, b) = names();
         out.push(Finding::new(
             form.pick(&BIND_BUFFER_EXPORT_TYPES, &BIND_BUFFER_INFO_EXPORT_TYPES),
             format!(
@@ -259,6 +269,7 @@ pub fn bind_buffer(call: &BufferBindCall, mem: &MemoryFacts, buf: &BufferFacts) 
     }
 
     if !mem.import_type.is_empty() && !buf.external_types.contains(mem.import_type) {
+        let (at, m, b) = names();
         out.push(Finding::new(
             form.pick(&BIND_BUFFER_IMPORT_TYPE, &BIND_BUFFER_INFO_IMPORT_TYPE),
             format!(
@@ -326,8 +337,14 @@ pub fn bind_image(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let form = call.form;
-    let at = form.place("vkBindImageMemory");
-    let (m, i) = (hex(call.memory), hex(call.image));
+    // Names are formatted only for a finding: most binds produce none.
+    let names = || {
+        (
+            form.place("vkBindImageMemory"),
+            hex(call.memory),
+            hex(call.image),
+        )
+    };
     let objects = || {
         vec![
             Object::new(vk::ObjectType::DEVICE_MEMORY, call.memory),
@@ -337,6 +354,7 @@ pub fn bind_image(
     };
 
     if img.requires_dedicated && mem.dedicated != DedicatedTo::Image(call.image) {
+        let (at, m, i) = names();
         out.push(Finding::new(
             form.pick(
                 &BIND_IMAGE_REQUIRES_DEDICATED,
@@ -358,10 +376,11 @@ pub fn bind_image(
         DedicatedTo::Image(owner) if !call.aliasing_enabled => {
             if owner != call.image || call.offset != 0 {
                 let what = if owner != call.image {
-                    format!("image {i}, not to image {}", hex(owner))
+                    format!("image {}, not to image {}", hex(call.image), hex(owner))
                 } else {
                     format!("offset {}", call.offset)
                 };
+                let (at, m, _) = names();
                 out.push(Finding::new(
                     form.pick(
                         &BIND_IMAGE_DEDICATED_OTHER,
@@ -392,6 +411,7 @@ pub fn bind_image(
                 }
             }
             if !problems.is_empty() {
+                let (at, m, i) = names();
                 out.push(Finding::new(
                     form.pick(
                         &BIND_IMAGE_DEDICATED_ALIAS,
@@ -411,6 +431,7 @@ pub fn bind_image(
             }
         }
         DedicatedTo::Buffer(owner) => {
+            let (at, m, i) = names();
             out.push(Finding::new(
                 form.pick(
                     &BIND_IMAGE_DEDICATED_TO_BUFFER,
@@ -429,6 +450,7 @@ pub fn bind_image(
     }
 
     if !mem.export_types.is_empty() && !mem.export_types.intersects(img.external_types) {
+        let (at, m, i) = names();
         out.push(Finding::new(
             form.pick(&BIND_IMAGE_EXPORT_TYPES, &BIND_IMAGE_INFO_EXPORT_TYPES),
             format!(
@@ -445,6 +467,7 @@ pub fn bind_image(
     }
 
     if !mem.import_type.is_empty() && !img.external_types.contains(mem.import_type) {
+        let (at, m, i) = names();
         out.push(Finding::new(
             form.pick(&BIND_IMAGE_IMPORT_TYPE, &BIND_IMAGE_INFO_IMPORT_TYPE),
             format!(

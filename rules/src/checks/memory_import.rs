@@ -102,6 +102,17 @@ pub struct DedicatedInfo {
 
 impl AllocateCall {
     /// The import structures that define an import operation, by name.
+    /// How many import structures define an import (no allocation: the common answer is
+    /// one, and only a finding needs the names).
+    pub fn active_import_count(&self) -> usize {
+        usize::from(
+            self.fd_import
+                .as_ref()
+                .is_some_and(|i| !i.handle_type.is_empty()),
+        ) + usize::from(!self.host_pointer_type.is_empty())
+            + self.other_imports.len()
+    }
+
     pub fn active_imports(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         if self
@@ -218,8 +229,8 @@ pub fn allocate_memory(call: &AllocateCall) -> Vec<Finding> {
         }
     }
 
-    let imports = call.active_imports();
-    if imports.len() > 1 {
+    if call.active_import_count() > 1 {
+        let imports = call.active_imports();
         out.push(Finding::new(
             &ALLOC_MULTIPLE_IMPORTS,
             format!(
@@ -246,7 +257,8 @@ pub fn allocate_memory(call: &AllocateCall) -> Vec<Finding> {
         ));
     }
 
-    if call.opaque_capture_address != 0 && !imports.is_empty() {
+    if call.opaque_capture_address != 0 && call.active_import_count() > 0 {
+        let imports = call.active_imports();
         out.push(Finding::new(
             &ALLOC_IMPORT_CAPTURE_ADDRESS,
             format!(

@@ -79,6 +79,15 @@ pub struct BarrierOp {
     pub index: u32,
 }
 
+impl BarrierOp {
+    /// Whether [`apply_barrier`] reads [`Submit::queue_family`]: only an acquire from
+    /// `VK_QUEUE_FAMILY_EXTERNAL` or `FOREIGN` does (a [`UseOp`] always does), so the layer
+    /// looks the queue's family up only then.
+    pub fn reads_queue_family(&self) -> bool {
+        self.src != self.dst && is_special(self.src) && !is_special(self.dst)
+    }
+}
+
 /// A command other than a barrier that reads or writes an external resource: a transfer
 /// command (copy, blit, clear, fill, update, resolve) or a render pass attachment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -354,6 +363,23 @@ impl<T: Clone + PartialEq> Pieces<T> {
 
     /// Sets every point of `extent` to `f` of its old value (`None` where never set).
     pub fn update(&mut self, extent: Extent, f: impl Fn(Option<&T>) -> T) {
+        // The common case, an op on the same part as the last one (mostly the whole
+        // resource), allocates nothing. Pieces are disjoint, so no other piece overlaps an
+        // exact match; it moves last, as the general case below leaves it.
+        if let Some(i) = self.pieces.iter().position(|(e, _)| *e == extent) {
+            let last = self.pieces.len() - 1;
+            if i != last {
+                self.pieces[i..].rotate_left(1);
+            }
+            let v = &mut self.pieces[last].1;
+            *v = f(Some(v));
+            return;
+        }
+        if self.pieces.is_empty() {
+            let fresh = f(None);
+            self.pieces.push((extent, fresh));
+            return;
+        }
         let mut out = Vec::with_capacity(self.pieces.len() + 2);
         let mut inside: Vec<(Extent, T)> = Vec::new();
         let mut uncovered = vec![extent];
@@ -437,8 +463,9 @@ pub struct Shared {
     /// Uses of any resource bound to this memory (counted, never decreasing): any access may
     /// write, as the spec warns even for apparently read-only ones.
     pub uses: u64,
-    /// The last release of each part, per resource binding offset.
-    pub releases: std::collections::HashMap<u64, Pieces<Release>>,
+    /// The last release of each part, per resource binding offset (ordered, not hashed: a
+    /// memory has few offsets, and a release should not pay for hashing).
+    pub releases: std::collections::BTreeMap<u64, Pieces<Release>>,
 }
 
 /// Who consumes what is released to `VK_QUEUE_FAMILY_EXTERNAL` (the `peer` setting).
@@ -671,7 +698,8 @@ fn release(
         released_external: facts.external_memory,
         ..Outcome::default()
     };
-    let here = at_barrier(at, op, facts);
+    // Messages are formatted only for a finding: this runs on every submitted release.
+    let here = || at_barrier(at, op, facts);
     if let Some(r) = released_in(state, &extent) {
         out.findings.push(used_while_released(at, facts, op, r));
     }
@@ -679,10 +707,11 @@ fn release(
         out.findings.push(Finding::new(
             &OWNERSHIP_NOT_EXTERNAL_MEMORY,
             format!(
-                "{here} releases {} to {}, but its memory 0x{:x} was neither exported nor \
+                "{} releases {} to {}, but its memory 0x{:x} was neither exported nor \
                  imported, so no other instance, process or API can reach it. Allocate it with \
                  VkExportMemoryAllocateInfo (or import it), or keep the transfer within this \
                  device.",
+                here(),
                 noun(facts.resource),
                 family_name(op.dst),
                 facts.memory,
@@ -692,7 +721,7 @@ fn release(
     }
     if let Resource::Image(_) = facts.resource {
         if op.new_layout != vk::ImageLayout::GENERAL {
-            if let Some(f) = layout_not_general(at, facts, op, &here) {
+            if let Some(f) = layout_not_general(at, facts, op) {
                 out.findings.push(f);
             }
         }
@@ -721,8 +750,9 @@ fn release(
     out
 }
 
-fn layout_not_general(at: &Submit, facts: &Facts, op: &BarrierOp, here: &str) -> Option<Finding> {
+fn layout_not_general(at: &Submit, facts: &Facts, op: &BarrierOp) -> Option<Finding> {
     let layout = op.new_layout;
+    let here = || at_barrier(at, op, facts);
     if facts.d3d11_texture && op.dst == vk::QUEUE_FAMILY_EXTERNAL {
         let rule = if is_sync2(op.command) {
             &BARRIER_IMG2_D3D11_RELEASE_NOT_GENERAL
@@ -732,9 +762,10 @@ fn layout_not_general(at: &Submit, facts: &Facts, op: &BarrierOp, here: &str) ->
         return Some(Finding::new(
             rule,
             format!(
-                "{here} releases {} (created with a D3D11 texture handle type) to \
+                "{} releases {} (created with a D3D11 texture handle type) to \
                  VK_QUEUE_FAMILY_EXTERNAL with newLayout {layout:?}; such images must be \
                  handed over in VK_IMAGE_LAYOUT_GENERAL.",
+                here(),
                 noun(facts.resource),
             ),
             objects(at, facts, false),
@@ -762,8 +793,9 @@ fn layout_not_general(at: &Submit, facts: &Facts, op: &BarrierOp, here: &str) ->
     Some(Finding::new(
         rule,
         format!(
-            "{here} releases {} to {} with newLayout {layout:?}: {why}. Release it in \
+            "{} releases {} to {} with newLayout {layout:?}: {why}. Release it in \
              VK_IMAGE_LAYOUT_GENERAL (VK_KHR_external_memory issue 3).",
+            here(),
             noun(facts.resource),
             family_name(op.dst),
         ),
@@ -780,7 +812,7 @@ fn acquire(
     shared: &mut Shared,
 ) -> Outcome {
     let mut out = Outcome::default();
-    let here = at_barrier(at, op, facts);
+    let here = || at_barrier(at, op, facts);
     let owned = state.overlapping(&extent).find_map(|(_, p)| match p.owner {
         Owner::Family(f) => Some(f),
         _ => None,
@@ -789,9 +821,10 @@ fn acquire(
         out.findings.push(Finding::new(
             &OWNERSHIP_ACQUIRE_WITHOUT_RELEASE,
             format!(
-                "{here} acquires {} from {}, but queue family {} of this device has owned it \
+                "{} acquires {} from {}, but queue family {} of this device has owned it \
                  since its last acquire or use and never released it. Release it to {} first, \
                  or drop the second acquire.",
+                here(),
                 noun(facts.resource),
                 family_name(op.src),
                 family_name(f),
@@ -832,9 +865,10 @@ fn acquire(
         out.findings.push(Finding::new(
             rule,
             format!(
-                "{here} acquires {} (created with a D3D11 texture handle type) from \
+                "{} acquires {} (created with a D3D11 texture handle type) from \
                  VK_QUEUE_FAMILY_EXTERNAL with oldLayout {old:?}; such images arrive in \
                  VK_IMAGE_LAYOUT_GENERAL (or use UNDEFINED to discard the contents).",
+                here(),
                 noun(facts.resource),
             ),
             objects(at, facts, false),
@@ -845,8 +879,9 @@ fn acquire(
         out.findings.push(Finding::new(
             &OWNERSHIP_ACQUIRE_LAYOUT_MISMATCH,
             format!(
-                "{here} acquires {} from {} with oldLayout {old:?}, but it was released with \
+                "{} acquires {} from {} with oldLayout {old:?}, but it was released with \
                  newLayout {:?}. The acquire must name the layout of the release.",
+                here(),
                 noun(facts.resource),
                 family_name(op.src),
                 r.layout,
@@ -860,10 +895,11 @@ fn acquire(
             out.findings.push(Finding::new(
                 &ACQUIRE_UNMODIFIED_BUT_MODIFIED,
                 format!(
-                    "{here} acquires {} with VkExternalMemoryAcquireUnmodifiedEXT::\
+                    "{} acquires {} with VkExternalMemoryAcquireUnmodifiedEXT::\
                      acquireUnmodifiedMemory = VK_TRUE, but memory 0x{:x} bound to it was used \
                      {} time(s) in this process since its release to {}. Drop the claim, or \
                      leave the memory untouched until the acquire.",
+                    here(),
                     noun(facts.resource),
                     facts.memory,
                     shared.uses - r.uses,

@@ -63,8 +63,9 @@ pub struct DeviceSide {
     /// Identifies the `VkInstance` (its dispatch key): physical-device handles compare only
     /// within one instance.
     pub instance: u64,
-    /// The physical devices the device was created from, in order.
-    pub group: Vec<u64>,
+    /// The physical devices the device was created from, in order (shared: every export
+    /// of a device records the same list).
+    pub group: std::sync::Arc<[u64]>,
     pub device_uuid: Option<[u8; vk::UUID_SIZE]>,
     pub driver_uuid: Option<[u8; vk::UUID_SIZE]>,
 }
@@ -124,7 +125,8 @@ pub fn opaque_import(
             Object::new(vk::ObjectType::DEVICE, exporter.side.device),
         ]
     };
-    let exp = match exporter.process {
+    // Formatted only for a finding: a matching import reports nothing.
+    let exporter_words = || match exporter.process {
         Some(pid) => format!("memory of process {pid} (from the ledger)"),
         None => format!(
             "VkDeviceMemory 0x{:x} of VkDevice 0x{:x}",
@@ -152,6 +154,7 @@ pub fn opaque_import(
                 hex16(&exporter.side.driver_uuid.unwrap_or_default())
             ));
         }
+        let exp = exporter_words();
         out.push(Finding::new(
             &IMPORT_FD_DEVICE_INCOMPATIBLE,
             format!(
@@ -170,6 +173,7 @@ pub fn opaque_import(
     let size_differs = call.allocation_size != exporter.allocation_size;
     let type_differs = call.memory_type_index != exporter.memory_type_index;
     if size_differs || type_differs {
+        let exp = exporter_words();
         out.push(Finding::new(
             &IMPORT_PAYLOAD_SIZE_TYPE_MISMATCH,
             format!(
@@ -203,6 +207,7 @@ pub fn opaque_import(
             if let Some(problem) = problem {
                 let mut objs = objects();
                 objs.insert(1, Object::new(vk::ObjectType::IMAGE, handle));
+                let exp = exporter_words();
                 out.push(Finding::new(
                     &IMPORT_DEDICATED_IMAGE_MISMATCH,
                     format!(
@@ -231,6 +236,7 @@ pub fn opaque_import(
             if let Some(problem) = problem {
                 let mut objs = objects();
                 objs.insert(1, Object::new(vk::ObjectType::BUFFER, handle));
+                let exp = exporter_words();
                 out.push(Finding::new(
                     &IMPORT_DEDICATED_BUFFER_MISMATCH,
                     format!(
@@ -260,6 +266,7 @@ pub fn opaque_import(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let exp = exporter_words();
         out.push(Finding::new(
             &IMPORT_DEVICE_SET_MISMATCH,
             format!(
@@ -284,6 +291,7 @@ pub fn opaque_import(
                     format!("0x{eff:x} (no VkMemoryAllocateFlagsInfo device mask: all devices)")
                 }
             };
+            let exp = exporter_words();
             out.push(Finding::new(
                 &IMPORT_DEVICE_MASK_MISMATCH,
                 format!(
@@ -524,7 +532,7 @@ mod tests {
         DeviceSide {
             device,
             instance: 7,
-            group: vec![0x100],
+            group: vec![0x100].into(),
             device_uuid: Some([1; 16]),
             driver_uuid: Some([2; 16]),
         }
@@ -616,7 +624,7 @@ mod tests {
     fn uuid_mismatch_is_01746_alone() {
         let mut i = importer();
         i.side.device_uuid = Some([9; 16]);
-        i.side.group = vec![0x200];
+        i.side.group = vec![0x200].into();
         let mut c = call();
         c.allocation_size = 1;
         let f = opaque_import(&c, &i, &exporter());
@@ -692,12 +700,12 @@ mod tests {
     #[test]
     fn device_set_is_00644_and_mask_is_00643() {
         let mut i = importer();
-        i.side.group = vec![0x100, 0x101];
+        i.side.group = vec![0x100, 0x101].into();
         let f = opaque_import(&call(), &i, &exporter());
         assert_eq!(ids(&f), [IMPORT_DEVICE_SET_MISMATCH.id]);
         // Same set, other mask.
         let mut e = exporter();
-        e.side.group = vec![0x100, 0x101];
+        e.side.group = vec![0x100, 0x101].into();
         e.device_mask = Some(0x1);
         let f = opaque_import(&call(), &i, &e);
         assert_eq!(ids(&f), [IMPORT_DEVICE_MASK_MISMATCH.id]);
@@ -715,9 +723,9 @@ mod tests {
     fn other_instances_compare_set_sizes_only() {
         let mut i = importer();
         i.side.instance = 8;
-        i.side.group = vec![0x999];
+        i.side.group = vec![0x999].into();
         assert!(opaque_import(&call(), &i, &exporter()).is_empty());
-        i.side.group = vec![0x999, 0x998];
+        i.side.group = vec![0x999, 0x998].into();
         assert_eq!(
             ids(&opaque_import(&call(), &i, &exporter())),
             [IMPORT_DEVICE_SET_MISMATCH.id]

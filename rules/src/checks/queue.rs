@@ -9,7 +9,7 @@ use crate::catalogue::{
     SEM_SYNC_FD_QUEUE_WAITING, SEM_SYNC_FD_SIGNAL_NOT_SUBMITTED, SYNC_RELEASE_WITHOUT_SIGNAL,
 };
 use crate::finding::{Finding, Object};
-use ash::vk;
+use ash::vk::{self, Handle};
 
 /// One batch of a submission, for `HANDOFF-Sync-release-without-signal`.
 #[derive(Clone, Copy, Debug)]
@@ -18,7 +18,7 @@ pub struct ReleaseBatch<'a> {
     pub queue: u64,
     /// Index of the batch in the submit's array.
     pub batch: usize,
-    pub command_buffers: &'a [u64],
+    pub command_buffers: &'a [vk::CommandBuffer],
     /// A command buffer of the batch released memory to EXTERNAL or FOREIGN.
     pub released: bool,
     /// The batch signals at least one semaphore.
@@ -42,7 +42,7 @@ pub fn release_without_signal(b: &ReleaseBatch<'_>) -> Option<Finding> {
     objects.extend(
         b.command_buffers
             .iter()
-            .map(|c| Object::new(vk::ObjectType::COMMAND_BUFFER, *c)),
+            .map(|c| Object::new(vk::ObjectType::COMMAND_BUFFER, c.as_raw())),
     );
     Some(Finding::new(
         &SYNC_RELEASE_WITHOUT_SIGNAL,
@@ -167,7 +167,7 @@ mod tests {
             command: "vkQueueSubmit",
             queue: 0x10,
             batch: 0,
-            command_buffers: &[0x20],
+            command_buffers: Box::leak(Box::new([vk::CommandBuffer::from_raw(0x20)])),
             released,
             signals_semaphore: false,
             fence: false,

@@ -26,6 +26,8 @@ pub unsafe extern "system" fn vk_icdNegotiateLoaderICDInterfaceVersion(
         }
         // SAFETY: non-null; readable and writable per the caller.
         unsafe { *p_version = (*p_version).min(ICD_INTERFACE_VERSION) };
+        // Fork safety: pthread_atfork handlers, once per load (fork.rs).
+        crate::fork::register();
         vk::Result::SUCCESS
     })
 }

@@ -14,6 +14,7 @@ mod device;
 mod dispatch;
 mod fd;
 mod ffi;
+mod fork;
 mod formats;
 mod handles;
 mod icd;

@@ -44,6 +44,11 @@ pub struct Work {
 static WORK: LazyLock<Mutex<Work>> = LazyLock::new(|| Mutex::new(Work::default()));
 static CHANGED: Condvar = Condvar::new();
 
+/// For fork.rs, which holds it across fork() (before the registry).
+pub(crate) fn fork_lock() -> &'static Mutex<Work> {
+    &WORK
+}
+
 /// How long an idle wait (or a wait with an unbounded timeout) may block before the mock
 /// gives up with `VK_ERROR_DEVICE_LOST`, as a driver's hang detection would:
 /// `HANDOFF_MOCK_WATCHDOG_MS`, 10 s by default.

@@ -142,6 +142,11 @@ pub struct Registry {
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
 
+/// For fork.rs, which holds it across fork() (after the work table).
+pub(crate) fn fork_lock() -> &'static Mutex<Registry> {
+    &REGISTRY
+}
+
 /// Runs `f` with the registry locked. A panic in an earlier holder does not poison it:
 /// every update leaves the maps consistent.
 pub fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {

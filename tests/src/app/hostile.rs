@@ -48,11 +48,26 @@ pub enum Target {
     /// transition on a bound image, no ownership transfer); the layer reads only the
     /// acquire-unmodified struct it finds, and stays silent.
     Barrier,
+    /// vkQueueSubmit2KHR: the chain on each `VkSubmitInfo2`; `counts` are the wait and signal
+    /// semaphore infos and the command buffer infos of the batches (fenced arrays of exactly
+    /// that length), bit 0 of `counts[3]` puts the chain on those nested structs too.
+    Submit2,
+    /// vkCmdPipelineBarrier2KHR on an external image and buffer (so the layer looks for
+    /// `VkExternalMemoryAcquireUnmodifiedEXT` in every barrier's chain): `counts` are the
+    /// buffer, image and memory barriers; bit 0 of `counts[3]` chains the memory barriers,
+    /// bit 1 the `VkDependencyInfo`.
+    Barrier2,
+    /// vkImportSemaphoreFdKHR of an OPAQUE_FD just exported from another semaphore, the chain
+    /// on `VkImportSemaphoreFdInfoKHR`; bit 0 of `counts[0]` makes it temporary. Needs
+    /// VK_KHR_external_semaphore_fd (mock profile `full`).
+    ImportSemaphore,
+    /// vkImportFenceFdKHR, as [`Target::ImportSemaphore`] (VK_KHR_external_fence_fd).
+    ImportFence,
 }
 
 impl Target {
     /// Appended to, never reordered: the fuzz seeds name targets by index.
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 15] = [
         Target::Instance,
         Target::Device,
         Target::Allocate,
@@ -64,7 +79,28 @@ impl Target {
         Target::ImageQuery,
         Target::Fence,
         Target::Barrier,
+        Target::Submit2,
+        Target::Barrier2,
+        Target::ImportSemaphore,
+        Target::ImportFence,
     ];
+
+    /// The targets of the fuzz targets `submit`, `barrier2` and `sync`.
+    pub const SUBMIT: [Target; 2] = [Target::Submit, Target::Submit2];
+    pub const BARRIER: [Target; 2] = [Target::Barrier, Target::Barrier2];
+    pub const SYNC: [Target; 4] = [
+        Target::Semaphore,
+        Target::Fence,
+        Target::ImportSemaphore,
+        Target::ImportFence,
+    ];
+
+    /// Whether the call needs VK_KHR_external_{semaphore,fence}_fd, which lavapipe (Mesa
+    /// 22.3) and the mock's `lavapipe` profile do not offer: there the case is not called
+    /// and its result is `VK_ERROR_EXTENSION_NOT_PRESENT`.
+    pub fn needs_sync_fd(self) -> bool {
+        matches!(self, Target::ImportSemaphore | Target::ImportFence)
+    }
 
     /// Whether the loader itself walks the chain (vkCreateInstance, vkCreateDevice): a cycle
     /// there hangs the loader before any layer runs, so cases for these never loop.
@@ -72,19 +108,14 @@ impl Target {
         matches!(self, Target::Instance | Target::Device)
     }
 
-    /// Whether the layer reports `HANDOFF-Chain-malformed` for a malformed chain of this call
-    /// (the submit path reads only the timeline info it finds, and stays silent).
-    pub fn reports_malformed(self) -> bool {
-        !matches!(self, Target::Submit | Target::Barrier)
-    }
-
     /// How many benign known structs [`Link::Known`] picks from.
     fn known_kinds(self) -> u8 {
         match self {
             Target::Instance | Target::BufferQuery | Target::Barrier => 0,
-            Target::Device | Target::Buffer | Target::Semaphore | Target::Fence => 1,
+            Target::Submit2 | Target::ImportSemaphore | Target::ImportFence => 0,
+            Target::Device | Target::Buffer | Target::Fence | Target::Barrier2 => 1,
             Target::Allocate => 3,
-            Target::Image | Target::ImageQuery => 2,
+            Target::Image | Target::ImageQuery | Target::Semaphore => 2,
             Target::Submit => 1,
         }
     }
@@ -129,22 +160,57 @@ impl Case {
         self.loop_to.is_some() && !self.is_empty() && !self.target.loader_walks()
     }
 
-    /// Whether the layer's walk ends early: a cycle or more than the walker's limit.
+    /// Whether the layer's walk ends early: a cycle or more than the walker's limit. The
+    /// vkQueueSubmit walk starts at the timeline info in front of the chain.
     pub fn malformed(&self) -> bool {
-        self.cyclic() || self.len() > LAYER_MAX_CHAIN_LINKS
+        let ahead = usize::from(self.target == Target::Submit);
+        self.cyclic() || self.len() + ahead > LAYER_MAX_CHAIN_LINKS
+    }
+
+    /// How many `HANDOFF-Chain-malformed` the layer reports for this case today: one per
+    /// walk that ends early and reports it. vkQueueSubmit walks each batch's chain (both
+    /// carry it) only when the submission uses a semaphore or a fence; the barrier path's
+    /// look for the acquire-unmodified struct and the import calls report nothing. The
+    /// ignored tests `malformed_*` in `tests/tests/chains.rs` name the gaps.
+    pub fn malformed_reports(&self) -> usize {
+        if !self.malformed() {
+            return 0;
+        }
+        match self.target {
+            Target::Submit if self.counts[2] > 0 => 2,
+            // Every buffer and image barrier is of an external resource, so the layer walks
+            // each one's chain looking for VkExternalMemoryAcquireUnmodifiedEXT.
+            Target::Barrier2 => usize::from(self.counts[0]) + usize::from(self.counts[1]),
+            Target::Submit
+            | Target::Barrier
+            | Target::Submit2
+            | Target::ImportSemaphore
+            | Target::ImportFence => 0,
+            _ => 1,
+        }
     }
 
     /// A case from fuzz bytes; `None` when they run out.
     pub fn decode(data: &mut &[u8]) -> Option<Case> {
+        Case::decode_with(data, |b| {
+            *Target::ALL
+                .get(b % 16)
+                .unwrap_or(&Target::ALL[b % Target::ALL.len()])
+        })
+    }
+
+    /// A case for one of `targets` (not empty) from fuzz bytes; `None` when they run out.
+    pub fn decode_among(data: &mut &[u8], targets: &[Target]) -> Option<Case> {
+        Case::decode_with(data, |b| targets[b % targets.len()])
+    }
+
+    fn decode_with(data: &mut &[u8], pick: impl Fn(usize) -> Target) -> Option<Case> {
         let mut byte = || -> Option<u8> {
             let (b, rest) = data.split_first()?;
             *data = rest;
             Some(*b)
         };
-        let b = byte()? as usize;
-        let target = *Target::ALL
-            .get(b % 16)
-            .unwrap_or(&Target::ALL[b % Target::ALL.len()]);
+        let target = pick(byte()? as usize);
         let n = byte()? % 12;
         let mut links = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -347,8 +413,14 @@ fn known(
         }
         // No handle types: valid without any external-fence support.
         (Target::Fence, _) => arena.put(vk::ExportFenceCreateInfo::default()).cast(),
-        (Target::Semaphore, _) => arena
+        (Target::Semaphore, 0) => arena
             .put(vk::SemaphoreTypeCreateInfo::default().semaphore_type(vk::SemaphoreType::BINARY))
+            .cast(),
+        // No handle types: valid without any external-semaphore support.
+        (Target::Semaphore, _) => arena.put(vk::ExportSemaphoreCreateInfo::default()).cast(),
+        // Not set: valid for any barrier, and read by the layer on an external resource.
+        (Target::Barrier2, _) => arena
+            .put(vk::ExternalMemoryAcquireUnmodifiedEXT::default())
             .cast(),
         // Submit: values for the semaphores `counts` names, built by `submit`.
         _ => arena
@@ -414,6 +486,113 @@ pub struct Runner {
     image: vk::Image,
     buffer: vk::Buffer,
     memory: Vec<vk::DeviceMemory>,
+    /// The extensions of [`create_device`] the driver offered.
+    ext: Exts,
+    /// An empty command buffer (simultaneous use) that submit2 batches carry.
+    empty_cmd: vk::CommandBuffer,
+    /// A bound external (OPAQUE_FD) image and buffer for the barrier2 cases.
+    ext_image: vk::Image,
+    ext_buffer: vk::Buffer,
+}
+
+/// Device-level functions of the extensions the runner's device enabled (where offered).
+struct Exts {
+    sync2: Option<ash::khr::synchronization2::Device>,
+    semaphore_fd: Option<ash::khr::external_semaphore_fd::Device>,
+    fence_fd: Option<ash::khr::external_fence_fd::Device>,
+}
+
+/// As `Ctx::create_device` (VK_KHR_external_memory_fd, VK_EXT_external_memory_host when
+/// offered, one queue of family 0), plus VK_KHR_synchronization2 (its feature on),
+/// VK_KHR_external_semaphore_fd and VK_KHR_external_fence_fd where the driver offers them.
+fn create_device(ctx: &Ctx) -> Result<(Dev, Exts), String> {
+    // SAFETY: valid physical device.
+    let props = unsafe {
+        ctx.instance
+            .enumerate_device_extension_properties(ctx.physical)
+    }
+    .map_err(|e| format!("vkEnumerateDeviceExtensionProperties: {e:?}"))?;
+    let offered = |name: &std::ffi::CStr| {
+        props
+            .iter()
+            .any(|p| p.extension_name_as_c_str().ok() == Some(name))
+    };
+    let mut exts = vec![ash::khr::external_memory_fd::NAME.as_ptr()];
+    let optional = [
+        ash::ext::external_memory_host::NAME,
+        ash::khr::synchronization2::NAME,
+        ash::khr::external_semaphore_fd::NAME,
+        ash::khr::external_fence_fd::NAME,
+    ];
+    exts.extend(optional.iter().filter(|n| offered(n)).map(|n| n.as_ptr()));
+    let has_sync2 = offered(ash::khr::synchronization2::NAME);
+    let prio = [1.0f32];
+    let queues = [vk::DeviceQueueCreateInfo::default()
+        .queue_family_index(0)
+        .queue_priorities(&prio)];
+    let mut sync2 = vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
+    let mut ci = vk::DeviceCreateInfo::default()
+        .queue_create_infos(&queues)
+        .enabled_extension_names(&exts);
+    if has_sync2 {
+        ci = ci.push_next(&mut sync2);
+    }
+    // SAFETY: valid physical device; `ci` points at locals alive for the call.
+    let device = unsafe { ctx.instance.create_device(ctx.physical, &ci, None) }
+        .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
+    let i = &ctx.instance;
+    let ext = Exts {
+        sync2: has_sync2.then(|| ash::khr::synchronization2::Device::new(i, &device)),
+        semaphore_fd: offered(ash::khr::external_semaphore_fd::NAME)
+            .then(|| ash::khr::external_semaphore_fd::Device::new(i, &device)),
+        fence_fd: offered(ash::khr::external_fence_fd::NAME)
+            .then(|| ash::khr::external_fence_fd::Device::new(i, &device)),
+    };
+    let fd = ash::khr::external_memory_fd::Device::new(i, &device);
+    Ok((Dev { device, fd }, ext))
+}
+
+/// Memory for `req` (its first memory type); with `external`, exportable as OPAQUE_FD and
+/// dedicated as `external` says (the layer then sees an external image or buffer bound to
+/// external memory: silent).
+fn allocate(
+    d: &ash::Device,
+    req: vk::MemoryRequirements,
+    external: Option<vk::MemoryDedicatedAllocateInfo<'_>>,
+) -> Result<vk::DeviceMemory, String> {
+    let mut export = vk::ExportMemoryAllocateInfo::default()
+        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let mut ai = vk::MemoryAllocateInfo::default()
+        .allocation_size(req.size)
+        .memory_type_index(req.memory_type_bits.trailing_zeros());
+    let mut dedicated = external.unwrap_or_default();
+    if external.is_some() {
+        ai = ai.push_next(&mut export).push_next(&mut dedicated);
+    }
+    // SAFETY: valid device; `ai` points at locals alive for the call.
+    unsafe { d.allocate_memory(&ai, None) }.map_err(|e| format!("vkAllocateMemory: {e:?}"))
+}
+
+/// An empty command buffer of `pool`, recorded once for simultaneous use.
+fn record_empty(d: &ash::Device, pool: vk::CommandPool) -> Result<vk::CommandBuffer, String> {
+    // SAFETY: valid device and pool; the buffer is freed with the pool.
+    unsafe {
+        let cmd = d
+            .allocate_command_buffers(
+                &vk::CommandBufferAllocateInfo::default()
+                    .command_pool(pool)
+                    .command_buffer_count(1),
+            )
+            .map_err(|e| format!("vkAllocateCommandBuffers: {e:?}"))?[0];
+        d.begin_command_buffer(
+            cmd,
+            &vk::CommandBufferBeginInfo::default()
+                .flags(vk::CommandBufferUsageFlags::SIMULTANEOUS_USE),
+        )
+        .and_then(|()| d.end_command_buffer(cmd))
+        .map_err(|e| format!("recording the empty command buffer: {e:?}"))?;
+        Ok(cmd)
+    }
 }
 
 /// What one case did.
@@ -428,14 +607,14 @@ pub struct CaseOutcome {
 impl Runner {
     pub fn new(opts: &InstanceOpts) -> Result<Runner, String> {
         let ctx = Ctx::new(opts)?;
-        let dev = ctx.create_device()?;
+        let (dev, ext) = create_device(&ctx)?;
         let memory_type = ctx.host_visible_type()?;
         // SAFETY: family 0 queue 0 was requested at device creation.
         let queue = unsafe { dev.device.get_device_queue(0, 0) };
         let d = &dev.device;
         let e = |what: &'static str| move |r: vk::Result| format!("{what}: {r:?}");
         // SAFETY: valid device; every object is destroyed in `destroy`.
-        let (pool, cmd, image, buffer, memory) = unsafe {
+        let (pool, cmd, image, buffer, mut memory) = unsafe {
             let pool = d
                 .create_command_pool(
                     &vk::CommandPoolCreateInfo::default()
@@ -483,6 +662,43 @@ impl Runner {
                 .map_err(e("vkBindBufferMemory"))?;
             (pool, cmd, image, buffer, memory)
         };
+        let empty_cmd = record_empty(d, pool)?;
+        let opaque = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+        let mut image_ext = vk::ExternalMemoryImageCreateInfo::default().handle_types(opaque);
+        let mut buffer_ext = vk::ExternalMemoryBufferCreateInfo::default().handle_types(opaque);
+        // SAFETY: valid device; the create infos point at locals alive for the calls; every
+        // object is destroyed in `destroy`.
+        let (ext_image, ext_buffer) = unsafe {
+            let image = d
+                .create_image(&image_info().push_next(&mut image_ext), None)
+                .map_err(e("vkCreateImage (external)"))?;
+            let buffer = d
+                .create_buffer(
+                    &vk::BufferCreateInfo::default()
+                        .size(4096)
+                        .usage(vk::BufferUsageFlags::TRANSFER_SRC)
+                        .push_next(&mut buffer_ext),
+                    None,
+                )
+                .map_err(e("vkCreateBuffer (external)"))?;
+            let m = allocate(
+                d,
+                d.get_image_memory_requirements(image),
+                Some(vk::MemoryDedicatedAllocateInfo::default().image(image)),
+            )?;
+            memory.push(m);
+            d.bind_image_memory(image, m, 0)
+                .map_err(e("vkBindImageMemory (external)"))?;
+            let m = allocate(
+                d,
+                d.get_buffer_memory_requirements(buffer),
+                Some(vk::MemoryDedicatedAllocateInfo::default().buffer(buffer)),
+            )?;
+            memory.push(m);
+            d.bind_buffer_memory(buffer, m, 0)
+                .map_err(e("vkBindBufferMemory (external)"))?;
+            (image, buffer)
+        };
         record::take_findings();
         Ok(Runner {
             ctx,
@@ -494,6 +710,10 @@ impl Runner {
             image,
             buffer,
             memory,
+            ext,
+            empty_cmd,
+            ext_image,
+            ext_buffer,
         })
     }
 
@@ -612,6 +832,10 @@ impl Runner {
                 }
             }
             Target::Barrier => self.barrier(chain),
+            Target::Submit2 => self.submit2(case, chain, arena),
+            Target::Barrier2 => self.barrier2(case, chain, arena),
+            Target::ImportSemaphore => self.import_semaphore(case, chain),
+            Target::ImportFence => self.import_fence(case, chain),
             Target::BufferQuery => {
                 let mut info = vk::PhysicalDeviceExternalBufferInfo::default()
                     .usage(vk::BufferUsageFlags::TRANSFER_SRC)
@@ -783,6 +1007,244 @@ impl Runner {
         }
     }
 
+    /// Signals `counts[1]` binary semaphores in one batch of `counts[2]` command buffer
+    /// infos, then waits on `counts[0]` of them (at most all) in a second batch; each
+    /// `VkSubmitInfo2` carries the chain, the nested infos too when bit 0 of `counts[3]` is
+    /// set.
+    fn submit2(&self, case: &Case, chain: *const c_void, arena: &mut Arena) -> vk::Result {
+        let Some(sync2) = &self.ext.sync2 else {
+            return vk::Result::ERROR_EXTENSION_NOT_PRESENT;
+        };
+        let device = &self.dev.device;
+        let [waits, signals, cmds, flags] = case.counts.map(usize::from);
+        let nested = if flags & 1 != 0 {
+            chain
+        } else {
+            std::ptr::null()
+        };
+        let sems: Vec<vk::Semaphore> = (0..signals)
+            // SAFETY: valid device.
+            .filter_map(|_| unsafe {
+                device
+                    .create_semaphore(&vk::SemaphoreCreateInfo::default(), None)
+                    .ok()
+            })
+            .collect();
+        let info = |s: &vk::Semaphore| vk::SemaphoreSubmitInfo {
+            p_next: nested,
+            semaphore: *s,
+            stage_mask: vk::PipelineStageFlags2::ALL_COMMANDS,
+            ..Default::default()
+        };
+        let signal_infos: Vec<_> = sems.iter().map(info).collect();
+        let wait_infos: Vec<_> = sems[..waits.min(sems.len())].iter().map(info).collect();
+        let cmd_infos = vec![
+            vk::CommandBufferSubmitInfo {
+                p_next: nested,
+                command_buffer: self.empty_cmd,
+                ..Default::default()
+            };
+            cmds
+        ];
+        let batches = [
+            vk::SubmitInfo2 {
+                p_next: chain,
+                command_buffer_info_count: cmd_infos.len() as u32,
+                p_command_buffer_infos: arena.array(&cmd_infos),
+                signal_semaphore_info_count: signal_infos.len() as u32,
+                p_signal_semaphore_infos: arena.array(&signal_infos),
+                ..Default::default()
+            },
+            vk::SubmitInfo2 {
+                p_next: chain,
+                wait_semaphore_info_count: wait_infos.len() as u32,
+                p_wait_semaphore_infos: arena.array(&wait_infos),
+                ..Default::default()
+            },
+        ];
+        let p = arena.array(&batches);
+        // SAFETY: valid queue; every array is fenced at exactly its count; the chain is live;
+        // the empty command buffer allows simultaneous use.
+        let r = unsafe { (sync2.fp().queue_submit2_khr)(self.queue, 2, p, vk::Fence::null()) };
+        // SAFETY: valid device; the semaphores are idle once the queue is.
+        unsafe {
+            let _ = device.queue_wait_idle(self.queue);
+            for s in sems {
+                device.destroy_semaphore(s, None);
+            }
+        }
+        r
+    }
+
+    /// Records one vkCmdPipelineBarrier2KHR of `counts[0]` buffer, `counts[1]` image and
+    /// `counts[2]` memory barriers (external buffer and image, no ownership transfer), each
+    /// resource barrier with the chain; bit 0 of `counts[3]` chains the memory barriers, bit 1
+    /// the dependency info. The command buffer is never submitted.
+    fn barrier2(&self, case: &Case, chain: *const c_void, arena: &mut Arena) -> vk::Result {
+        let Some(sync2) = &self.ext.sync2 else {
+            return vk::Result::ERROR_EXTENSION_NOT_PRESENT;
+        };
+        let d = &self.dev.device;
+        let [buffers, images, memories, flags] = case.counts.map(usize::from);
+        let opt = |bit: usize| {
+            if flags & bit != 0 {
+                chain
+            } else {
+                std::ptr::null()
+            }
+        };
+        let mut buffer = vk::BufferMemoryBarrier2::default()
+            .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+            .dst_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .buffer(self.ext_buffer)
+            .size(vk::WHOLE_SIZE);
+        buffer.p_next = chain;
+        let mut image = vk::ImageMemoryBarrier2::default()
+            .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+            .dst_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+            .old_layout(vk::ImageLayout::UNDEFINED)
+            .new_layout(vk::ImageLayout::GENERAL)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(self.ext_image)
+            .subresource_range(vk::ImageSubresourceRange {
+                aspect_mask: vk::ImageAspectFlags::COLOR,
+                level_count: 1,
+                layer_count: 1,
+                ..Default::default()
+            });
+        image.p_next = chain;
+        let mut memory = vk::MemoryBarrier2::default()
+            .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+            .dst_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS);
+        memory.p_next = opt(1);
+        let dep = vk::DependencyInfo {
+            p_next: opt(2),
+            buffer_memory_barrier_count: buffers as u32,
+            p_buffer_memory_barriers: arena.array(&vec![buffer; buffers]),
+            image_memory_barrier_count: images as u32,
+            p_image_memory_barriers: arena.array(&vec![image; images]),
+            memory_barrier_count: memories as u32,
+            p_memory_barriers: arena.array(&vec![memory; memories]),
+            ..Default::default()
+        };
+        let dep = arena.put(dep);
+        // SAFETY: a command buffer of this device, reset before each recording; the
+        // barriers name live objects; every array is fenced at its count; the chain is live.
+        unsafe {
+            if let Err(e) = d
+                .reset_command_buffer(self.cmd, vk::CommandBufferResetFlags::empty())
+                .and_then(|()| {
+                    d.begin_command_buffer(self.cmd, &vk::CommandBufferBeginInfo::default())
+                })
+            {
+                return e;
+            }
+            (sync2.fp().cmd_pipeline_barrier2_khr)(self.cmd, dep);
+            match d.end_command_buffer(self.cmd) {
+                Ok(()) => vk::Result::SUCCESS,
+                Err(e) => e,
+            }
+        }
+    }
+
+    /// Exports an OPAQUE_FD from a fresh exportable semaphore and imports it into another
+    /// with the chain on the import info (temporary when bit 0 of `counts[0]` is set).
+    fn import_semaphore(&self, case: &Case, chain: *const c_void) -> vk::Result {
+        let Some(fns) = &self.ext.semaphore_fd else {
+            return vk::Result::ERROR_EXTENSION_NOT_PRESENT;
+        };
+        let d = &self.dev.device;
+        let ty = vk::ExternalSemaphoreHandleTypeFlags::OPAQUE_FD;
+        let mut export = vk::ExportSemaphoreCreateInfo::default().handle_types(ty);
+        // SAFETY: valid device; the create infos point at locals; both semaphores are
+        // destroyed before returning, and a fd the import did not take is closed.
+        unsafe {
+            let from = match d.create_semaphore(
+                &vk::SemaphoreCreateInfo::default().push_next(&mut export),
+                None,
+            ) {
+                Ok(s) => s,
+                Err(e) => return e,
+            };
+            let to = match d.create_semaphore(&vk::SemaphoreCreateInfo::default(), None) {
+                Ok(s) => s,
+                Err(e) => {
+                    d.destroy_semaphore(from, None);
+                    return e;
+                }
+            };
+            let r = fns
+                .get_semaphore_fd(
+                    &vk::SemaphoreGetFdInfoKHR::default()
+                        .semaphore(from)
+                        .handle_type(ty),
+                )
+                .and_then(|fd| {
+                    let mut info = vk::ImportSemaphoreFdInfoKHR::default()
+                        .semaphore(to)
+                        .handle_type(ty)
+                        .fd(fd);
+                    if case.counts[0] & 1 != 0 {
+                        info = info.flags(vk::SemaphoreImportFlags::TEMPORARY);
+                    }
+                    info.p_next = chain;
+                    fns.import_semaphore_fd(&info).inspect_err(|_| {
+                        libc::close(fd);
+                    })
+                });
+            d.destroy_semaphore(to, None);
+            d.destroy_semaphore(from, None);
+            r.err().unwrap_or(vk::Result::SUCCESS)
+        }
+    }
+
+    /// As [`Runner::import_semaphore`], for fences.
+    fn import_fence(&self, case: &Case, chain: *const c_void) -> vk::Result {
+        let Some(fns) = &self.ext.fence_fd else {
+            return vk::Result::ERROR_EXTENSION_NOT_PRESENT;
+        };
+        let d = &self.dev.device;
+        let ty = vk::ExternalFenceHandleTypeFlags::OPAQUE_FD;
+        let mut export = vk::ExportFenceCreateInfo::default().handle_types(ty);
+        // SAFETY: as `import_semaphore`.
+        unsafe {
+            let from = match d
+                .create_fence(&vk::FenceCreateInfo::default().push_next(&mut export), None)
+            {
+                Ok(f) => f,
+                Err(e) => return e,
+            };
+            let to = match d.create_fence(&vk::FenceCreateInfo::default(), None) {
+                Ok(f) => f,
+                Err(e) => {
+                    d.destroy_fence(from, None);
+                    return e;
+                }
+            };
+            let r = fns
+                .get_fence_fd(&vk::FenceGetFdInfoKHR::default().fence(from).handle_type(ty))
+                .and_then(|fd| {
+                    let mut info = vk::ImportFenceFdInfoKHR::default()
+                        .fence(to)
+                        .handle_type(ty)
+                        .fd(fd);
+                    if case.counts[0] & 1 != 0 {
+                        info = info.flags(vk::FenceImportFlags::TEMPORARY);
+                    }
+                    info.p_next = chain;
+                    fns.import_fence_fd(&info).inspect_err(|_| {
+                        libc::close(fd);
+                    })
+                });
+            d.destroy_fence(to, None);
+            d.destroy_fence(from, None);
+            r.err().unwrap_or(vk::Result::SUCCESS)
+        }
+    }
+
     pub fn destroy(self) {
         let d = &self.dev.device;
         // SAFETY: idle device, nothing left of the cases; each object destroyed once.
@@ -791,6 +1253,8 @@ impl Runner {
             d.destroy_command_pool(self.pool, None);
             d.destroy_image(self.image, None);
             d.destroy_buffer(self.buffer, None);
+            d.destroy_image(self.ext_image, None);
+            d.destroy_buffer(self.ext_buffer, None);
             for m in &self.memory {
                 d.free_memory(*m, None);
             }

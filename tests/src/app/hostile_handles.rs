@@ -12,12 +12,19 @@
 //! - `import-huge --size N`: OPAQUE_FD memory exported with 4096 bytes, imported with N.
 //! - `other-device --memory own|other`: vkGetMemoryFdKHR on device B for exportable memory
 //!   of device B (`own`) or of device A (`other`: a handle B never allocated).
-//! - `freed-use --what W` (mock ICD only: the driver gets the handle unless the layer stops
-//!   it): `bind-memory` (bind a live buffer to freed memory), `bind-buffer` (bind a destroyed
-//!   buffer), `bind-image`, `free-memory` (free it twice), `destroy-buffer` (destroy twice),
-//!   `barrier-image` (a queue-family release of a destroyed external image, then submit),
-//!   `submit-cb` (submit a command buffer after freeing it); with `--live` the same calls on
-//!   live objects (the valid twin).
+//! - `freed-use --what W`: `bind-memory` (bind a live buffer to freed memory), `bind-buffer`
+//!   (bind a destroyed buffer), `bind-image` (bind a destroyed image), `bind-image-memory`
+//!   (bind a live image to freed memory), `free-memory` (free it twice, then export it),
+//!   `destroy-buffer`, `destroy-image` (destroy twice), `barrier-image` (a queue-family
+//!   release of a destroyed external image, then submit: the submit's result is `submit`),
+//!   `submit-cb` (submit a command buffer after freeing it), `submit-pool` (after destroying
+//!   its pool), `recreate-image` (destroy an image, create another, which may get the same
+//!   handle value, and use it: valid), `unknown-image` (destroy, bind and release to EXTERNAL an image handle no
+//!   one created, as a swapchain image looks to the layer: mock ICD only); `--bind2`: the binds through vkBindBufferMemory2 / vkBindImageMemory2,
+//!   `--sync2`: the barrier and the submit through vkCmdPipelineBarrier2KHR /
+//!   vkQueueSubmit2KHR; with `--live` the same calls on live objects (the valid twin). The
+//!   freed handle reaches the driver only if the layer lets it through
+//!   (`forward_invalid_calls`): run that on the mock ICD only, which looks handles up.
 
 use std::os::fd::RawFd;
 
@@ -39,6 +46,8 @@ struct Device {
     memory_fd: ash::khr::external_memory_fd::Device,
     semaphore_fd: ash::khr::external_semaphore_fd::Device,
     fence_fd: ash::khr::external_fence_fd::Device,
+    /// VK_KHR_synchronization2 with its feature on, where offered.
+    sync2: Option<ash::khr::synchronization2::Device>,
 }
 
 fn create_device(ctx: &Ctx) -> Result<Device, String> {
@@ -57,18 +66,24 @@ fn create_device(ctx: &Ctx) -> Result<Device, String> {
         ash::khr::external_memory_fd::NAME,
         ash::khr::external_semaphore_fd::NAME,
         ash::khr::external_fence_fd::NAME,
+        ash::khr::synchronization2::NAME,
     ]
     .into_iter()
     .filter(|n| has(n))
     .map(|n| n.as_ptr())
     .collect();
+    let has_sync2 = has(ash::khr::synchronization2::NAME);
     let prio = [1.0f32];
     let queues = [vk::DeviceQueueCreateInfo::default()
         .queue_family_index(0)
         .queue_priorities(&prio)];
-    let ci = vk::DeviceCreateInfo::default()
+    let mut sync2 = vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
+    let mut ci = vk::DeviceCreateInfo::default()
         .queue_create_infos(&queues)
         .enabled_extension_names(&exts);
+    if has_sync2 {
+        ci = ci.push_next(&mut sync2);
+    }
     // SAFETY: valid physical device; `ci` points at locals alive for the call.
     let device = unsafe { ctx.instance.create_device(ctx.physical, &ci, None) }
         .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
@@ -78,6 +93,7 @@ fn create_device(ctx: &Ctx) -> Result<Device, String> {
         memory_fd: ash::khr::external_memory_fd::Device::new(&ctx.instance, &device),
         semaphore_fd: ash::khr::external_semaphore_fd::Device::new(&ctx.instance, &device),
         fence_fd: ash::khr::external_fence_fd::Device::new(&ctx.instance, &device),
+        sync2: has_sync2.then(|| ash::khr::synchronization2::Device::new(&ctx.instance, &device)),
         device,
         queue,
     })
@@ -450,23 +466,30 @@ fn command_buffer(dev: &Device) -> Result<(vk::CommandPool, vk::CommandBuffer), 
 fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
     let what = a.value_or("--what", "live").to_owned();
     let live = a.flag("--live");
+    let bind2 = a.flag("--bind2");
+    let sync2 = match (a.flag("--sync2"), &dev.sync2) {
+        (false, _) => None,
+        (true, Some(s2)) => Some(s2),
+        (true, None) => return Err("VK_KHR_synchronization2 not offered".into()),
+    };
     let d = &dev.device;
     let mut results = serde_json::Map::new();
     let mut put = |k: &str, v: Value| {
         results.insert(k.to_owned(), v);
     };
     // SAFETY (whole block): every handle is this device's; the freed ones are passed on
-    // purpose, on the mock ICD only, which looks its handles up instead of dereferencing.
+    // purpose (the layer stops them; the mock ICD looks its handles up when it does not).
     unsafe {
         match what.as_str() {
-            "bind-memory" | "bind-buffer" | "bind-image" => {
+            "bind-memory" | "bind-buffer" | "bind-image" | "bind-image-memory" => {
                 let (r, m) = allocate(dev, 1 << 20, type_index, true, None);
                 if r != vk::Result::SUCCESS {
                     return Err(format!("vkAllocateMemory: {r:?}"));
                 }
                 let b = buffer(dev)?;
                 let i = image(dev)?;
-                let freed_memory = what == "bind-memory" && !live;
+                let image_bind = what.starts_with("bind-image");
+                let freed_memory = what.ends_with("-memory") && !live;
                 if freed_memory {
                     d.free_memory(m, None);
                 }
@@ -476,9 +499,17 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 if what == "bind-image" && !live {
                     d.destroy_image(i, None);
                 }
-                let r = match what.as_str() {
-                    "bind-image" => (d.fp_v1_0().bind_image_memory)(d.handle(), i, m, 0),
-                    _ => (d.fp_v1_0().bind_buffer_memory)(d.handle(), b, m, 0),
+                let r = match (image_bind, bind2) {
+                    (true, false) => (d.fp_v1_0().bind_image_memory)(d.handle(), i, m, 0),
+                    (false, false) => (d.fp_v1_0().bind_buffer_memory)(d.handle(), b, m, 0),
+                    (true, true) => {
+                        let info = vk::BindImageMemoryInfo::default().image(i).memory(m);
+                        (d.fp_v1_1().bind_image_memory2)(d.handle(), 1, &info)
+                    }
+                    (false, true) => {
+                        let info = vk::BindBufferMemoryInfo::default().buffer(b).memory(m);
+                        (d.fp_v1_1().bind_buffer_memory2)(d.handle(), 1, &info)
+                    }
                 };
                 put("result", result_json(r));
                 if what != "bind-buffer" || live {
@@ -502,6 +533,8 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                     // The layer still knows the handle as freed after the second free.
                     put("after", result_json(memory_get_fd(dev, m).0));
                 }
+                // VK_NULL_HANDLE is allowed and stays silent.
+                d.free_memory(vk::DeviceMemory::null(), None);
             }
             "destroy-buffer" => {
                 let b = buffer(dev)?;
@@ -509,8 +542,17 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 if !live {
                     d.destroy_buffer(b, None);
                 }
+                d.destroy_buffer(vk::Buffer::null(), None);
             }
-            "barrier-image" | "submit-cb" => {
+            "destroy-image" => {
+                let i = image(dev)?;
+                d.destroy_image(i, None);
+                if !live {
+                    d.destroy_image(i, None);
+                }
+                d.destroy_image(vk::Image::null(), None);
+            }
+            "barrier-image" | "submit-cb" | "submit-pool" => {
                 let (pool, cb) = command_buffer(dev)?;
                 let i = image(dev)?;
                 let (r, m) = allocate(dev, 1 << 20, type_index, true, None);
@@ -522,6 +564,100 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 if what == "barrier-image" && !live {
                     d.destroy_image(i, None);
                 }
+                d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
+                    .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
+                let range = vk::ImageSubresourceRange {
+                    aspect_mask: vk::ImageAspectFlags::COLOR,
+                    level_count: 1,
+                    layer_count: 1,
+                    ..Default::default()
+                };
+                match sync2 {
+                    None => {
+                        let barrier = vk::ImageMemoryBarrier::default()
+                            .image(i)
+                            .old_layout(vk::ImageLayout::UNDEFINED)
+                            .new_layout(vk::ImageLayout::GENERAL)
+                            .src_queue_family_index(0)
+                            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+                            .subresource_range(range);
+                        d.cmd_pipeline_barrier(
+                            cb,
+                            vk::PipelineStageFlags::TOP_OF_PIPE,
+                            vk::PipelineStageFlags::BOTTOM_OF_PIPE,
+                            vk::DependencyFlags::empty(),
+                            &[],
+                            &[],
+                            &[barrier],
+                        );
+                    }
+                    Some(s2) => {
+                        let barriers = [vk::ImageMemoryBarrier2::default()
+                            .image(i)
+                            .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+                            .old_layout(vk::ImageLayout::UNDEFINED)
+                            .new_layout(vk::ImageLayout::GENERAL)
+                            .src_queue_family_index(0)
+                            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+                            .subresource_range(range)];
+                        let dep = vk::DependencyInfo::default().image_memory_barriers(&barriers);
+                        s2.cmd_pipeline_barrier2(cb, &dep);
+                    }
+                }
+                d.end_command_buffer(cb)
+                    .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
+                if what == "submit-cb" && !live {
+                    d.free_command_buffers(pool, &[cb]);
+                }
+                let pool_gone = what == "submit-pool" && !live;
+                if pool_gone {
+                    d.destroy_command_pool(pool, None);
+                }
+                let r = match sync2 {
+                    None => {
+                        let cbs = [cb];
+                        let submit = vk::SubmitInfo::default().command_buffers(&cbs);
+                        (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null())
+                    }
+                    Some(s2) => {
+                        let infos = [vk::CommandBufferSubmitInfo::default().command_buffer(cb)];
+                        let submit = vk::SubmitInfo2::default().command_buffer_infos(&infos);
+                        (s2.fp().queue_submit2_khr)(dev.queue, 1, &submit, vk::Fence::null())
+                    }
+                };
+                // vkCmdPipelineBarrier returns nothing: the test reads the submit's result
+                // apart from the command under test's.
+                put(
+                    if what == "barrier-image" {
+                        "submit"
+                    } else {
+                        "result"
+                    },
+                    result_json(r),
+                );
+                let _ = d.queue_wait_idle(dev.queue);
+                if what != "barrier-image" || live {
+                    d.destroy_image(i, None);
+                }
+                d.free_memory(m, None);
+                if !pool_gone {
+                    d.destroy_command_pool(pool, None);
+                }
+            }
+            "recreate-image" => {
+                // Destroyed, then a new image that drivers often give the same handle value:
+                // live again, so every use below is valid.
+                let old = image(dev)?;
+                d.destroy_image(old, None);
+                let i = image(dev)?;
+                put("same_handle", Value::Bool(i == old));
+                let (r, m) = allocate(dev, 1 << 20, type_index, true, None);
+                if r != vk::Result::SUCCESS {
+                    return Err(format!("vkAllocateMemory: {r:?}"));
+                }
+                let r = (d.fp_v1_0().bind_image_memory)(d.handle(), i, m, 0);
+                put("result", result_json(r));
+                let (pool, cb) = command_buffer(dev)?;
                 d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
                     .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
                 let barrier = vk::ImageMemoryBarrier::default()
@@ -547,17 +683,56 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 );
                 d.end_command_buffer(cb)
                     .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
-                if what == "submit-cb" && !live {
-                    d.free_command_buffers(pool, &[cb]);
-                }
                 let cbs = [cb];
                 let submit = vk::SubmitInfo::default().command_buffers(&cbs);
                 let r = (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null());
-                put("result", result_json(r));
+                put("submit", result_json(r));
                 let _ = d.queue_wait_idle(dev.queue);
-                if what != "barrier-image" || live {
-                    d.destroy_image(i, None);
+                d.destroy_image(i, None);
+                d.free_memory(m, None);
+                d.destroy_command_pool(pool, None);
+            }
+            "unknown-image" => {
+                // An image handle the layer never saw created, as a swapchain image is.
+                let ghost = vk::Image::from_raw(GARBAGE);
+                d.destroy_image(ghost, None);
+                let (r, m) = allocate(dev, 1 << 20, type_index, true, None);
+                if r != vk::Result::SUCCESS {
+                    return Err(format!("vkAllocateMemory: {r:?}"));
                 }
+                let r = (d.fp_v1_0().bind_image_memory)(d.handle(), ghost, m, 0);
+                put("result", result_json(r));
+                let (pool, cb) = command_buffer(dev)?;
+                d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
+                    .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
+                let barrier = vk::ImageMemoryBarrier::default()
+                    .image(ghost)
+                    .old_layout(vk::ImageLayout::UNDEFINED)
+                    .new_layout(vk::ImageLayout::GENERAL)
+                    .src_queue_family_index(0)
+                    .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+                    .subresource_range(vk::ImageSubresourceRange {
+                        aspect_mask: vk::ImageAspectFlags::COLOR,
+                        level_count: 1,
+                        layer_count: 1,
+                        ..Default::default()
+                    });
+                d.cmd_pipeline_barrier(
+                    cb,
+                    vk::PipelineStageFlags::TOP_OF_PIPE,
+                    vk::PipelineStageFlags::BOTTOM_OF_PIPE,
+                    vk::DependencyFlags::empty(),
+                    &[],
+                    &[],
+                    &[barrier],
+                );
+                d.end_command_buffer(cb)
+                    .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
+                let cbs = [cb];
+                let submit = vk::SubmitInfo::default().command_buffers(&cbs);
+                let r = (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null());
+                put("submit", result_json(r));
+                let _ = d.queue_wait_idle(dev.queue);
                 d.free_memory(m, None);
                 d.destroy_command_pool(pool, None);
             }

@@ -18,7 +18,14 @@
 //!   forks `--forks N` (default 20) children without exec. Each child creates an instance
 //!   and a device of its own, allocates, exports and frees memory, destroys both, and exits
 //!   0; a child still running after `--child-seconds S` (default 20) gets its stacks taken
-//!   with gdb and is killed. Results: `children` [{`status`, `hung`, `stacks`}], `loops`.
+//!   with gdb and is killed. `--reloads N` (default 0) first runs N instance lifetimes
+//!   that each end with the loader unloading the layer (and the ICD), forking a child that
+//!   only exits after each while nothing is loaded: fork handlers left behind by an
+//!   unloaded library would crash that fork. Results: `children` [{`status`, `hung`,
+//!   `stacks`}], `loops`, `reloads`, `layer_mapped_at_reload_forks` (how many of those forks
+//!   found the layer still mapped). With `--child-exit` the children end with `exit` (the
+//!   process's exit handlers run, the layer's among them) instead of `_exit`. `pids`: the
+//!   children's pids, in fork order.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -234,11 +241,43 @@ fn reap(pid: libc::pid_t, limit: Duration) -> Value {
     }
 }
 
+/// Forks a child that exits at once, and reaps it: the fork runs every registered fork
+/// handler in this process.
+fn fork_and_exit() -> Result<(), String> {
+    // SAFETY: the child only calls `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: ends the child at once.
+        unsafe { libc::_exit(0) };
+    }
+    if pid < 0 {
+        return Err("fork failed".to_owned());
+    }
+    let mut status = 0;
+    // SAFETY: reaping our own child; `status` is a local.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        Ok(())
+    } else {
+        Err(format!("a fork after an unload: child status {status:#x}"))
+    }
+}
+
 pub fn fork(a: &Args) -> ScenarioResult {
     let threads = a.number("--threads", 4)?;
     let forks = a.number("--forks", 20)?;
     let limit = Duration::from_secs(a.number("--child-seconds", 20)?);
+    let reloads = a.number("--reloads", 0)?;
+    let child_exit = a.flag("--child-exit");
     let opts = InstanceOpts::from_args(a);
+    let mut mapped_at_reload_forks = 0u64;
+    for c in 0..reloads {
+        one_cycle(&opts, false).map_err(|e| format!("reload cycle {c}: {e}"))?;
+        if layer_mapped() {
+            mapped_at_reload_forks += 1;
+        }
+        fork_and_exit().map_err(|e| format!("reload cycle {c}: {e}"))?;
+    }
     let ctx = Arc::new(Ctx::new(&opts)?);
     let dev = Arc::new(ctx.create_device()?);
     let (live, live_buffer) = memory_with_buffer(&ctx, &dev)?;
@@ -263,6 +302,7 @@ pub fn fork(a: &Args) -> ScenarioResult {
         .collect();
 
     let mut children = Vec::new();
+    let mut pids = Vec::new();
     for i in 0..forks {
         // Let the workers get going, and vary where they are when the fork comes.
         std::thread::sleep(Duration::from_micros(1000 + 700 * i));
@@ -271,6 +311,11 @@ pub fn fork(a: &Args) -> ScenarioResult {
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             let code = child_work(&opts);
+            if child_exit {
+                // SAFETY: an ordinary exit of the child: exit handlers run (what an app that
+                // forks and returns from its worker code does).
+                unsafe { libc::exit(code) };
+            }
             // SAFETY: ends the child without running the parent's exit handlers or flushing
             // its copied stdout.
             unsafe { libc::_exit(code) };
@@ -278,6 +323,7 @@ pub fn fork(a: &Args) -> ScenarioResult {
         if pid < 0 {
             return Err("fork failed".to_owned());
         }
+        pids.push(pid);
         children.push(reap(pid, limit));
     }
     stop.store(true, Ordering::Relaxed);
@@ -291,5 +337,11 @@ pub fn fork(a: &Args) -> ScenarioResult {
     dev.destroy();
     let ctx = Arc::try_unwrap(ctx).map_err(|_| "instance still shared")?;
     ctx.destroy();
-    Ok(json!({ "children": children, "loops": loops.load(Ordering::Relaxed) }))
+    Ok(json!({
+        "children": children,
+        "loops": loops.load(Ordering::Relaxed),
+        "reloads": reloads,
+        "layer_mapped_at_reload_forks": mapped_at_reload_forks,
+        "pids": pids,
+    }))
 }
