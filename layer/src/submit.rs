@@ -254,6 +254,20 @@ pub unsafe extern "system" fn queue_submit(
         if let Some(r) = unsafe { crate::liveness::queue_submit(&data, queue, submits) } {
             return r;
         }
+        // Each batch's chain is walked before the driver sees it: a looping chain is
+        // reported even when the driver then hangs on it, or refuses the submission.
+        let timeline: SmallVec<[(&[u64], &[u64]); 4]> = submits
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if s.p_next.is_null() {
+                    (&[][..], &[][..])
+                } else {
+                    // SAFETY: valid chain and arrays per the caller.
+                    unsafe { timeline_values(&data, queue, i, s.p_next) }
+                }
+            })
+            .collect();
         check_batches(
             &data,
             queue,
@@ -284,8 +298,7 @@ pub unsafe extern "system" fn queue_submit(
                 fence,
                 |i| {
                     let s = &submits[i];
-                    // SAFETY: valid chain and arrays per the caller.
-                    let (wv, sv) = unsafe { timeline_values(&data, queue, i, s.p_next) };
+                    let (wv, sv) = timeline[i];
                     // SAFETY: as above.
                     let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
                     // SAFETY: as above.

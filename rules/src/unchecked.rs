@@ -17,6 +17,11 @@ pub struct Unchecked {
 /// Every requirement of the memory-side scope that is not (fully) checked.
 pub static UNCHECKED: &[Unchecked] = &[
     Unchecked {
+        id: "VUID-vkDestroyImage-image-parameter, VUID-vkBindImageMemory-image-parameter, VUID-VkImageMemoryBarrier(2)-image-parameter",
+        partial: true,
+        reason: "swapchain images are created where the layer cannot see them, so an image handle it does not know may be valid: only images the layer saw destroyed (the last 256) and not created again are reported, and in barriers only transfers to or from VK_QUEUE_FAMILY_EXTERNAL/FOREIGN",
+    },
+    Unchecked {
         id: "VUID-VkMemoryAllocateInfo-allocationSize-01742",
         partial: true,
         reason: "checked when the export was made through the layer in this process, or in another process that shares a ledger_dir with this one, and the imported fd is shown to be the same open file (kcmp) or the same unique inode; an exporter without the layer (or without the ledger) leaves no record",

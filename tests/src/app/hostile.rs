@@ -177,15 +177,12 @@ impl Case {
             return 0;
         }
         match self.target {
-            Target::Submit if self.counts[2] > 0 => 2,
+            // Both batches' chains are walked before the driver sees them.
+            Target::Submit => 2,
             // Every buffer and image barrier is of an external resource, so the layer walks
             // each one's chain looking for VkExternalMemoryAcquireUnmodifiedEXT.
             Target::Barrier2 => usize::from(self.counts[0]) + usize::from(self.counts[1]),
-            Target::Submit
-            | Target::Barrier
-            | Target::Submit2
-            | Target::ImportSemaphore
-            | Target::ImportFence => 0,
+            Target::Barrier | Target::Submit2 | Target::ImportSemaphore | Target::ImportFence => 0,
             _ => 1,
         }
     }
