@@ -220,11 +220,10 @@ fn bind_and_record(
         external.push(ext);
     }
     if !findings.is_empty() {
-        let verdict = data.reporter.report_all(findings);
-        if let Some(r) = verdict.refusal(
-            &data.reporter.settings,
-            vk::Result::ERROR_VALIDATION_FAILED_EXT,
-        ) {
+        if let Some(r) = data
+            .reporter
+            .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+        {
             return r;
         }
     }
@@ -576,11 +575,10 @@ pub unsafe extern "system" fn queue_bind_sparse(
                 }
             }
             if !findings.is_empty() {
-                let verdict = data.reporter.report_all(findings);
-                if let Some(r) = verdict.refusal(
-                    &data.reporter.settings,
-                    vk::Result::ERROR_VALIDATION_FAILED_EXT,
-                ) {
+                if let Some(r) = data
+                    .reporter
+                    .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+                {
                     return r;
                 }
             }

@@ -28,26 +28,11 @@ pub fn classify_stat(fd: i32) -> (FdKind, Option<Stat>) {
     if fd < 0 {
         return (FdKind::Negative, None);
     }
-    // SAFETY: all-zero bytes are a valid `struct stat`.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd, and any int is
-    // a valid argument (EBADF for one that is not open).
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        let closed = std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
+    let stat = match stat(fd) {
+        Ok(st) => st,
+        Err(libc::EBADF) => return (FdKind::Closed, None),
         // Open but not statable: give it the benefit of the doubt.
-        return (
-            if closed {
-                FdKind::Closed
-            } else {
-                FdKind::Unknown
-            },
-            None,
-        );
-    }
-    let stat = Stat {
-        dev: st.st_dev,
-        ino: st.st_ino,
-        file_type: st.st_mode & libc::S_IFMT,
+        Err(_) => return (FdKind::Unknown, None),
     };
     let kind = match stat.file_type {
         libc::S_IFIFO => FdKind::Pipe,
@@ -77,6 +62,22 @@ pub fn classify_stat(fd: i32) -> (FdKind, Option<Stat>) {
         },
     };
     (kind, Some(stat))
+}
+
+/// `fstat` of `fd`, or the errno it failed with (`EBADF`: not an open fd).
+pub fn stat(fd: i32) -> Result<Stat, i32> {
+    // SAFETY: all-zero bytes are a valid `struct stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd, and any int is
+    // a valid argument (EBADF for one that is not open).
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    Ok(Stat {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        file_type: st.st_mode & libc::S_IFMT,
+    })
 }
 
 /// Filesystems whose regular files are plain files or memfds (the link of one said so):

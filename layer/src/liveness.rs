@@ -168,10 +168,8 @@ fn refuse_submit(data: &DeviceData, findings: Vec<Finding>) -> Option<vk::Result
     if findings.is_empty() {
         return None;
     }
-    data.reporter.report_all(findings).refusal(
-        &data.reporter.settings,
-        vk::Result::ERROR_VALIDATION_FAILED_EXT,
-    )
+    data.reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
 }
 
 /// `vkQueueSubmit`: every command buffer must be live on the queue's device.

@@ -202,10 +202,9 @@ pub unsafe extern "system" fn allocate_memory(
                     chained_set,
                 ));
                 let clean = findings.is_empty();
-                refusal = data.reporter.report_all(findings).refusal(
-                    &data.reporter.settings,
-                    vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
-                );
+                refusal = data
+                    .reporter
+                    .refuse(findings, vk::Result::ERROR_INVALID_EXTERNAL_HANDLE);
                 clean
             });
             if let Some(r) = refusal {
@@ -311,11 +310,10 @@ pub unsafe extern "system" fn get_memory_fd(
                 rec.as_ref(),
                 &mut findings,
             );
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_VALIDATION_FAILED_EXT,
-            ) {
+            if let Some(r) = data
+                .reporter
+                .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+            {
                 return r;
             }
             let res = forward();
@@ -362,9 +360,8 @@ pub unsafe extern "system" fn get_memory_fd_properties(
                     fd,
                 ));
             }
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
+            if let Some(r) = data.reporter.refuse(
+                findings,
                 if null_out {
                     vk::Result::ERROR_VALIDATION_FAILED_EXT
                 } else {

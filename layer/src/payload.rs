@@ -59,20 +59,7 @@ fn file_id(fd: i32) -> Option<FileId> {
     if fd < 0 {
         return None;
     }
-    // SAFETY: all-zero bytes are a valid `struct stat`.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return None;
-    }
-    Some(file_id_of(
-        fd,
-        crate::fd::Stat {
-            dev: st.st_dev,
-            ino: st.st_ino,
-            file_type: st.st_mode & libc::S_IFMT,
-        },
-    ))
+    crate::fd::stat(fd).ok().map(|st| file_id_of(fd, st))
 }
 
 /// The identity of open fd `fd` from what `fstat` said of it.
@@ -128,6 +115,19 @@ struct Payload {
     /// This process's ledger entry for the payload (`ledger_dir`), republished at each
     /// release.
     ledger: Option<(Ledger, Entry)>,
+}
+
+impl Payload {
+    /// Takes this process's ledger entry for the payload back (it is being forgotten).
+    fn withdraw(&self) {
+        if let Some((ledger, e)) = &self.ledger {
+            let key = FileKey {
+                dev: e.dev,
+                ino: e.ino,
+            };
+            ledger.withdraw(key, e.pid, e.fd);
+        }
+    }
 }
 
 /// Where an import from another process found its exporter in the ledger.
@@ -218,12 +218,8 @@ impl Registry {
             if !keep {
                 dropped.push(*id);
             }
-            if let (false, Some((ledger, e))) = (keep, &p.ledger) {
-                let key = FileKey {
-                    dev: e.dev,
-                    ino: e.ino,
-                };
-                ledger.withdraw(key, e.pid, e.fd);
+            if !keep {
+                p.withdraw();
             }
             keep
         });
@@ -252,13 +248,7 @@ impl Registry {
                 .is_some_and(|p| (p.exporter.side.device, p.exporter.memory) == owner);
             if exported {
                 if let Some(p) = self.payloads.remove(&pid) {
-                    if let Some((ledger, e)) = &p.ledger {
-                        let key = FileKey {
-                            dev: e.dev,
-                            ino: e.ino,
-                        };
-                        ledger.withdraw(key, e.pid, e.fd);
-                    }
+                    p.withdraw();
                     self.held = self.held.saturating_sub(p.held.len());
                     dropped = Some(pid);
                 }

@@ -93,10 +93,9 @@ pub unsafe extern "system" fn create_buffer(
                         external_chained,
                     ));
                     let clean = findings.is_empty();
-                    refusal = data.reporter.report_all(findings).refusal(
-                        &data.reporter.settings,
-                        vk::Result::ERROR_VALIDATION_FAILED_EXT,
-                    );
+                    refusal = data
+                        .reporter
+                        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT);
                     clean
                 },
             );
@@ -269,11 +268,10 @@ pub unsafe extern "system" fn create_image(
                 chain.external,
                 chain.external_nv,
             ));
-            let verdict = data.reporter.report_all(findings);
-            if let Some(r) = verdict.refusal(
-                &data.reporter.settings,
-                vk::Result::ERROR_VALIDATION_FAILED_EXT,
-            ) {
+            if let Some(r) = data
+                .reporter
+                .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+            {
                 return r;
             }
             let res = forward();

@@ -178,10 +178,8 @@ fn check_create(data: &DeviceData, kind: Kind, created: &Created) -> Option<vk::
         created.timeline,
         &answers,
     );
-    data.reporter.report_all(findings).refusal(
-        &data.reporter.settings,
-        vk::Result::ERROR_VALIDATION_FAILED_EXT,
-    )
+    data.reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
 }
 
 /// # Safety
@@ -425,11 +423,10 @@ fn get_fd(
     if sync_fd && facts.is_some() {
         pending(&mut findings);
     }
-    let verdict = data.reporter.report_all(findings);
-    if let Some(r) = verdict.refusal(
-        &data.reporter.settings,
-        vk::Result::ERROR_VALIDATION_FAILED_EXT,
-    ) {
+    if let Some(r) = data
+        .reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+    {
         return r;
     }
     let res = forward();
@@ -577,11 +574,10 @@ fn import(
     if rec.is_some() {
         pending(&mut findings);
     }
-    let verdict = data.reporter.report_all(findings);
-    if let Some(r) = verdict.refusal(
-        &data.reporter.settings,
-        vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
-    ) {
+    if let Some(r) = data
+        .reporter
+        .refuse(findings, vk::Result::ERROR_INVALID_EXTERNAL_HANDLE)
+    {
         return r;
     }
     let res = forward();

@@ -140,6 +140,12 @@ impl Reporter {
         chained || !read(&self.messengers).is_empty() || !read(&self.report_callbacks).is_empty()
     }
 
+    /// Reports every finding and says what the call returns instead of going down, if
+    /// anything ([`Verdict::refusal`] with this reporter's settings).
+    pub fn refuse(&self, findings: Vec<Finding>, blocked: vk::Result) -> Option<vk::Result> {
+        self.report_all(findings).refusal(&self.settings, blocked)
+    }
+
     /// Reports every finding; the verdict says whether the call may go on.
     #[inline]
     pub fn report_all(&self, findings: Vec<Finding>) -> Verdict {

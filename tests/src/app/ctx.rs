@@ -376,6 +376,50 @@ impl Dev {
         .map_err(|e| format!("vkMapMemory: {e:?}"))
     }
 
+    /// An EXCLUSIVE buffer declared exportable as OPAQUE_FD
+    /// (`VkExternalMemoryBufferCreateInfo`).
+    pub fn external_buffer(
+        &self,
+        size: u64,
+        usage: vk::BufferUsageFlags,
+    ) -> Result<vk::Buffer, String> {
+        let mut ext = vk::ExternalMemoryBufferCreateInfo::default()
+            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        let ci = vk::BufferCreateInfo::default()
+            .size(size)
+            .usage(usage)
+            .sharing_mode(vk::SharingMode::EXCLUSIVE)
+            .push_next(&mut ext);
+        // SAFETY: valid device; `ci` points at locals alive for the call.
+        unsafe { self.device.create_buffer(&ci, None) }
+            .map_err(|e| format!("vkCreateBuffer: {e:?}"))
+    }
+
+    /// A 16x16 RGBA8 optimal-tiling TRANSFER_DST image declared exportable as OPAQUE_FD
+    /// (`VkExternalMemoryImageCreateInfo`).
+    pub fn external_image(&self) -> Result<vk::Image, String> {
+        let mut ext = vk::ExternalMemoryImageCreateInfo::default()
+            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        let ci = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(vk::Format::R8G8B8A8_UNORM)
+            .extent(vk::Extent3D {
+                width: 16,
+                height: 16,
+                depth: 1,
+            })
+            .mip_levels(1)
+            .array_layers(1)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .tiling(vk::ImageTiling::OPTIMAL)
+            .usage(vk::ImageUsageFlags::TRANSFER_DST)
+            .sharing_mode(vk::SharingMode::EXCLUSIVE)
+            .initial_layout(vk::ImageLayout::UNDEFINED)
+            .push_next(&mut ext);
+        // SAFETY: valid device; `ci` points at locals alive for the call.
+        unsafe { self.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
+    }
+
     pub fn free(&self, memory: vk::DeviceMemory) {
         // SAFETY: memory was allocated from this device and is freed once.
         unsafe { self.device.free_memory(memory, None) }

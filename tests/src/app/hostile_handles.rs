@@ -463,6 +463,90 @@ fn command_buffer(dev: &Device) -> Result<(vk::CommandPool, vk::CommandBuffer), 
     Ok((pool, cbs[0]))
 }
 
+type Sync2 = ash::khr::synchronization2::Device;
+
+/// Begins `cb`, records a release of `image` from family 0 to `VK_QUEUE_FAMILY_EXTERNAL`
+/// with a move to GENERAL (through vkCmdPipelineBarrier2KHR given `sync2`), and ends it.
+///
+/// # Safety
+/// `cb` is a fresh command buffer of the device; `image` may be any handle (the cases pass
+/// freed and unknown ones on purpose).
+unsafe fn record_release(
+    dev: &Device,
+    cb: vk::CommandBuffer,
+    image: vk::Image,
+    sync2: Option<&Sync2>,
+) -> Result<(), String> {
+    let d = &dev.device;
+    // SAFETY: the caller's contract.
+    unsafe {
+        d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
+            .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
+        let range = vk::ImageSubresourceRange {
+            aspect_mask: vk::ImageAspectFlags::COLOR,
+            level_count: 1,
+            layer_count: 1,
+            ..Default::default()
+        };
+        match sync2 {
+            None => {
+                let barrier = vk::ImageMemoryBarrier::default()
+                    .image(image)
+                    .old_layout(vk::ImageLayout::UNDEFINED)
+                    .new_layout(vk::ImageLayout::GENERAL)
+                    .src_queue_family_index(0)
+                    .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+                    .subresource_range(range);
+                d.cmd_pipeline_barrier(
+                    cb,
+                    vk::PipelineStageFlags::TOP_OF_PIPE,
+                    vk::PipelineStageFlags::BOTTOM_OF_PIPE,
+                    vk::DependencyFlags::empty(),
+                    &[],
+                    &[],
+                    &[barrier],
+                );
+            }
+            Some(s2) => {
+                let barriers = [vk::ImageMemoryBarrier2::default()
+                    .image(image)
+                    .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
+                    .old_layout(vk::ImageLayout::UNDEFINED)
+                    .new_layout(vk::ImageLayout::GENERAL)
+                    .src_queue_family_index(0)
+                    .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+                    .subresource_range(range)];
+                let dep = vk::DependencyInfo::default().image_memory_barriers(&barriers);
+                s2.cmd_pipeline_barrier2(cb, &dep);
+            }
+        }
+        d.end_command_buffer(cb)
+            .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))
+    }
+}
+
+/// Submits `cb` alone, without a fence (through vkQueueSubmit2KHR given `sync2`).
+///
+/// # Safety
+/// `cb` may be any handle (the cases pass freed ones on purpose).
+unsafe fn submit_one(dev: &Device, cb: vk::CommandBuffer, sync2: Option<&Sync2>) -> vk::Result {
+    // SAFETY: the caller's contract; the infos outlive the call.
+    unsafe {
+        match sync2 {
+            None => {
+                let cbs = [cb];
+                let submit = vk::SubmitInfo::default().command_buffers(&cbs);
+                (dev.device.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null())
+            }
+            Some(s2) => {
+                let infos = [vk::CommandBufferSubmitInfo::default().command_buffer(cb)];
+                let submit = vk::SubmitInfo2::default().command_buffer_infos(&infos);
+                (s2.fp().queue_submit2_khr)(dev.queue, 1, &submit, vk::Fence::null())
+            }
+        }
+    }
+}
+
 fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
     let what = a.value_or("--what", "live").to_owned();
     let live = a.flag("--live");
@@ -564,48 +648,7 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 if what == "barrier-image" && !live {
                     d.destroy_image(i, None);
                 }
-                d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
-                    .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
-                let range = vk::ImageSubresourceRange {
-                    aspect_mask: vk::ImageAspectFlags::COLOR,
-                    level_count: 1,
-                    layer_count: 1,
-                    ..Default::default()
-                };
-                match sync2 {
-                    None => {
-                        let barrier = vk::ImageMemoryBarrier::default()
-                            .image(i)
-                            .old_layout(vk::ImageLayout::UNDEFINED)
-                            .new_layout(vk::ImageLayout::GENERAL)
-                            .src_queue_family_index(0)
-                            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
-                            .subresource_range(range);
-                        d.cmd_pipeline_barrier(
-                            cb,
-                            vk::PipelineStageFlags::TOP_OF_PIPE,
-                            vk::PipelineStageFlags::BOTTOM_OF_PIPE,
-                            vk::DependencyFlags::empty(),
-                            &[],
-                            &[],
-                            &[barrier],
-                        );
-                    }
-                    Some(s2) => {
-                        let barriers = [vk::ImageMemoryBarrier2::default()
-                            .image(i)
-                            .src_stage_mask(vk::PipelineStageFlags2::ALL_COMMANDS)
-                            .old_layout(vk::ImageLayout::UNDEFINED)
-                            .new_layout(vk::ImageLayout::GENERAL)
-                            .src_queue_family_index(0)
-                            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
-                            .subresource_range(range)];
-                        let dep = vk::DependencyInfo::default().image_memory_barriers(&barriers);
-                        s2.cmd_pipeline_barrier2(cb, &dep);
-                    }
-                }
-                d.end_command_buffer(cb)
-                    .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
+                record_release(dev, cb, i, sync2)?;
                 if what == "submit-cb" && !live {
                     d.free_command_buffers(pool, &[cb]);
                 }
@@ -613,18 +656,7 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 if pool_gone {
                     d.destroy_command_pool(pool, None);
                 }
-                let r = match sync2 {
-                    None => {
-                        let cbs = [cb];
-                        let submit = vk::SubmitInfo::default().command_buffers(&cbs);
-                        (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null())
-                    }
-                    Some(s2) => {
-                        let infos = [vk::CommandBufferSubmitInfo::default().command_buffer(cb)];
-                        let submit = vk::SubmitInfo2::default().command_buffer_infos(&infos);
-                        (s2.fp().queue_submit2_khr)(dev.queue, 1, &submit, vk::Fence::null())
-                    }
-                };
+                let r = submit_one(dev, cb, sync2);
                 // vkCmdPipelineBarrier returns nothing: the test reads the submit's result
                 // apart from the command under test's.
                 put(
@@ -658,34 +690,8 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 let r = (d.fp_v1_0().bind_image_memory)(d.handle(), i, m, 0);
                 put("result", result_json(r));
                 let (pool, cb) = command_buffer(dev)?;
-                d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
-                    .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
-                let barrier = vk::ImageMemoryBarrier::default()
-                    .image(i)
-                    .old_layout(vk::ImageLayout::UNDEFINED)
-                    .new_layout(vk::ImageLayout::GENERAL)
-                    .src_queue_family_index(0)
-                    .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
-                    .subresource_range(vk::ImageSubresourceRange {
-                        aspect_mask: vk::ImageAspectFlags::COLOR,
-                        level_count: 1,
-                        layer_count: 1,
-                        ..Default::default()
-                    });
-                d.cmd_pipeline_barrier(
-                    cb,
-                    vk::PipelineStageFlags::TOP_OF_PIPE,
-                    vk::PipelineStageFlags::BOTTOM_OF_PIPE,
-                    vk::DependencyFlags::empty(),
-                    &[],
-                    &[],
-                    &[barrier],
-                );
-                d.end_command_buffer(cb)
-                    .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
-                let cbs = [cb];
-                let submit = vk::SubmitInfo::default().command_buffers(&cbs);
-                let r = (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null());
+                record_release(dev, cb, i, None)?;
+                let r = submit_one(dev, cb, None);
                 put("submit", result_json(r));
                 let _ = d.queue_wait_idle(dev.queue);
                 d.destroy_image(i, None);
@@ -703,34 +709,8 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 let r = (d.fp_v1_0().bind_image_memory)(d.handle(), ghost, m, 0);
                 put("result", result_json(r));
                 let (pool, cb) = command_buffer(dev)?;
-                d.begin_command_buffer(cb, &vk::CommandBufferBeginInfo::default())
-                    .map_err(|e| format!("vkBeginCommandBuffer: {e:?}"))?;
-                let barrier = vk::ImageMemoryBarrier::default()
-                    .image(ghost)
-                    .old_layout(vk::ImageLayout::UNDEFINED)
-                    .new_layout(vk::ImageLayout::GENERAL)
-                    .src_queue_family_index(0)
-                    .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
-                    .subresource_range(vk::ImageSubresourceRange {
-                        aspect_mask: vk::ImageAspectFlags::COLOR,
-                        level_count: 1,
-                        layer_count: 1,
-                        ..Default::default()
-                    });
-                d.cmd_pipeline_barrier(
-                    cb,
-                    vk::PipelineStageFlags::TOP_OF_PIPE,
-                    vk::PipelineStageFlags::BOTTOM_OF_PIPE,
-                    vk::DependencyFlags::empty(),
-                    &[],
-                    &[],
-                    &[barrier],
-                );
-                d.end_command_buffer(cb)
-                    .map_err(|e| format!("vkEndCommandBuffer: {e:?}"))?;
-                let cbs = [cb];
-                let submit = vk::SubmitInfo::default().command_buffers(&cbs);
-                let r = (d.fp_v1_0().queue_submit)(dev.queue, 1, &submit, vk::Fence::null());
+                record_release(dev, cb, ghost, None)?;
+                let r = submit_one(dev, cb, None);
                 put("submit", result_json(r));
                 let _ = d.queue_wait_idle(dev.queue);
                 d.free_memory(m, None);

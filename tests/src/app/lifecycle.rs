@@ -41,42 +41,9 @@ use super::{handle_hex, ScenarioResult};
 
 const OPAQUE: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
 
-fn external_buffer(dev: &Dev) -> Result<vk::Buffer, String> {
-    let mut ext = vk::ExternalMemoryBufferCreateInfo::default().handle_types(OPAQUE);
-    let ci = vk::BufferCreateInfo::default()
-        .size(4096)
-        .usage(vk::BufferUsageFlags::TRANSFER_DST)
-        .sharing_mode(vk::SharingMode::EXCLUSIVE)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_buffer(&ci, None) }.map_err(|e| format!("vkCreateBuffer: {e:?}"))
-}
-
-fn external_image(dev: &Dev) -> Result<vk::Image, String> {
-    let mut ext = vk::ExternalMemoryImageCreateInfo::default().handle_types(OPAQUE);
-    let ci = vk::ImageCreateInfo::default()
-        .image_type(vk::ImageType::TYPE_2D)
-        .format(vk::Format::R8G8B8A8_UNORM)
-        .extent(vk::Extent3D {
-            width: 16,
-            height: 16,
-            depth: 1,
-        })
-        .mip_levels(1)
-        .array_layers(1)
-        .samples(vk::SampleCountFlags::TYPE_1)
-        .tiling(vk::ImageTiling::OPTIMAL)
-        .usage(vk::ImageUsageFlags::TRANSFER_DST)
-        .sharing_mode(vk::SharingMode::EXCLUSIVE)
-        .initial_layout(vk::ImageLayout::UNDEFINED)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
-}
-
 /// Exportable memory with an external buffer bound to it.
 fn memory_with_buffer(ctx: &Ctx, dev: &Dev) -> Result<(vk::DeviceMemory, vk::Buffer), String> {
-    let buffer = external_buffer(dev)?;
+    let buffer = dev.external_buffer(4096, vk::BufferUsageFlags::TRANSFER_DST)?;
     // SAFETY: the buffer was just created from this device.
     let req = unsafe { dev.device.get_buffer_memory_requirements(buffer) };
     let host = ctx.host_visible_type()?;
@@ -112,7 +79,7 @@ fn one_cycle(opts: &InstanceOpts, finding: bool) -> Result<(), String> {
     let ctx = Ctx::new(opts)?;
     let dev = ctx.create_device()?;
     let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
-    let image = external_image(&dev)?;
+    let image = dev.external_image()?;
     export_and_close(&dev, memory)?;
     if finding {
         let plain = dev
@@ -173,7 +140,7 @@ pub fn leak_device(a: &Args) -> ScenarioResult {
     let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
     let dev = ctx.create_device()?;
     let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
-    let image = external_image(&dev)?;
+    let image = dev.external_image()?;
     let out = json!({
         "device": handle_hex(dev.handle()),
         "memory": handle_hex(memory.as_raw()),

@@ -37,6 +37,10 @@ use super::ctx::{Ctx, Dev, InstanceOpts};
 use super::ScenarioResult;
 
 const OPAQUE: vk::ExternalMemoryHandleTypeFlags = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+/// What each unit's buffers are used for: filled on one device, read back on the other.
+const STAGING: vk::BufferUsageFlags = vk::BufferUsageFlags::from_raw(
+    vk::BufferUsageFlags::TRANSFER_SRC.as_raw() | vk::BufferUsageFlags::TRANSFER_DST.as_raw(),
+);
 const SIZE: u64 = 4096;
 /// Units of work in flight per thread.
 const SLOTS: usize = 4;
@@ -107,39 +111,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-fn external_buffer(dev: &Dev) -> Result<vk::Buffer, String> {
-    let mut ext = vk::ExternalMemoryBufferCreateInfo::default().handle_types(OPAQUE);
-    let ci = vk::BufferCreateInfo::default()
-        .size(SIZE)
-        .usage(vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST)
-        .sharing_mode(vk::SharingMode::EXCLUSIVE)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_buffer(&ci, None) }.map_err(|e| format!("vkCreateBuffer: {e:?}"))
-}
-
-fn external_image(dev: &Dev) -> Result<vk::Image, String> {
-    let mut ext = vk::ExternalMemoryImageCreateInfo::default().handle_types(OPAQUE);
-    let ci = vk::ImageCreateInfo::default()
-        .image_type(vk::ImageType::TYPE_2D)
-        .format(vk::Format::R8G8B8A8_UNORM)
-        .extent(vk::Extent3D {
-            width: 16,
-            height: 16,
-            depth: 1,
-        })
-        .mip_levels(1)
-        .array_layers(1)
-        .samples(vk::SampleCountFlags::TYPE_1)
-        .tiling(vk::ImageTiling::OPTIMAL)
-        .usage(vk::ImageUsageFlags::TRANSFER_DST)
-        .sharing_mode(vk::SharingMode::EXCLUSIVE)
-        .initial_layout(vk::ImageLayout::UNDEFINED)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
 }
 
 fn bind(dev: &Dev, buffer: vk::Buffer, memory: vk::DeviceMemory) -> Result<(), String> {
@@ -243,7 +214,7 @@ fn advance(sh: &[Shared; 2], locals: &[Local; 2], u: &mut Unit) -> Result<(), St
             Step::BindX
         }
         Step::BindX => {
-            u.buf_x = external_buffer(&sx.dev)?;
+            u.buf_x = sx.dev.external_buffer(SIZE, STAGING)?;
             bind(&sx.dev, u.buf_x, u.mem_x)?;
             Step::Export
         }
@@ -265,7 +236,7 @@ fn advance(sh: &[Shared; 2], locals: &[Local; 2], u: &mut Unit) -> Result<(), St
             Step::BindY
         }
         Step::BindY => {
-            u.buf_y = external_buffer(&sy.dev)?;
+            u.buf_y = sy.dev.external_buffer(SIZE, STAGING)?;
             bind(&sy.dev, u.buf_y, u.mem_y)?;
             Step::Release
         }
@@ -321,7 +292,7 @@ fn keep_one(sh: &[Shared; 2], x: usize) -> Result<Kept, String> {
         .dev
         .allocate(SIZE, sx.type_index, Some(OPAQUE), None)
         .map_err(|e| format!("vkAllocateMemory (keep): {e:?}"))?;
-    u.buf_x = external_buffer(&sx.dev)?;
+    u.buf_x = sx.dev.external_buffer(SIZE, STAGING)?;
     bind(&sx.dev, u.buf_x, u.mem_x)?;
     let (r, fd) = sx.dev.get_fd(u.mem_x, OPAQUE, -1);
     if r != vk::Result::SUCCESS || fd < 0 {
@@ -336,7 +307,7 @@ fn keep_one(sh: &[Shared; 2], x: usize) -> Result<Kept, String> {
         mem_x: u.mem_x,
         buf_x: u.buf_x,
         mem_y: u.mem_y,
-        image: external_image(&sx.dev)?,
+        image: sx.dev.external_image()?,
     })
 }
 
@@ -426,7 +397,7 @@ pub fn stress(a: &Args) -> ScenarioResult {
         let dev = ctx.create_device()?;
         // SAFETY: the queue was requested at device creation (family 0, index 0).
         let queue = unsafe { dev.device.get_device_queue(0, 0) };
-        let probe = external_buffer(&dev)?;
+        let probe = dev.external_buffer(SIZE, STAGING)?;
         // SAFETY: the probe buffer was just created from this device and is destroyed once.
         let bits = unsafe {
             let r = dev.device.get_buffer_memory_requirements(probe);
