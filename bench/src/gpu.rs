@@ -48,8 +48,8 @@ fn check<T>(what: &str, r: Result<T, vk::Result>) -> T {
 
 impl Gpu {
     /// Instance (Vulkan 1.1) with a counting messenger, the first physical device, a device
-    /// with `VK_KHR_external_memory_fd` and one queue of family 0.
-    pub fn new() -> Gpu {
+    /// with one queue of family 0 and, when `share`, `VK_KHR_external_memory_fd`.
+    pub fn new(share: bool) -> Gpu {
         // SAFETY: loads the system's libvulkan.so.1.
         let entry =
             unsafe { ash::Entry::load() }.expect("libvulkan.so.1 (apt-get install libvulkan1)");
@@ -88,10 +88,14 @@ impl Gpu {
         let queues = [vk::DeviceQueueCreateInfo::default()
             .queue_family_index(0)
             .queue_priorities(&prio)];
-        let dexts = [ash::khr::external_memory_fd::NAME.as_ptr()];
+        let dexts: &[*const std::ffi::c_char] = if share {
+            &[ash::khr::external_memory_fd::NAME.as_ptr()]
+        } else {
+            &[]
+        };
         let dci = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queues)
-            .enabled_extension_names(&dexts);
+            .enabled_extension_names(dexts);
         // SAFETY: valid physical device; `dci` points at locals alive for the call.
         let device = check("vkCreateDevice", unsafe {
             instance.create_device(physical, &dci, None)

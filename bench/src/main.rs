@@ -219,7 +219,8 @@ fn child(args: &[String]) -> i32 {
         eprintln!("handoff-bench child: N must be a number");
         return 2;
     };
-    let gpu = gpu::Gpu::new();
+    // (f) is an app that shares nothing: its device enables no external-memory extension.
+    let gpu = gpu::Gpu::new(workload != "plain");
     let device = gpu.device_name();
     let write =
         |v: serde_json::Value| std::fs::write(out, v.to_string()).map_err(|e| e.to_string());

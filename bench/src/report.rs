@@ -281,6 +281,12 @@ impl Results {
                     r.intercepted_per_op(),
                     opt(r.added(Config::Handoff).map(|a| a / r.intercepted_per_op() as f64), 1)
                 );
+            } else if r.workload == "plain" {
+                println!(
+                    "  plain: none of its calls go through Handoff (its device enables no \
+                     external-memory extension): +{} instructions per op",
+                    opt(r.added(Config::Handoff), 1)
+                );
             }
         }
         for s in &self.state {
@@ -307,11 +313,14 @@ impl Results {
                 continue;
             };
             if let (Some(limit), Some(added)) = (t.added_ir, r.added(Config::Handoff)) {
-                let (v, what) = if r.workload == "plain" {
+                let (v, what) = if r.workload == "plain" && r.intercepted_per_op() > 0 {
                     (
-                        added / r.intercepted_per_op().max(1) as f64,
+                        added / r.intercepted_per_op() as f64,
                         "per intercepted call",
                     )
+                } else if r.workload == "plain" {
+                    // Nothing intercepted: the whole op's cost must stay under one call's budget.
+                    (added, "per op, no call intercepted,")
                 } else {
                     (added, "per op")
                 };

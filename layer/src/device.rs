@@ -192,6 +192,14 @@ unsafe fn create_device_inner(
         memo: Default::default(),
         requirement_cache: Default::default(),
     };
+    if !data.enabled.shares {
+        tracing::info!(
+            target: "handoff",
+            device = device.as_raw(),
+            "no enabled extension can export or import a payload: this device gets the next \
+             layer's commands and is not tracked"
+        );
+    }
     // SAFETY: `device` is a live dispatchable handle.
     dispatch::insert_device(unsafe { dispatch::key(device) }, Arc::new(data));
     vk::Result::SUCCESS

@@ -105,6 +105,10 @@ pub struct DeviceData {
 /// Whether each device extension a hot path routes or checks on was enabled.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HotExtensions {
+    /// Some enabled extension can move a payload across the API boundary (see
+    /// [`shares_payloads`]). Without one the device cannot export or import anything, so
+    /// Handoff hands the app the next layer's commands and tracks nothing on it.
+    pub shares: bool,
     pub external_memory: bool,
     pub queue_family_foreign: bool,
     pub synchronization2: bool,
@@ -119,6 +123,7 @@ impl HotExtensions {
     pub fn new(extensions: &[String]) -> HotExtensions {
         let on = |name: &CStr| has(extensions, name);
         HotExtensions {
+            shares: shares_payloads(extensions),
             external_memory: on(vk::KHR_EXTERNAL_MEMORY_NAME),
             queue_family_foreign: on(vk::EXT_QUEUE_FAMILY_FOREIGN_NAME),
             synchronization2: on(vk::KHR_SYNCHRONIZATION2_NAME),
@@ -135,6 +140,33 @@ impl DeviceData {
     pub fn has_extension(&self, name: &CStr) -> bool {
         has(&self.extensions, name)
     }
+}
+
+/// Fragments of the device extensions through which memory, a semaphore or a fence (or the
+/// queue-family handoff that guards them) can leave or enter Vulkan: the handle extensions
+/// (`_fd`, `_win32`, `_dma_buf`, `_host`, `_rdma`, Fuchsia's and QNX's), the NV ones, Android
+/// hardware buffers, Metal objects, keyed mutexes, SciSync/SciBuf and the FOREIGN family. Core
+/// 1.1 external memory alone hands nothing out: getting a handle needs one of these.
+const SHARING_FRAGMENTS: &[&str] = &[
+    "external_memory",
+    "external_semaphore",
+    "external_fence",
+    "android_hardware_buffer",
+    "metal_objects",
+    "keyed_mutex",
+    "sci_sync",
+    "sci_buf",
+    "buffer_collection",
+    "screen_buffer",
+    "queue_family_foreign",
+];
+
+/// Whether a device with these extensions enabled can share a payload with anything
+/// outside its own Vulkan objects.
+pub fn shares_payloads(extensions: &[String]) -> bool {
+    extensions
+        .iter()
+        .any(|e| SHARING_FRAGMENTS.iter().any(|f| e.contains(f)))
 }
 
 fn has(list: &[String], name: &CStr) -> bool {
@@ -281,4 +313,39 @@ pub unsafe fn extension_names(names: *const *const c_char, count: u32) -> Vec<St
             (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares_payloads;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_handle_extension_makes_a_device_share() {
+        for e in [
+            "VK_KHR_external_memory_fd",
+            "VK_EXT_external_memory_dma_buf",
+            "VK_KHR_external_semaphore_win32",
+            "VK_KHR_external_fence_fd",
+            "VK_NV_external_memory",
+            "VK_ANDROID_external_memory_android_hardware_buffer",
+            "VK_EXT_queue_family_foreign",
+            "VK_EXT_metal_objects",
+        ] {
+            assert!(shares_payloads(&names(&["VK_KHR_swapchain", e])), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_device_without_one_shares_nothing() {
+        assert!(!shares_payloads(&[]));
+        assert!(!shares_payloads(&names(&[
+            "VK_KHR_swapchain",
+            "VK_KHR_synchronization2",
+            "VK_KHR_timeline_semaphore",
+        ])));
+    }
 }

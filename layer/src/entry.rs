@@ -616,7 +616,11 @@ pub unsafe extern "system" fn vkGetDeviceProcAddr(
         let name = unsafe { CStr::from_ptr(p_name) };
         // SAFETY: a non-null device handed to vkGetDeviceProcAddr is live.
         let data = dispatch::device(unsafe { dispatch::key(device) })?;
-        if let Some(cmd) = find(device_commands(), name) {
+        // A device that cannot share a payload gets the next layer's commands: nothing it
+        // does can reach a rule, and an app that shares nothing pays nothing.
+        let wanted =
+            data.enabled.shares || name == c"vkGetDeviceProcAddr" || name == c"vkDestroyDevice";
+        if let Some(cmd) = find(device_commands(), name).filter(|_| wanted) {
             return match cmd.gate {
                 Gate::Device(ext) if !data.has_extension(ext) => None,
                 _ => Some(cmd.pfn),

@@ -67,8 +67,18 @@ pub fn image_was_destroyed(device: vk::Device, image: vk::Image) -> bool {
         })
 }
 
+/// A device that shares nothing gets the next layer's commands (entry.rs), so its objects
+/// are not in the state map; an entry point of ours reached on it anyway (a device command
+/// taken from `vkGetInstanceProcAddr`) must not call a handle dead that it never saw made.
+fn untracked(data: &DeviceData) -> bool {
+    !data.enabled.shares
+}
+
 /// Reports `finding` for a void command; true when the command must not be forwarded.
 fn void_blocked(data: &DeviceData, finding: Finding) -> bool {
+    if untracked(data) {
+        return false;
+    }
     let verdict = data.reporter.report(finding);
     verdict.undefined && !data.reporter.settings.forward_invalid_calls
 }
@@ -84,6 +94,9 @@ pub fn bind(
     memory: vk::DeviceMemory,
     memory_known: bool,
 ) -> Vec<Finding> {
+    if untracked(data) {
+        return Vec::new();
+    }
     let device = data.handle;
     let resource_dead = match (resource_known, image) {
         (true, _) => None,
@@ -149,7 +162,7 @@ pub fn barrier_image(
     (sync2, index, image): (bool, usize, u64),
     (src, dst): (u32, u32),
 ) -> Option<Finding> {
-    let special = is_special(src) || is_special(dst);
+    let special = (is_special(src) || is_special(dst)) && !untracked(data);
     (special && image_was_destroyed(data.handle, vk::Image::from_raw(image))).then(|| {
         rules::barrier_image(
             data.handle.as_raw(),
@@ -165,7 +178,7 @@ pub fn barrier_image(
 /// Reports the dead command buffers of a submission; the result to return instead of
 /// forwarding, if any.
 fn refuse_submit(data: &DeviceData, findings: Vec<Finding>) -> Option<vk::Result> {
-    if findings.is_empty() {
+    if findings.is_empty() || untracked(data) {
         return None;
     }
     data.reporter

@@ -14,6 +14,8 @@
 
 use crate::state::{fast_map, FastMap};
 use ash::vk;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// Clean keys kept per device, at most; past that, new keys are judged every time.
 pub const MAX_KEYS: usize = 512;
@@ -50,14 +52,46 @@ pub enum Key {
     },
 }
 
+/// Keys of each kind kept in the lock-free front lists; the rest go to a map.
+const FRONT: usize = 8;
+/// The kinds of [`Key`], one front list each.
+const KINDS: usize = 4;
+
+impl Key {
+    /// The front list `self` belongs to.
+    fn kind(&self) -> usize {
+        match self {
+            Key::BufferCreate { .. } => 0,
+            Key::Allocate { .. } => 1,
+            Key::AllocateChain(_) => 2,
+            Key::BufferSupport { .. } => 3,
+        }
+    }
+}
+
 /// One device's clean keys.
+///
+/// An app repeats a handful of shapes, so the first [`FRONT`] clean keys of each kind sit in
+/// a list that is written once per slot and read without a lock: a hit costs a compare or
+/// two, where a sharded map costs a hash, a shard lock and a probe (about 150 instructions a
+/// lookup, four lookups per external-memory cycle). Later keys go to the map.
 pub struct Memo {
-    clean: FastMap<Key, ()>,
+    front: [[OnceLock<Key>; FRONT]; KINDS],
+    /// How many slots of each front list are set; published with `Release` after the slot.
+    len: [AtomicUsize; KINDS],
+    /// Serialises the writers (only a first clean verdict writes).
+    grow: Mutex<()>,
+    rest: FastMap<Key, ()>,
 }
 
 impl Default for Memo {
     fn default() -> Self {
-        Memo { clean: fast_map() }
+        Memo {
+            front: Default::default(),
+            len: Default::default(),
+            grow: Mutex::new(()),
+            rest: fast_map(),
+        }
     }
 }
 
@@ -65,14 +99,38 @@ impl Memo {
     /// Whether `key` was judged clean before.
     #[inline]
     pub fn is_clean(&self, key: &Key) -> bool {
-        self.clean.contains_key(key)
+        let kind = key.kind();
+        let n = self.len[kind].load(Ordering::Acquire);
+        self.front[kind][..n]
+            .iter()
+            .any(|slot| slot.get() == Some(key))
+            || (n == FRONT && self.rest.contains_key(key))
     }
 
     /// Records that `key`'s rules produced no finding.
     pub fn mark_clean(&self, key: Key) {
-        if self.clean.len() < MAX_KEYS {
-            self.clean.insert(key, ());
+        let _writer = self.grow.lock().unwrap_or_else(|e| e.into_inner());
+        if self.is_clean(&key) {
+            return;
         }
+        let kind = key.kind();
+        let n = self.len[kind].load(Ordering::Relaxed);
+        if n < FRONT {
+            if self.front[kind][n].set(key).is_ok() {
+                self.len[kind].store(n + 1, Ordering::Release);
+            }
+        } else if self.len() < MAX_KEYS {
+            self.rest.insert(key, ());
+        }
+    }
+
+    /// How many clean keys are kept.
+    pub fn len(&self) -> usize {
+        self.len
+            .iter()
+            .map(|n| n.load(Ordering::Acquire))
+            .sum::<usize>()
+            + self.rest.len()
     }
 
     /// Runs `judge` unless `key` is known clean; remembers a clean outcome. `judge` returns
@@ -96,6 +154,22 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_writers_keep_each_key_once() {
+        let memo = Memo::default();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for u in 0..40 {
+                        memo.mark_clean(key(u));
+                    }
+                });
+            }
+        });
+        assert_eq!(memo.len(), 40);
+        assert!((0..40).all(|u| memo.is_clean(&key(u))));
+    }
 
     fn key(usage: u32) -> Key {
         Key::BufferCreate {
@@ -137,6 +211,9 @@ mod tests {
         for u in 0..(MAX_KEYS as u32 + 100) {
             memo.mark_clean(key(u));
         }
-        assert_eq!(memo.clean.len(), MAX_KEYS);
+        assert_eq!(memo.len(), MAX_KEYS);
+        // Every kept key answers clean, the ones past the front list included.
+        assert!((0..MAX_KEYS as u32).all(|u| memo.is_clean(&key(u))));
+        assert!(!memo.is_clean(&key(MAX_KEYS as u32 + 50)));
     }
 }

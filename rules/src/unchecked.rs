@@ -138,6 +138,11 @@ pub static UNCHECKED: &[Unchecked] = &[
         partial: true,
         reason: "the ledger does not publish device groups or device masks, so these two are checked only when the exporting device is in this process",
     },
+    Unchecked {
+        id: "HANDOFF-Ownership-not-external-memory and every rule of a device that cannot share",
+        partial: true,
+        reason: "a device that enables no extension able to export or import memory, a semaphore or a fence (and not VK_EXT_queue_family_foreign) gets the next layer's commands and is not tracked: it can hand nothing over, so a release to VK_QUEUE_FAMILY_EXTERNAL there is not reported",
+    },
 ];
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod import;
 pub mod lifecycle;
 pub mod ownership;
 pub mod payload;
+pub mod plain;
 pub mod queries;
 pub mod queues;
 pub mod record;
@@ -60,6 +61,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         "hostile-handles" => hostile_handles::hostile_handles(&a),
         "hostile" => hostile::hostile(&a),
         "stress" => stress::stress(&a),
+        "plain-device" => plain::plain_device(&a),
         "lifecycle" => lifecycle::lifecycle(&a),
         "leak-device" => lifecycle::leak_device(&a),
         "fork" => lifecycle::fork(&a),
