@@ -157,6 +157,27 @@ struct Registry {
     sync: Vec<SyncHeld>,
     /// `(device, memory)` imported from a payload another process published in the ledger.
     remote: HashMap<(u64, u64), Remote>,
+    /// `(dev, ino)` of every held duplicate → the payloads holding it (once per duplicate):
+    /// an import looks its fd's inode up here instead of visiting every payload.
+    by_file: HashMap<(u64, u64), SmallVec<[u64; 1]>>,
+}
+
+/// Files `pid` under the inode of a duplicate it now holds.
+fn index_held(by_file: &mut HashMap<(u64, u64), SmallVec<[u64; 1]>>, id: FileId, pid: u64) {
+    by_file.entry((id.dev, id.ino)).or_default().push(pid);
+}
+
+/// Takes one filing of `pid` under `id`'s inode back (a held duplicate was closed).
+fn unindex_held(by_file: &mut HashMap<(u64, u64), SmallVec<[u64; 1]>>, id: FileId, pid: u64) {
+    let key = (id.dev, id.ino);
+    if let Some(pids) = by_file.get_mut(&key) {
+        if let Some(i) = pids.iter().position(|&p| p == pid) {
+            pids.swap_remove(i);
+        }
+        if pids.is_empty() {
+            by_file.remove(&key);
+        }
+    }
 }
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
@@ -200,12 +221,18 @@ impl Registry {
 
     /// The payload `fd` (open, with `id`) is, with the held export's handle type.
     fn find(&self, fd: i32, id: FileId) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags)> {
-        self.payloads.iter().find_map(|(pid, p)| {
-            p.held
-                .iter()
-                .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
-                .map(|h| (*pid, h.handle_type))
-        })
+        // Only a duplicate with the same inode can be the same payload (`same_payload`).
+        self.by_file
+            .get(&(id.dev, id.ino))?
+            .iter()
+            .find_map(|&pid| {
+                self.payloads
+                    .get(&pid)?
+                    .held
+                    .iter()
+                    .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
+                    .map(|h| (pid, h.handle_type))
+            })
     }
 
     /// Forgets the payloads exported by, the duplicates held for and the imports made by
@@ -213,19 +240,27 @@ impl Registry {
     fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
         let before: usize = self.payloads.values().map(|p| p.held.len()).sum();
         let mut dropped = Vec::new();
+        let by_file = &mut self.by_file;
         self.payloads.retain(|id, p| {
             let keep = !gone(p.exporter.side.device, p.exporter.memory);
             if !keep {
                 dropped.push(*id);
-            }
-            if !keep {
                 p.withdraw();
+                for h in &p.held {
+                    unindex_held(by_file, h.id, *id);
+                }
             }
             keep
         });
         self.remote.retain(|&(d, m), _| !gone(d, m));
-        for p in self.payloads.values_mut() {
-            p.held.retain(|h| !gone(h.owner.0, h.owner.1));
+        for (pid, p) in self.payloads.iter_mut() {
+            p.held.retain(|h| {
+                let keep = !gone(h.owner.0, h.owner.1);
+                if !keep {
+                    unindex_held(by_file, h.id, *pid);
+                }
+                keep
+            });
         }
         let after: usize = self.payloads.values().map(|p| p.held.len()).sum();
         self.held = self.held.saturating_sub(before - after);
@@ -249,12 +284,22 @@ impl Registry {
             if exported {
                 if let Some(p) = self.payloads.remove(&pid) {
                     p.withdraw();
+                    for h in &p.held {
+                        unindex_held(&mut self.by_file, h.id, pid);
+                    }
                     self.held = self.held.saturating_sub(p.held.len());
                     dropped = Some(pid);
                 }
             } else if let Some(p) = self.payloads.get_mut(&pid) {
                 let before = p.held.len();
-                p.held.retain(|h| h.owner != owner);
+                let by_file = &mut self.by_file;
+                p.held.retain(|h| {
+                    let keep = h.owner != owner;
+                    if !keep {
+                        unindex_held(by_file, h.id, pid);
+                    }
+                    keep
+                });
                 self.held = self.held.saturating_sub(before - p.held.len());
             }
         }
@@ -279,6 +324,9 @@ impl Registry {
         }
         if self.consumed.capacity() > KEEP && self.consumed.len() * 4 < self.consumed.capacity() {
             self.consumed.shrink_to(KEEP.max(self.consumed.len() * 2));
+        }
+        if self.by_file.capacity() > KEEP && self.by_file.len() * 4 < self.by_file.capacity() {
+            self.by_file.shrink_to(KEEP.max(self.by_file.len() * 2));
         }
     }
 }
@@ -912,6 +960,7 @@ pub fn after_export(
                 handle_type,
                 owner,
             });
+            index_held(&mut r.by_file, id, pid);
             r.held += 1;
             if p.ledger.is_none() {
                 if let Some(ledger) = ledger_dir.clone() {
@@ -1088,6 +1137,24 @@ mod tests {
             assert!(!same);
             assert_eq!(same_open_file(dup.as_raw_fd(), a.as_raw_fd()), Some(true));
         }
+    }
+
+    #[test]
+    fn the_inode_index_files_each_duplicate_once() {
+        let mut by_file = HashMap::default();
+        let a = file_id(memfd().as_raw_fd()).unwrap();
+        // Payload 1 holds two duplicates of one inode, payload 2 one.
+        index_held(&mut by_file, a, 1);
+        index_held(&mut by_file, a, 1);
+        index_held(&mut by_file, a, 2);
+        unindex_held(&mut by_file, a, 1);
+        assert_eq!(by_file[&(a.dev, a.ino)].as_slice(), &[2, 1]);
+        unindex_held(&mut by_file, a, 1);
+        unindex_held(&mut by_file, a, 2);
+        assert!(by_file.is_empty());
+        // Taking back what was never filed changes nothing.
+        unindex_held(&mut by_file, a, 3);
+        assert!(by_file.is_empty());
     }
 
     #[test]
