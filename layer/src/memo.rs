@@ -119,13 +119,13 @@ impl Memo {
             if self.front[kind][n].set(key).is_ok() {
                 self.len[kind].store(n + 1, Ordering::Release);
             }
-        } else if self.len() < MAX_KEYS {
+        } else if self.count() < MAX_KEYS {
             self.rest.insert(key, ());
         }
     }
 
     /// How many clean keys are kept.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.len
             .iter()
             .map(|n| n.load(Ordering::Acquire))
@@ -167,7 +167,7 @@ mod tests {
                 });
             }
         });
-        assert_eq!(memo.len(), 40);
+        assert_eq!(memo.count(), 40);
         assert!((0..40).all(|u| memo.is_clean(&key(u))));
     }
 
@@ -211,7 +211,7 @@ mod tests {
         for u in 0..(MAX_KEYS as u32 + 100) {
             memo.mark_clean(key(u));
         }
-        assert_eq!(memo.len(), MAX_KEYS);
+        assert_eq!(memo.count(), MAX_KEYS);
         // Every kept key answers clean, the ones past the front list included.
         assert!((0..MAX_KEYS as u32).all(|u| memo.is_clean(&key(u))));
         assert!(!memo.is_clean(&key(MAX_KEYS as u32 + 50)));
