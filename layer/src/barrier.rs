@@ -42,85 +42,112 @@ impl Site {
     }
 }
 
-/// One buffer or image barrier, whatever structure it came in.
-struct Raw {
-    kind: Kind,
-    index: usize,
-    resource: Resource,
-    src: u32,
-    dst: u32,
-    host: bool,
-    range: Range,
-    old_layout: vk::ImageLayout,
-    new_layout: vk::ImageLayout,
-    p_next: *const c_void,
+/// A buffer or image barrier structure as the app passed it. The checks read it field by
+/// field, so a barrier that leaves through the fast path is never copied, and [`Pass::one`]
+/// is compiled once per structure, with the structure's rules known.
+trait AppBarrier {
+    const KIND: Kind;
+    fn families(&self) -> (u32, u32);
+    fn resource(&self) -> Resource;
+    /// HOST in the stage masks: the barrier's own (sync2), or the command's (sync1).
+    fn host(&self, command_host: bool) -> bool;
+    fn range(&self) -> Range;
+    /// `UNDEFINED` twice for a buffer.
+    fn layouts(&self) -> (vk::ImageLayout, vk::ImageLayout);
+    fn p_next(&self) -> *const c_void;
 }
 
-impl Raw {
-    fn buffer1(index: usize, b: &vk::BufferMemoryBarrier<'_>, host: bool) -> Self {
-        Raw {
-            kind: Kind::Buffer,
-            index,
-            resource: Resource::Buffer(b.buffer.as_raw()),
-            src: b.src_queue_family_index,
-            dst: b.dst_queue_family_index,
-            host,
-            range: Range::Buffer {
-                offset: b.offset,
-                size: b.size,
-            },
-            old_layout: vk::ImageLayout::UNDEFINED,
-            new_layout: vk::ImageLayout::UNDEFINED,
-            p_next: b.p_next,
+impl AppBarrier for vk::BufferMemoryBarrier<'_> {
+    const KIND: Kind = Kind::Buffer;
+    fn families(&self) -> (u32, u32) {
+        (self.src_queue_family_index, self.dst_queue_family_index)
+    }
+    fn resource(&self) -> Resource {
+        Resource::Buffer(self.buffer.as_raw())
+    }
+    fn host(&self, command_host: bool) -> bool {
+        command_host
+    }
+    fn range(&self) -> Range {
+        Range::Buffer {
+            offset: self.offset,
+            size: self.size,
         }
     }
+    fn layouts(&self) -> (vk::ImageLayout, vk::ImageLayout) {
+        (vk::ImageLayout::UNDEFINED, vk::ImageLayout::UNDEFINED)
+    }
+    fn p_next(&self) -> *const c_void {
+        self.p_next
+    }
+}
 
-    fn image1(index: usize, b: &vk::ImageMemoryBarrier<'_>, host: bool) -> Self {
-        Raw {
-            kind: Kind::Image,
-            index,
-            resource: Resource::Image(b.image.as_raw()),
-            src: b.src_queue_family_index,
-            dst: b.dst_queue_family_index,
-            host,
-            range: Range::Image(b.subresource_range.into()),
-            old_layout: b.old_layout,
-            new_layout: b.new_layout,
-            p_next: b.p_next,
+impl AppBarrier for vk::ImageMemoryBarrier<'_> {
+    const KIND: Kind = Kind::Image;
+    fn families(&self) -> (u32, u32) {
+        (self.src_queue_family_index, self.dst_queue_family_index)
+    }
+    fn resource(&self) -> Resource {
+        Resource::Image(self.image.as_raw())
+    }
+    fn host(&self, command_host: bool) -> bool {
+        command_host
+    }
+    fn range(&self) -> Range {
+        Range::Image(self.subresource_range.into())
+    }
+    fn layouts(&self) -> (vk::ImageLayout, vk::ImageLayout) {
+        (self.old_layout, self.new_layout)
+    }
+    fn p_next(&self) -> *const c_void {
+        self.p_next
+    }
+}
+
+impl AppBarrier for vk::BufferMemoryBarrier2<'_> {
+    const KIND: Kind = Kind::Buffer2;
+    fn families(&self) -> (u32, u32) {
+        (self.src_queue_family_index, self.dst_queue_family_index)
+    }
+    fn resource(&self) -> Resource {
+        Resource::Buffer(self.buffer.as_raw())
+    }
+    fn host(&self, _: bool) -> bool {
+        host2(self.src_stage_mask, self.dst_stage_mask)
+    }
+    fn range(&self) -> Range {
+        Range::Buffer {
+            offset: self.offset,
+            size: self.size,
         }
     }
-
-    fn buffer2(index: usize, b: &vk::BufferMemoryBarrier2<'_>) -> Self {
-        Raw {
-            kind: Kind::Buffer2,
-            index,
-            resource: Resource::Buffer(b.buffer.as_raw()),
-            src: b.src_queue_family_index,
-            dst: b.dst_queue_family_index,
-            host: host2(b.src_stage_mask, b.dst_stage_mask),
-            range: Range::Buffer {
-                offset: b.offset,
-                size: b.size,
-            },
-            old_layout: vk::ImageLayout::UNDEFINED,
-            new_layout: vk::ImageLayout::UNDEFINED,
-            p_next: b.p_next,
-        }
+    fn layouts(&self) -> (vk::ImageLayout, vk::ImageLayout) {
+        (vk::ImageLayout::UNDEFINED, vk::ImageLayout::UNDEFINED)
     }
+    fn p_next(&self) -> *const c_void {
+        self.p_next
+    }
+}
 
-    fn image2(index: usize, b: &vk::ImageMemoryBarrier2<'_>) -> Self {
-        Raw {
-            kind: Kind::Image2,
-            index,
-            resource: Resource::Image(b.image.as_raw()),
-            src: b.src_queue_family_index,
-            dst: b.dst_queue_family_index,
-            host: host2(b.src_stage_mask, b.dst_stage_mask),
-            range: Range::Image(b.subresource_range.into()),
-            old_layout: b.old_layout,
-            new_layout: b.new_layout,
-            p_next: b.p_next,
-        }
+impl AppBarrier for vk::ImageMemoryBarrier2<'_> {
+    const KIND: Kind = Kind::Image2;
+    fn families(&self) -> (u32, u32) {
+        (self.src_queue_family_index, self.dst_queue_family_index)
+    }
+    fn resource(&self) -> Resource {
+        Resource::Image(self.image.as_raw())
+    }
+    fn host(&self, _: bool) -> bool {
+        host2(self.src_stage_mask, self.dst_stage_mask)
+    }
+    fn range(&self) -> Range {
+        Range::Image(self.subresource_range.into())
+    }
+    fn layouts(&self) -> (vk::ImageLayout, vk::ImageLayout) {
+        (self.old_layout, self.new_layout)
+    }
+    fn p_next(&self) -> *const c_void {
+        self.p_next
     }
 }
 
@@ -174,13 +201,41 @@ fn struct_name(kind: Kind) -> &'static str {
 struct Pass<'a> {
     data: &'a DeviceData,
     command_buffer: vk::CommandBuffer,
-    site: Site,
+    /// The command's name, and which of its rules apply, decided once per call.
+    command: &'static str,
+    pipeline: bool,
+    wait_events: bool,
     ctx: Option<Context>,
     /// The pool's family, read once and only for a transfer.
     pool_family: Option<Option<u32>>,
     findings: Vec<Finding>,
-    /// A call rarely records more than a few transfers: they stay on the stack.
-    ops: SmallVec<[RecordedOp; 8]>,
+    /// A call rarely records more than a few transfers: they stay on the stack, and being
+    /// `Copy` they cost no drop and move into the command buffer's list in one pass.
+    ops: SmallVec<[BarrierOp; 8]>,
+}
+
+/// What the fast path needs of the device, copied out once per call so that the loop over
+/// plain barriers keeps it in registers across the calls into [`Pass::one`].
+#[derive(Clone, Copy)]
+struct Skip {
+    device: vk::Device,
+    synchronization2: bool,
+}
+
+impl Skip {
+    /// The fast path, decided before anything is copied out of the app's struct: no
+    /// transfer, no special family, and a resource the filter knows to be EXCLUSIVE and not
+    /// external. No rule applies to such a barrier and nothing is recorded.
+    #[inline(always)]
+    fn skips(self, kind: Kind, src: u32, dst: u32, handle: u64) -> bool {
+        // Both IGNORED (all bits set) is the common plain barrier: one compare answers the
+        // three family conditions below.
+        let plain_families = src & dst == vk::QUEUE_FAMILY_IGNORED
+            || (src == dst
+                && !rules::is_special(src)
+                && !cmd_rules::needs_sync1_concurrent_check(kind, self.synchronization2, src, dst));
+        plain_families && !tracked::maybe_interesting(self.device, handle)
+    }
 }
 
 impl<'a> Pass<'a> {
@@ -188,7 +243,9 @@ impl<'a> Pass<'a> {
         Pass {
             data,
             command_buffer,
-            site,
+            command: site.command(),
+            pipeline: matches!(site, Site::PipelineBarrier | Site::PipelineBarrier2(_)),
+            wait_events: site == Site::WaitEvents,
             ctx: None,
             pool_family: None,
             findings: Vec::new(),
@@ -196,91 +253,72 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// The fast path, decided before anything is copied out of the app's struct: no
-    /// transfer, no special family, and a resource the filter knows to be EXCLUSIVE and not
-    /// external. No rule applies to such a barrier and nothing is recorded.
-    fn skips(&self, kind: Kind, src: u32, dst: u32, handle: u64) -> bool {
-        src == dst
-            && !rules::is_special(src)
-            && !cmd_rules::needs_sync1_concurrent_check(
-                kind,
-                self.data.synchronization2_feature,
-                src,
-                dst,
-            )
-            && !tracked::maybe_interesting(self.data.handle, handle)
+    fn skip(&self) -> Skip {
+        Skip {
+            device: self.data.handle,
+            synchronization2: self.data.synchronization2_feature,
+        }
     }
 
-    fn one(&mut self, raw: Raw) {
+    /// Every barrier of `barriers` that the fast path does not let through.
+    fn all<B: AppBarrier>(&mut self, barriers: &[B], command_host: bool) {
+        let skip = self.skip();
+        for (i, b) in barriers.iter().enumerate() {
+            let (src, dst) = b.families();
+            if !skip.skips(B::KIND, src, dst, b.resource().raw()) {
+                self.one(i, b, command_host);
+            }
+        }
+    }
+
+    /// Out of line, so that the loop over plain barriers in [`Pass::all`] keeps its
+    /// registers.
+    #[inline(never)]
+    fn one<B: AppBarrier>(&mut self, index: usize, barrier: &B, command_host: bool) {
         let data = self.data;
-        let device = data.handle;
-        let (src, dst) = (raw.src, raw.dst);
-        let sync1_names_families = cmd_rules::needs_sync1_concurrent_check(
-            raw.kind,
-            data.synchronization2_feature,
-            src,
-            dst,
-        );
-        let (sharing, external) = match tracked::sharing_and_external(device, raw.resource) {
+        let (src, dst) = barrier.families();
+        let resource = barrier.resource();
+        let host = barrier.host(command_host);
+        let (sharing, external) = match tracked::sharing_and_external(data.handle, resource) {
             Some((s, e)) => (Some(s), e),
             None => {
                 // liveness (helper B): an image missing from the lookup above may be one
                 // the app destroyed.
-                if let Resource::Image(image) = raw.resource {
-                    let (cb, command) = (self.command_buffer, self.site.command());
-                    let at = (raw.kind == Kind::Image2, raw.index, image);
+                if let Resource::Image(image) = resource {
+                    let (cb, command) = (self.command_buffer, self.command);
+                    let at = (B::KIND == Kind::Image2, index, image);
                     let dead = crate::liveness::barrier_image(data, cb, command, at, (src, dst));
                     self.findings.extend(dead);
                 }
                 (None, false)
             }
         };
-        let pipeline = matches!(self.site, Site::PipelineBarrier | Site::PipelineBarrier2(_));
-        let sync1_concurrent = sync1_names_families && sharing == Some(vk::SharingMode::CONCURRENT);
-        let checked = rules::needs_check(src, dst, raw.host, data.queue_family_count)
-            || src != dst
-            || sync1_concurrent;
-        if checked {
-            let (cb, command) = (self.command_buffer, self.site.command());
-            let ctx = *self.ctx.get_or_insert_with(|| context(data, cb, command));
-            let b = Barrier {
-                kind: raw.kind,
-                index: raw.index,
-                resource: raw.resource.raw(),
+        let sync1_concurrent = sharing == Some(vk::SharingMode::CONCURRENT)
+            && cmd_rules::needs_sync1_concurrent_check(
+                B::KIND,
+                data.synchronization2_feature,
                 src,
                 dst,
-                host_stage: raw.host,
+            );
+        let needs_check = rules::needs_check(src, dst, host, data.queue_family_count);
+        if needs_check || src != dst || sync1_concurrent {
+            let b = Barrier {
+                kind: B::KIND,
+                index,
+                resource: resource.raw(),
+                src,
+                dst,
+                host_stage: host,
                 sharing,
             };
-            if rules::needs_check(src, dst, raw.host, data.queue_family_count) {
-                self.findings.extend(rules::check(&ctx, &b));
-            }
-            if pipeline && src != dst {
-                let family = *self
-                    .pool_family
-                    .get_or_insert_with(|| recorded::family(device, cb));
-                if let Some(f) = family {
-                    self.findings.extend(cmd_rules::pool_family(&ctx, &b, f));
-                }
-            }
-            if sync1_concurrent {
-                self.findings.extend(cmd_rules::sync1_concurrent(
-                    &ctx,
-                    &b,
-                    data.synchronization2_feature,
-                ));
-            }
-            if self.site == Site::WaitEvents {
-                self.findings
-                    .extend(cmd_rules::wait_events_transfer(&ctx, &b));
-            }
+            self.check(&b, needs_check, sync1_concurrent);
         }
         if cmd_rules::records_barrier(src, dst, external) {
             // SAFETY: the barrier's own chain, valid per the caller of the command.
-            let (unmodified, walked) = unsafe { acquire_unmodified(raw.p_next) };
+            let (unmodified, walked) = unsafe { acquire_unmodified(barrier.p_next()) };
             if let Err(m) = walked {
                 self.findings.push(crate::instance::chain_malformed(
-                    struct_name(raw.kind),
+                    struct_name(B::KIND),
                     m,
                     vec![handoff_rules::Object::new(
                         vk::ObjectType::COMMAND_BUFFER,
@@ -288,30 +326,63 @@ impl<'a> Pass<'a> {
                     )],
                 ));
             }
-            self.ops.push(RecordedOp::Barrier(BarrierOp {
-                resource: raw.resource,
-                range: raw.range,
+            let (old_layout, new_layout) = barrier.layouts();
+            self.ops.push(BarrierOp {
+                resource,
+                range: barrier.range(),
                 src,
                 dst,
-                old_layout: raw.old_layout,
-                new_layout: raw.new_layout,
+                old_layout,
+                new_layout,
                 acquire_unmodified: unmodified,
-                command: self.site.command(),
-                index: raw.index as u32,
-            }));
+                command: self.command,
+                index: index as u32,
+            });
+        }
+    }
+
+    /// The record-time rules of a barrier that names a family or a CONCURRENT resource.
+    #[inline(always)]
+    fn check(&mut self, b: &Barrier, needs_check: bool, sync1_concurrent: bool) {
+        let data = self.data;
+        let (cb, command) = (self.command_buffer, self.command);
+        let ctx = self.ctx.get_or_insert_with(|| context(data, cb, command));
+        if needs_check {
+            rules::check_into(ctx, b, &mut self.findings);
+        }
+        if self.pipeline && b.src != b.dst {
+            let family = *self
+                .pool_family
+                .get_or_insert_with(|| recorded::family(data.handle, cb));
+            if let Some(finding) = family.and_then(|f| cmd_rules::pool_family(ctx, b, f)) {
+                self.findings.push(finding);
+            }
+        }
+        if sync1_concurrent {
+            self.findings.extend(cmd_rules::sync1_concurrent(
+                ctx,
+                b,
+                data.synchronization2_feature,
+            ));
+        }
+        if self.wait_events {
+            self.findings
+                .extend(cmd_rules::wait_events_transfer(ctx, b));
         }
     }
 
     /// True when the command must not be forwarded (liveness, helper B: a destroyed image;
     /// the other barrier findings never block).
-    fn finish(self) -> bool {
+    fn finish(&mut self) -> bool {
         let mut blocked = false;
         if !self.findings.is_empty() {
-            let verdict = self.data.reporter.report_all(self.findings);
+            let findings = std::mem::take(&mut self.findings);
+            let verdict = self.data.reporter.report_all(findings);
             blocked = verdict.undefined && !self.data.reporter.settings.forward_invalid_calls;
         }
         if !blocked && !self.ops.is_empty() {
-            recorded::push_ops(self.data.handle, self.command_buffer, self.ops);
+            let ops = self.ops.iter().map(|&b| RecordedOp::Barrier(b));
+            recorded::push_ops(self.data.handle, self.command_buffer, ops);
         }
         blocked
     }
@@ -330,19 +401,9 @@ unsafe fn sync1(
     p_images: *const vk::ImageMemoryBarrier<'_>,
 ) {
     // SAFETY: valid arrays per the caller, or null.
-    for (i, b) in unsafe { slice(p_buffers, buffer_count) }.iter().enumerate() {
-        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-        if !pass.skips(Kind::Buffer, s, d, b.buffer.as_raw()) {
-            pass.one(Raw::buffer1(i, b, host));
-        }
-    }
+    pass.all(unsafe { slice(p_buffers, buffer_count) }, host);
     // SAFETY: valid arrays per the caller, or null.
-    for (i, b) in unsafe { slice(p_images, image_count) }.iter().enumerate() {
-        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-        if !pass.skips(Kind::Image, s, d, b.image.as_raw()) {
-            pass.one(Raw::image1(i, b, host));
-        }
-    }
+    pass.all(unsafe { slice(p_images, image_count) }, host);
 }
 
 /// The arrays of one `VkDependencyInfo`.
@@ -357,12 +418,7 @@ unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
             info.buffer_memory_barrier_count,
         )
     };
-    for (i, b) in buffers.iter().enumerate() {
-        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-        if !pass.skips(Kind::Buffer2, s, d, b.buffer.as_raw()) {
-            pass.one(Raw::buffer2(i, b));
-        }
-    }
+    pass.all(buffers, false);
     // SAFETY: as above.
     let images = unsafe {
         slice(
@@ -370,12 +426,7 @@ unsafe fn sync2(pass: &mut Pass<'_>, info: &vk::DependencyInfo<'_>) {
             info.image_memory_barrier_count,
         )
     };
-    for (i, b) in images.iter().enumerate() {
-        let (s, d) = (b.src_queue_family_index, b.dst_queue_family_index);
-        if !pass.skips(Kind::Image2, s, d, b.image.as_raw()) {
-            pass.one(Raw::image2(i, b));
-        }
-    }
+    pass.all(images, false);
 }
 
 /// Whether a KHR-named or pre-1.3 call goes to the KHR entry point of the next layer.

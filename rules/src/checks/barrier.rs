@@ -131,6 +131,7 @@ pub struct Barrier {
 }
 
 /// `VK_QUEUE_FAMILY_EXTERNAL` or `VK_QUEUE_FAMILY_FOREIGN_EXT`.
+#[inline]
 pub fn is_special(family: u32) -> bool {
     family == vk::QUEUE_FAMILY_EXTERNAL || family == vk::QUEUE_FAMILY_FOREIGN_EXT
 }
@@ -138,6 +139,7 @@ pub fn is_special(family: u32) -> bool {
 /// Whether a barrier can break any rule of this module (the cheap pre-filter: no
 /// allocation, no lookup). A barrier with `src == dst` that names no special family, or a
 /// transfer between two valid families without a HOST stage, never can.
+#[inline]
 pub fn needs_check(src: u32, dst: u32, host_stage: bool, queue_family_count: u32) -> bool {
     if is_special(src) || is_special(dst) {
         return true;
@@ -156,6 +158,7 @@ fn family(f: u32) -> String {
 
 /// Whether any rule of [`check`] fires for `b`: the same conditions, without building a
 /// message, so that the common valid transfer formats nothing.
+#[inline]
 fn may_fire(ctx: &Context, b: &Barrier) -> bool {
     let transfer = b.src != b.dst;
     let unknown = |f: u32| !is_special(f) && f >= ctx.queue_family_count;
@@ -172,15 +175,24 @@ fn may_fire(ctx: &Context, b: &Barrier) -> bool {
 
 /// The findings of one barrier.
 pub fn check(ctx: &Context, b: &Barrier) -> Vec<Finding> {
+    let mut out = Vec::new();
+    check_into(ctx, b, &mut out);
+    out
+}
+
+/// [`check`], appending to `out`: inlined into the layer's barrier loop, so that a valid
+/// barrier costs a few compares and no call.
+#[inline]
+pub fn check_into(ctx: &Context, b: &Barrier, out: &mut Vec<Finding>) {
     if may_fire(ctx, b) {
-        messages(ctx, b)
-    } else {
-        Vec::new()
+        messages(ctx, b, out);
     }
 }
 
-fn messages(ctx: &Context, b: &Barrier) -> Vec<Finding> {
-    let mut out = Vec::new();
+// Out of line and cold: only a barrier that breaks a rule formats anything.
+#[cold]
+#[inline(never)]
+fn messages(ctx: &Context, b: &Barrier, out: &mut Vec<Finding>) {
     let rules = b.kind.rules();
     let at = format!("{} {}[{}]", ctx.command, rules.array, b.index);
     let noun = b.kind.noun();
@@ -272,7 +284,6 @@ fn messages(ctx: &Context, b: &Barrier) -> Vec<Finding> {
             objects(),
         ));
     }
-    out
 }
 
 #[cfg(test)]
@@ -325,7 +336,9 @@ mod tests {
                             for host in [false, true] {
                                 let mut b = bar(k, s, d, sharing);
                                 b.host_stage = host;
-                                let fires = !messages(&c, &b).is_empty();
+                                let mut out = Vec::new();
+                                messages(&c, &b, &mut out);
+                                let fires = !out.is_empty();
                                 assert_eq!(
                                     may_fire(&c, &b),
                                     fires,

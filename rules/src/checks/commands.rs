@@ -57,6 +57,7 @@ fn objects(ctx: &Context, b: &Barrier) -> Vec<Object> {
 /// and untracked resources are left alone (a CONCURRENT transfer to EXTERNAL has IGNORED on
 /// the other side by 09050/09051, so it can never name the pool's family). A transfer
 /// between two special families is 04087/04070 already and names no family of the device.
+#[inline]
 pub fn pool_family(ctx: &Context, b: &Barrier, pool_family: u32) -> Option<Finding> {
     if b.src == b.dst
         || (is_special(b.src) && is_special(b.dst))
@@ -66,13 +67,20 @@ pub fn pool_family(ctx: &Context, b: &Barrier, pool_family: u32) -> Option<Findi
     {
         return None;
     }
+    Some(pool_family_finding(ctx, b, pool_family))
+}
+
+// Out of line and cold, so that the inlined check above stays a few compares.
+#[cold]
+#[inline(never)]
+fn pool_family_finding(ctx: &Context, b: &Barrier, pool_family: u32) -> Finding {
     let rule = match b.kind {
         Kind::Buffer | Kind::Image => &CMD_BARRIER_POOL_FAMILY,
         Kind::Buffer2 | Kind::Image2 => &CMD_BARRIER2_POOL_FAMILY,
     };
     let (at, res) = subject(ctx, b);
     let (s, d) = (family(b.src), family(b.dst));
-    Some(Finding::new(
+    Finding::new(
         rule,
         format!(
             "{at} transfers ownership of EXCLUSIVE {res} from {s} to {d}, but the command \
@@ -81,11 +89,12 @@ pub fn pool_family(ctx: &Context, b: &Barrier, pool_family: u32) -> Option<Findi
              family."
         ),
         objects(ctx, b),
-    ))
+    )
 }
 
 /// Whether [`sync1_concurrent`] can fire: a sync1 barrier without the feature, naming any
 /// family other than IGNORED (the pre-filter that decides whether the sharing mode is read).
+#[inline]
 pub fn needs_sync1_concurrent_check(kind: Kind, sync2_enabled: bool, src: u32, dst: u32) -> bool {
     matches!(kind, Kind::Buffer | Kind::Image)
         && !sync2_enabled
@@ -172,6 +181,7 @@ pub fn wait_events_transfer(ctx: &Context, b: &Barrier) -> Option<Finding> {
 
 /// Whether a barrier is kept for the ownership rules: it names a special family, or its
 /// resource is external (bound to imported or exported memory, or created for it).
+#[inline]
 pub fn records_barrier(src: u32, dst: u32, external: bool) -> bool {
     external || is_special(src) || is_special(dst)
 }
