@@ -5,7 +5,9 @@
 //! Ops are copied out of the command buffer records first (the maps of `state::commands`
 //! are never locked while the ownership maps are), secondaries expanded where
 //! `vkCmdExecuteCommands` ran them, then applied one at a time, each under the locks of its
-//! resource's and its memory's entries (`state::ownership`).
+//! resource's and its memory's entries (`state::ownership`). A resource's entry keeps the
+//! facts its last op was applied with, so that an op on a resource seen before looks up
+//! only that entry, not the resource's and its memory's records too.
 
 use crate::dispatch::DeviceData;
 use crate::payload;
@@ -40,8 +42,9 @@ enum Op {
 /// `(recording command buffer, op)` of one submitted batch, on the stack for the common few.
 type Ops = SmallVec<[(u64, Op); 4]>;
 
-/// `(recording command buffer, op)` of `cb`, secondaries expanded in place.
-fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Ops) {
+/// `(recording command buffer, op)` of `cb`, secondaries expanded in place; false when `cb`
+/// is not in the state map.
+fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Ops) -> bool {
     let handle = vk::CommandBuffer::from_raw(cb);
     // Copied out without allocating unless the command buffer executes secondaries: those
     // are read after its entry is released (a nested read of one map could deadlock against
@@ -60,8 +63,10 @@ fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Ops) {
         }
         None
     });
-    let Some(Some(nested)) = nested else {
-        return;
+    let nested = match nested {
+        None => return false,
+        Some(None) => return true,
+        Some(Some(nested)) => nested,
     };
     for op in nested {
         match op {
@@ -76,6 +81,40 @@ fn flatten(device: vk::Device, cb: u64, depth: u32, out: &mut Ops) {
             }
         }
     }
+    true
+}
+
+/// The ops of a submission's batches, copied out of the command buffer records before
+/// anything is applied or forwarded. The one lookup per command buffer that copies its ops
+/// also shows it live, so the liveness check of a valid submission costs nothing more.
+#[derive(Default)]
+pub struct Gathered {
+    ops: Ops,
+    /// Where each batch's ops end in `ops`.
+    ends: SmallVec<[usize; 4]>,
+    /// A command buffer of a batch was missing from the state map: freed, or never
+    /// allocated on this device (liveness.rs says which and reports it).
+    pub missing: bool,
+}
+
+impl Gathered {
+    /// Appends the next batch, its command buffers in submission order.
+    pub fn batch(&mut self, device: vk::Device, command_buffers: impl Iterator<Item = u64>) {
+        for cb in command_buffers {
+            self.missing |= !flatten(device, cb, 0, &mut self.ops);
+        }
+        self.ends.push(self.ops.len());
+    }
+
+    fn ops(&self, batch: usize) -> &[(u64, Op)] {
+        let start = batch.checked_sub(1).map_or(0, |b| self.ends[b]);
+        &self.ops[start..self.ends[batch]]
+    }
+
+    /// Whether no batch recorded anything the ownership rules replay.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
 }
 
 const D3D11_TEXTURES: vk::ExternalMemoryHandleTypeFlags =
@@ -84,8 +123,10 @@ const D3D11_TEXTURES: vk::ExternalMemoryHandleTypeFlags =
             | vk::ExternalMemoryHandleTypeFlags::D3D11_TEXTURE_KMT.as_raw(),
     );
 
-/// The facts of a tracked, bound resource, and the key of what its memory shares.
-fn facts(device: vk::Device, resource: Resource) -> Option<(Facts, owned::SharedKey)> {
+/// The facts of a tracked, bound resource, the key of what its memory shares, and whether
+/// they hold until `state::ownership` counts a change (not for an image on imported memory:
+/// its `remote_release` is read from the ledger for each op).
+fn facts(device: vk::Device, resource: Resource) -> Option<(Facts, owned::SharedKey, bool)> {
     let (shape, bound, d3d11_texture) = match resource {
         Resource::Buffer(h) => {
             let r = tracked::buffer(device, vk::Buffer::from_raw(h))?;
@@ -122,7 +163,8 @@ fn facts(device: vk::Device, resource: Resource) -> Option<(Facts, owned::Shared
             _ => None,
         },
     };
-    Some((facts, key))
+    let cacheable = !matches!(resource, Resource::Image(_)) || mem.import_type.is_empty();
+    Some((facts, key, cacheable))
 }
 
 fn peer(p: Peer) -> rules::Peer {
@@ -133,35 +175,29 @@ fn peer(p: Peer) -> rules::Peer {
     }
 }
 
-/// Applies the recorded operations of `command_buffers` (one batch of `vkQueueSubmit(2)`,
-/// in order) as executed on `queue`. `queue_family` is the queue's family once looked up
-/// (only for the ops that read it; shared by the batches of one submission).
-pub fn apply_submission(
+/// Applies the ops of batch `batch` of `gathered` (one batch of `vkQueueSubmit(2)`) as
+/// executed on `queue`. `queue_family` is the queue's family once looked up (only for the
+/// ops that read it; shared by the batches of one submission).
+pub fn apply_batch(
     data: &DeviceData,
     queue: vk::Queue,
     queue_family: &mut Option<u32>,
-    command_buffers: &[vk::CommandBuffer],
+    gathered: &Gathered,
+    batch: usize,
     findings: &mut Vec<Finding>,
 ) -> Applied {
     let device = data.handle;
-    let mut ops = Ops::new();
-    for cb in command_buffers {
-        flatten(device, cb.as_raw(), 0, &mut ops);
-    }
+    let ops = gathered.ops(batch);
     let mut applied = Applied::default();
     if ops.is_empty() {
         return applied;
     }
     let peer = peer(data.reporter.settings.peer);
     let ledger = data.reporter.settings.ledger_dir.is_some();
-    for (cb, op) in &ops {
+    for (cb, op) in ops {
         let resource = match op {
             Op::Barrier(b) => b.resource,
             Op::Use(u) => u.resource,
-        };
-        // Resource and memory records are read before the ownership entries are locked.
-        let Some((facts, key)) = facts(device, resource) else {
-            continue;
         };
         let reads_family = match op {
             Op::Barrier(b) => b.reads_queue_family(),
@@ -182,15 +218,29 @@ pub fn apply_submission(
             command_buffer: *cb,
             peer,
         };
-        let outcome = owned::with_entry(
-            (device.as_raw(), resource.raw()),
-            (facts.memory, facts.offset),
-            key,
-            |state, shared| match op {
-                Op::Barrier(b) => rules::apply_barrier(&at, &facts, b, state, shared),
-                Op::Use(u) => rules::apply_use(&at, &facts, u, state, shared),
-            },
-        );
+        let apply = |facts: &Facts, state: &mut _, shared: &mut _| match op {
+            Op::Barrier(b) => rules::apply_barrier(&at, facts, b, state, shared),
+            Op::Use(u) => rules::apply_use(&at, facts, u, state, shared),
+        };
+        let entry = (device.as_raw(), resource.raw());
+        let cached = owned::with_cached(entry, |facts, key, state, shared| {
+            (apply(facts, state, shared), key)
+        });
+        let (outcome, key) = match cached {
+            Some(done) => done,
+            None => {
+                let changes = owned::changes();
+                // Resource and memory records are read before the ownership entries are
+                // locked.
+                let Some((facts, key, cache)) = facts(device, resource) else {
+                    continue;
+                };
+                let outcome = owned::with_entry(entry, &facts, key, (changes, cache), |s, m| {
+                    apply(&facts, s, m)
+                });
+                (outcome, key)
+            }
+        };
         applied.released |= outcome.released_external;
         if !outcome.findings.is_empty() {
             findings.extend(outcome.findings);

@@ -2,10 +2,12 @@
 //! show the app saw work complete, and the pending-work model (`state::queues`) that the
 //! semaphore and fence fd rules of `sync.rs` ask through the `pub fn`s at the end.
 //!
-//! Each batch of a submission goes through `ownership::apply_submission` in order, then
-//! `HANDOFF-Sync-release-without-signal` (best_practices). The submission's fence counts as
-//! a signal for every batch: it signals after all of them, so the other side can wait on it
-//! for any release of the submission. Findings at submit are reported and never block.
+//! The ops of every batch are copied out of the command buffer records first, one lookup per
+//! command buffer that also shows it live (`ownership::Gathered`; only a command buffer the
+//! lookup missed goes to `liveness`). Then each batch goes through `ownership::apply_batch`
+//! in order, then `HANDOFF-Sync-release-without-signal` (best_practices). The submission's
+//! fence counts as a signal for every batch: it signals after all of them, so the other side
+//! can wait on it for any release of the submission. Findings at submit are reported and never block.
 //!
 //! Not seen: `vkQueueBindSparse` semaphores and fences (bind.rs forwards them) and
 //! semaphores signaled outside submissions (swapchain acquires). The export rules stay
@@ -82,63 +84,40 @@ pub unsafe extern "system" fn get_device_queue2(
 // ---------------------------------------------------------------------------------------
 // Submissions
 
-/// The command buffers of one batch: `VkSubmitInfo`'s array as it is, or those of
-/// `VkSubmitInfo2`'s infos copied out (on the stack for the common few).
-enum CommandBuffers<'a> {
-    Borrowed(&'a [vk::CommandBuffer]),
-    Copied(SmallVec<[vk::CommandBuffer; 8]>),
-}
-
-impl std::ops::Deref for CommandBuffers<'_> {
-    type Target = [vk::CommandBuffer];
-    fn deref(&self) -> &[vk::CommandBuffer] {
-        match self {
-            CommandBuffers::Borrowed(s) => s,
-            CommandBuffers::Copied(v) => v,
-        }
-    }
-}
-
-/// One batch, as the rules and the pending model see it.
-struct BatchView<'a> {
-    command_buffers: CommandBuffers<'a>,
-    signals: usize,
-}
-
-/// Applies each batch to the ownership state and checks the submit-level rules. Batches
-/// come from `batch(i)` one at a time, so nothing is collected per submission.
-fn check_batches<'a>(
+/// Applies each batch's ops (gathered before anything was forwarded) to the ownership state
+/// and checks the submit-level rules. `batch(i)` gives a batch's command buffers and
+/// whether it signals a semaphore; it is asked only for a finding's details.
+fn check_batches(
     data: &DeviceData,
     queue: vk::Queue,
     command: &'static str,
+    gathered: &crate::ownership::Gathered,
     count: usize,
-    batch: impl Fn(usize) -> BatchView<'a>,
+    batch: impl Fn(usize) -> (SmallVec<[vk::CommandBuffer; 4]>, bool),
     fence: vk::Fence,
 ) {
+    if gathered.is_empty() {
+        return;
+    }
     // Looked up by the first op that needs it.
     let mut family = None;
     let mut findings = Vec::new();
-    let can_export_sync = data.enabled.external_semaphore_fd || data.enabled.external_fence_fd;
     let best_practices = data.reporter.settings.best_practices;
     for i in 0..count {
-        let b = batch(i);
-        let applied = crate::ownership::apply_submission(
-            data,
-            queue,
-            &mut family,
-            &b.command_buffers,
-            &mut findings,
-        );
+        let applied =
+            crate::ownership::apply_batch(data, queue, &mut family, gathered, i, &mut findings);
         if applied.released && best_practices {
+            let (command_buffers, signals_semaphore) = batch(i);
             findings.extend(rules::release_without_signal(&ReleaseBatch {
                 command,
                 queue: queue.as_raw(),
                 batch: i,
-                command_buffers: &b.command_buffers,
+                command_buffers: &command_buffers,
                 released: applied.released,
-                signals_semaphore: b.signals > 0,
+                signals_semaphore,
                 fence: !fence.is_null(),
-                can_export_sync,
+                can_export_sync: data.enabled.external_semaphore_fd
+                    || data.enabled.external_fence_fd,
                 best_practices,
             }));
         }
@@ -250,47 +229,63 @@ pub unsafe extern "system" fn queue_submit(
         };
         // SAFETY: valid array per the caller.
         let submits = unsafe { slice(p_submits, count) };
-        // liveness (helper B). SAFETY: valid submit infos per the caller.
-        if let Some(r) = unsafe { crate::liveness::queue_submit(&data, queue, submits) } {
-            return r;
+        let mut gathered = crate::ownership::Gathered::default();
+        for s in submits {
+            // SAFETY: valid arrays per the caller.
+            let cbs = unsafe { slice(s.p_command_buffers, s.command_buffer_count) };
+            gathered.batch(data.handle, cbs.iter().map(|c| c.as_raw()));
+        }
+        // liveness: only a command buffer the lookups above missed can be dead.
+        if gathered.missing {
+            // SAFETY: valid submit infos per the caller.
+            if let Some(r) = unsafe { crate::liveness::queue_submit(&data, queue, submits) } {
+                return r;
+            }
         }
         // Each batch's chain is walked before the driver sees it: a looping chain is
-        // reported even when the driver then hangs on it, or refuses the submission.
-        let timeline: SmallVec<[(&[u64], &[u64]); 4]> = submits
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                if s.p_next.is_null() {
-                    (&[][..], &[][..])
-                } else {
-                    // SAFETY: valid chain and arrays per the caller.
-                    unsafe { timeline_values(&data, queue, i, s.p_next) }
-                }
-            })
-            .collect();
+        // reported even when the driver then hangs on it, or refuses the submission. Most
+        // submissions chain nothing, and then nothing is collected.
+        let timeline: SmallVec<[(&[u64], &[u64]); 4]> =
+            if submits.iter().all(|s| s.p_next.is_null()) {
+                SmallVec::new()
+            } else {
+                submits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        if s.p_next.is_null() {
+                            (&[][..], &[][..])
+                        } else {
+                            // SAFETY: valid chain and arrays per the caller.
+                            unsafe { timeline_values(&data, queue, i, s.p_next) }
+                        }
+                    })
+                    .collect()
+            };
         check_batches(
             &data,
             queue,
             "vkQueueSubmit",
+            &gathered,
             submits.len(),
-            |i| BatchView {
+            |i| {
+                let s = &submits[i];
                 // SAFETY: valid arrays per the caller.
-                command_buffers: CommandBuffers::Borrowed(unsafe {
-                    slice(
-                        submits[i].p_command_buffers,
-                        submits[i].command_buffer_count,
-                    )
-                }),
-                signals: submits[i].signal_semaphore_count as usize,
+                let cbs = unsafe { slice(s.p_command_buffers, s.command_buffer_count) };
+                (cbs.into(), s.signal_semaphore_count > 0)
             },
             fence,
         );
         // SAFETY: forwarding the app's arguments.
         let r = unsafe { (data.fns.fp_v1_0().queue_submit)(queue, count, p_submits, fence) };
-        if r == vk::Result::SUCCESS {
-            let uses_sync = submits
+        let uses_sync = || {
+            submits
                 .iter()
-                .any(|s| s.wait_semaphore_count > 0 || s.signal_semaphore_count > 0);
+                .any(|s| s.wait_semaphore_count > 0 || s.signal_semaphore_count > 0)
+        };
+        // Most submissions use no semaphore and no fence: nothing to record.
+        if r == vk::Result::SUCCESS && (!fence.is_null() || uses_sync()) {
+            let uses_sync = uses_sync();
             record(
                 &data,
                 queue,
@@ -298,7 +293,7 @@ pub unsafe extern "system" fn queue_submit(
                 fence,
                 |i| {
                     let s = &submits[i];
-                    let (wv, sv) = timeline[i];
+                    let (wv, sv) = timeline.get(i).copied().unwrap_or((&[], &[]));
                     // SAFETY: as above.
                     let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
                     // SAFETY: as above.
@@ -334,29 +329,31 @@ unsafe fn submit2(
     };
     // SAFETY: valid array per the caller.
     let submits = unsafe { slice(p_submits, count) };
-    // liveness (helper B). SAFETY: valid submit infos per the caller.
-    if let Some(r) = unsafe { crate::liveness::queue_submit2(&data, queue, command, submits) } {
-        return r;
+    let mut gathered = crate::ownership::Gathered::default();
+    for s in submits {
+        // SAFETY: valid arrays per the caller.
+        let infos = unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
+        gathered.batch(data.handle, infos.iter().map(|c| c.command_buffer.as_raw()));
+    }
+    // liveness: only a command buffer the lookups above missed can be dead.
+    if gathered.missing {
+        // SAFETY: valid submit infos per the caller.
+        if let Some(r) = unsafe { crate::liveness::queue_submit2(&data, queue, command, submits) } {
+            return r;
+        }
     }
     check_batches(
         &data,
         queue,
         command,
+        &gathered,
         submits.len(),
-        |i| BatchView {
-            command_buffers: CommandBuffers::Copied(
-                // SAFETY: valid arrays per the caller.
-                unsafe {
-                    slice(
-                        submits[i].p_command_buffer_infos,
-                        submits[i].command_buffer_info_count,
-                    )
-                }
-                .iter()
-                .map(|c| c.command_buffer)
-                .collect(),
-            ),
-            signals: submits[i].signal_semaphore_info_count as usize,
+        |i| {
+            let s = &submits[i];
+            // SAFETY: valid arrays per the caller.
+            let infos = unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
+            let cbs = infos.iter().map(|c| c.command_buffer).collect();
+            (cbs, s.signal_semaphore_info_count > 0)
         },
         fence,
     );
@@ -367,10 +364,14 @@ unsafe fn submit2(
         // SAFETY: forwarding the app's arguments.
         unsafe { (data.fns.fp_v1_3().queue_submit2)(queue, count, p_submits, fence) }
     };
-    if r == vk::Result::SUCCESS {
-        let uses_sync = submits
+    let uses_sync = || {
+        submits
             .iter()
-            .any(|s| s.wait_semaphore_info_count > 0 || s.signal_semaphore_info_count > 0);
+            .any(|s| s.wait_semaphore_info_count > 0 || s.signal_semaphore_info_count > 0)
+    };
+    // Most submissions use no semaphore and no fence: nothing to record.
+    if r == vk::Result::SUCCESS && (!fence.is_null() || uses_sync()) {
+        let uses_sync = uses_sync();
         record(
             &data,
             queue,

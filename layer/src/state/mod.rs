@@ -117,6 +117,8 @@ pub fn set_memory_payload(device: vk::Device, memory: vk::DeviceMemory, payload:
     let k = key(device, ash::vk::Handle::as_raw(memory));
     if let Some(mut rec) = STATE.memory.get_mut(&k) {
         rec.payload = payload;
+        // helper-S: facts cached by the ownership state are stale now.
+        ownership::changed();
     };
 }
 

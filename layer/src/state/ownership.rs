@@ -5,13 +5,15 @@
 //! shares (always in that order, and no other code holds one while taking the other, so two
 //! queues cannot deadlock). Each op is applied atomically; two queues submitting ops on one
 //! payload at once without synchronization interleave op by op, which is the app's race to
-//! begin with. A resource's entry keeps what its memory shares at hand, so the shared map is
-//! looked up again only after a binding change or a removal from it.
+//! begin with. A resource's entry keeps what its memory shares and the resource's facts at
+//! hand, valid until a change is counted (a removal from the shared map, memory freed or
+//! linked to a payload, a resource bound or its handle reused: the state map counts the
+//! last three through [`changed`]), so an op on a resource seen before costs one lookup.
 
 use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
-use handoff_rules::checks::ownership::{ResourceState, Shared};
+use handoff_rules::checks::ownership::{Facts, ResourceState, Shared};
 use once_cell::sync::Lazy;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,35 +33,77 @@ pub enum SharedKey {
 struct Tracked {
     binding: (u64, u64),
     state: ResourceState,
-    /// What its memory shares, as last looked up: valid while the key is the op's and no
-    /// entry left [`SHARED`] since (the [`REMOVALS`] count it was looked up at). Its mutex
-    /// is only ever taken while this entry of [`RESOURCES`] is held, so whoever holds every
-    /// shard of [`RESOURCES`] (fork.rs across `fork()`) knows no such mutex is held.
-    shared: Option<(SharedKey, u64, Arc<Mutex<Shared>>)>,
+    /// What its ops were last applied with. Its mutex is only ever taken while this entry of
+    /// [`RESOURCES`] is held, so whoever holds every shard of [`RESOURCES`] (fork.rs across
+    /// `fork()`) knows no such mutex is held.
+    cached: Option<Cached>,
+}
+
+/// The facts of a resource and what its memory shares, as looked up at a [`CHANGES`] count:
+/// valid while the count is unchanged, so that a submission of a resource seen before costs
+/// one lookup of its entry rather than one of its record, its memory's and the shared map.
+#[derive(Debug)]
+struct Cached {
+    changes: u64,
+    key: SharedKey,
+    shared: Arc<Mutex<Shared>>,
+    /// `None` when the facts must be looked up for every op (see [`with_entry`]).
+    facts: Option<Facts>,
 }
 
 static RESOURCES: Lazy<FastMap<Key, Tracked>> = Lazy::new(fast_map);
 static SHARED: Lazy<FastMap<SharedKey, Arc<Mutex<Shared>>>> = Lazy::new(fast_map);
-/// Counts removals from [`SHARED`], each counted after it is done.
-static REMOVALS: AtomicU64 = AtomicU64::new(0);
+/// Counts the changes that can make a [`Cached`] stale: an entry leaving [`SHARED`], memory
+/// freed or linked to a payload, a resource bound or its handle reused. Each is counted
+/// after it is done.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
 
-fn removed() {
-    REMOVALS.fetch_add(1, Ordering::Release);
+/// Counts a change (see [`CHANGES`]): the state map calls it when a binding, a memory's
+/// payload or a resource record changes.
+pub fn changed() {
+    CHANGES.fetch_add(1, Ordering::Release);
 }
+
+/// The current count of changes: read before looking facts up for [`with_entry`].
+pub fn changes() -> u64 {
+    CHANGES.load(Ordering::Acquire)
+}
+
 /// For fork.rs, which holds them across fork(), in this order.
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
     [&*RESOURCES, &*SHARED]
 }
 
-/// Runs `f` on the state of `(device, resource)` bound at `binding` (memory, offset) and on
-/// what its memory shares, both created on first use and locked for the call; what `f`
-/// allocates is state. `f` must not call back into this module.
+/// Runs `f` on the state of `resource` with the facts and shared state its last op was
+/// applied with, when nothing they depend on changed since; `None` otherwise (the caller
+/// looks the facts up and calls [`with_entry`]). `f` must not call back into this module.
+#[inline]
+pub fn with_cached<R>(
+    resource: Key,
+    f: impl FnOnce(&Facts, SharedKey, &mut ResourceState, &mut Shared) -> R,
+) -> Option<R> {
+    let changes = changes();
+    let mut t = RESOURCES.get_mut(&resource)?;
+    let Tracked { state, cached, .. } = &mut *t;
+    let c = cached.as_ref().filter(|c| c.changes == changes)?;
+    let facts = c.facts.as_ref()?;
+    let mut s = c.shared.lock().unwrap_or_else(|e| e.into_inner());
+    Some(f(facts, c.key, state, &mut s))
+}
+
+/// Runs `f` on the state of `(device, resource)` bound at `facts.memory` and `facts.offset`
+/// and on what its memory shares (`shared`), both created on first use and locked for the
+/// call; what `f` allocates is state. `changes` is the count read before `facts` and
+/// `shared` were looked up; `cache`: the facts hold until the count moves (they do not
+/// depend on anything read per op). `f` must not call back into this module.
 pub fn with_entry<R>(
     resource: Key,
-    binding: (u64, u64),
+    facts: &Facts,
     shared: SharedKey,
+    (changes, cache): (u64, bool),
     f: impl FnOnce(&mut ResourceState, &mut Shared) -> R,
 ) -> R {
+    let binding = (facts.memory, facts.offset);
     // An existing entry (every op after a resource's first) is found without `entry`'s
     // insertion path.
     let mut t = match RESOURCES.get_mut(&resource) {
@@ -72,16 +116,23 @@ pub fn with_entry<R>(
             ..Tracked::default()
         };
     }
-    let Tracked {
-        state, shared: at, ..
-    } = &mut *t;
-    // Read before the lookup: a removal the lookup may miss is counted after it.
-    let removals = REMOVALS.load(Ordering::Acquire);
-    let current = match at {
-        Some((k, n, s)) if *k == shared && *n == removals => s,
+    let Tracked { state, cached, .. } = &mut *t;
+    let facts = cache.then_some(*facts);
+    let current = match cached {
+        Some(c) if c.key == shared && c.changes == changes => {
+            c.facts = facts;
+            &c.shared
+        }
         _ => {
             let s = Arc::clone(&SHARED.entry(shared).or_default());
-            &at.insert((shared, removals, s)).2
+            &cached
+                .insert(Cached {
+                    changes,
+                    key: shared,
+                    shared: s,
+                    facts,
+                })
+                .shared
         }
     };
     let mut s = current.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,7 +148,7 @@ pub fn remove_resource(device: vk::Device, handle: u64) {
 /// the other side may still hold the payload).
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) {
     SHARED.remove(&SharedKey::Memory((device.as_raw(), memory.as_raw())));
-    removed();
+    changed();
 }
 
 /// Forgets everything of `device` except payload entries.
@@ -105,7 +156,7 @@ pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
     RESOURCES.retain(|k, _| k.0 != dev);
     SHARED.retain(|k, _| !matches!(k, SharedKey::Memory((d, _)) if *d == dev));
-    removed();
+    changed();
     RESOURCES.shrink_to_fit();
     SHARED.shrink_to_fit();
 }
@@ -113,21 +164,39 @@ pub fn remove_device(device: vk::Device) {
 /// Forgets a payload once no memory of this process holds it.
 pub fn remove_payload(payload: u64) {
     SHARED.remove(&SharedKey::Payload(payload));
-    removed();
+    changed();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn facts(resource: u64, memory: u64) -> Facts {
+        Facts {
+            resource: handoff_rules::checks::ownership::Resource::Buffer(resource),
+            shape: handoff_rules::checks::ownership::Shape::Buffer { size: 64 },
+            memory,
+            offset: 0,
+            external_memory: true,
+            d3d11_texture: false,
+            payload: false,
+            remote_release: None,
+        }
+    }
+
     #[test]
     fn a_new_binding_starts_afresh_and_removal_forgets() {
         let dev = vk::Device::from_raw(0xe000);
         let key = SharedKey::Memory((0xe000, 0x10));
-        with_entry((0xe000, 0x20), (0x10, 0), key, |_, s| s.uses = 3);
-        with_entry((0xe000, 0x20), (0x10, 0), key, |_, s| assert_eq!(s.uses, 3));
+        let f = facts(0x20, 0x10);
+        with_entry((0xe000, 0x20), &f, key, (changes(), false), |_, s| {
+            s.uses = 3
+        });
+        with_entry((0xe000, 0x20), &f, key, (changes(), false), |_, s| {
+            assert_eq!(s.uses, 3)
+        });
         remove_device(dev);
-        with_entry((0xe000, 0x20), (0x10, 0), key, |r, s| {
+        with_entry((0xe000, 0x20), &f, key, (changes(), false), |r, s| {
             assert!(r.is_empty());
             assert_eq!(s.uses, 0);
         });
@@ -135,5 +204,27 @@ mod tests {
         remove_resource(dev, 0x20);
         assert!(!RESOURCES.contains_key(&(0xe000, 0x20)));
         assert!(!SHARED.contains_key(&key));
+    }
+
+    #[test]
+    fn cached_facts_hold_until_a_change_is_counted() {
+        let key = SharedKey::Memory((0xe001, 0x10));
+        let f = facts(0x21, 0x10);
+        let res = (0xe001, 0x21);
+        assert!(with_cached(res, |_, _, _, _| ()).is_none(), "no entry yet");
+        with_entry(res, &f, key, (changes(), false), |_, s| s.uses = 1);
+        assert!(
+            with_cached(res, |_, _, _, _| ()).is_none(),
+            "facts not cacheable"
+        );
+        // Other tests count changes of their own meanwhile: retried until none came between.
+        let seen = (0..1000).find_map(|_| {
+            with_entry(res, &f, key, (changes(), true), |_, s| s.uses += 1);
+            with_cached(res, |f, k, _, s| (f.memory, k, s.uses > 1))
+        });
+        assert_eq!(seen, Some((0x10, key, true)));
+        changed();
+        assert!(with_cached(res, |_, _, _, _| ()).is_none(), "stale");
+        remove_device(vk::Device::from_raw(0xe001));
     }
 }

@@ -14,6 +14,7 @@ use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use once_cell::sync::Lazy;
 use std::collections::VecDeque;
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
 /// Pending submissions kept per queue; older ones are taken as complete (fewer findings,
 /// never false ones), so an app that never observes completion cannot grow the state.
@@ -94,6 +95,33 @@ fn key(device: vk::Device, object: u64) -> Key {
     (device.as_raw(), object)
 }
 
+/// The family of the queue asked last: every submitted acquire asks, mostly on one queue,
+/// and a hit skips [`QUEUES`]. Lock-free, so that `fork()` cannot leave it held: a writer
+/// makes `seq` odd, writes, and makes it even again, and a reader accepts the slot only when
+/// `seq` read the same even value around its reads. Writers never wait for each other (one
+/// that finds the slot busy leaves it), so a `fork()` in the middle of a write leaves the
+/// child with the slot unused, never stuck. The slot is valid only at the [`FAMILY_EPOCH`]
+/// it was filled at.
+struct LastFamily {
+    seq: AtomicU64,
+    epoch: AtomicU64,
+    device: AtomicU64,
+    queue: AtomicU64,
+    family: AtomicU32,
+}
+
+static LAST_FAMILY: LastFamily = LastFamily {
+    seq: AtomicU64::new(0),
+    epoch: AtomicU64::new(0),
+    device: AtomicU64::new(0),
+    queue: AtomicU64::new(0),
+    family: AtomicU32::new(0),
+};
+
+/// Moves after every change of a family in [`QUEUES`] (a family set, a device's queues
+/// dropped), so that a slot filled before it is not used after it.
+static FAMILY_EPOCH: AtomicU64 = AtomicU64::new(0);
+
 /// Records the family of a queue returned by `vkGetDeviceQueue(2)`.
 pub fn set_family(device: vk::Device, queue: vk::Queue, family: u32) {
     {
@@ -102,11 +130,43 @@ pub fn set_family(device: vk::Device, queue: vk::Queue, family: u32) {
             .or_default()
             .family = family;
     };
+    FAMILY_EPOCH.fetch_add(1, Ordering::Release);
 }
 
 /// The family of a queue the app got from `vkGetDeviceQueue(2)`.
 pub fn family(device: vk::Device, queue: vk::Queue) -> Option<u32> {
-    QUEUES.get(&key(device, queue.as_raw())).map(|q| q.family)
+    let (d, q) = (device.as_raw(), queue.as_raw());
+    let slot = &LAST_FAMILY;
+    let epoch = FAMILY_EPOCH.load(Ordering::Acquire);
+    let seq = slot.seq.load(Ordering::Acquire);
+    let free = seq & 1 == 0;
+    if free {
+        let hit = slot.epoch.load(Ordering::Relaxed) == epoch
+            && slot.device.load(Ordering::Relaxed) == d
+            && slot.queue.load(Ordering::Relaxed) == q;
+        let family = slot.family.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if hit && slot.seq.load(Ordering::Relaxed) == seq {
+            return Some(family);
+        }
+    }
+    let family = QUEUES.get(&(d, q)).map(|e| e.family)?;
+    // Filled only if no writer came since `seq` was read; at `epoch`, read before the
+    // lookup, so that a family set meanwhile outdates it.
+    if free
+        && slot
+            .seq
+            .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    {
+        fence(Ordering::Release);
+        slot.epoch.store(epoch, Ordering::Relaxed);
+        slot.device.store(d, Ordering::Relaxed);
+        slot.queue.store(q, Ordering::Relaxed);
+        slot.family.store(family, Ordering::Relaxed);
+        slot.seq.store(seq + 2, Ordering::Release);
+    }
+    Some(family)
 }
 
 /// Records one successful submission's batches, in order.
@@ -328,6 +388,7 @@ pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
     {
         QUEUES.retain(|k, _| k.0 != dev);
+        FAMILY_EPOCH.fetch_add(1, Ordering::Release);
         SEMAPHORES.retain(|k, _| k.0 != dev);
         FENCES.retain(|k, _| k.0 != dev);
     };
@@ -370,6 +431,20 @@ mod tests {
         assert_eq!(semaphore_pending_queue(d, s21), Some(0x10), "later work");
         queue_idle(d, q);
         assert_eq!(semaphore_pending_queue(d, s21), None);
+        remove_device(d);
+        assert_eq!(family(d, q), None);
+    }
+
+    #[test]
+    fn the_last_family_follows_changes() {
+        let (d, q) = (dev(4), vk::Queue::from_raw(0x10));
+        set_family(d, q, 3);
+        assert_eq!(family(d, q), Some(3));
+        assert_eq!(family(d, q), Some(3), "from the slot");
+        set_family(d, q, 5);
+        assert_eq!(family(d, q), Some(5));
+        assert_eq!(family(dev(5), q), None, "another device");
+        assert_eq!(family(d, q), Some(5));
         remove_device(d);
         assert_eq!(family(d, q), None);
     }

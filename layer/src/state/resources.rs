@@ -119,6 +119,8 @@ pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) 
         filter::add(k.0, k.1);
     }
     if let Some(old) = RESOURCES.buffers.insert(k, rec) {
+        // helper-S: facts cached by the ownership state are stale now.
+        super::ownership::changed();
         // A handle the driver handed out again without the layer seeing its destruction.
         if old.interesting() {
             filter::remove(k.0, k.1);
@@ -148,6 +150,8 @@ pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Bindi
     if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
         let was = r.interesting();
         r.bound = Some(binding);
+        // helper-S: facts cached by the ownership state are stale now.
+        super::ownership::changed();
         if !was && r.interesting() {
             filter::add(k.0, k.1);
         }
@@ -160,6 +164,8 @@ pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding)
     if let Some(mut r) = RESOURCES.images.get_mut(&k) {
         let was = r.interesting();
         r.bound = Some(binding);
+        // helper-S: facts cached by the ownership state are stale now.
+        super::ownership::changed();
         if !was && r.interesting() {
             filter::add(k.0, k.1);
         }
@@ -178,6 +184,8 @@ pub fn insert_image(
         filter::add(k.0, k.1);
     }
     if let Some(old) = RESOURCES.images.insert(k, rec) {
+        // helper-S: facts cached by the ownership state are stale now.
+        super::ownership::changed();
         if old.interesting() {
             filter::remove(k.0, k.1);
         }

@@ -837,18 +837,21 @@ fn acquire(
     // (another device or instance of this process). Its own release went to a peer that
     // acquired and released in turn, unseen unless it is one of those.
     let me = (at.device, facts.resource.raw());
-    let paired = shared
-        .releases
-        .get(&facts.offset)
-        .and_then(|p| p.overlapping(&extent).map(|(_, r)| *r).find(|r| r.by != me))
-        .or_else(|| {
-            facts.remote_release.map(|(to, layout)| Release {
-                to,
-                layout,
-                uses: 0,
-                by: (0, 0),
+    // Looked up only where a layout is compared: every submitted acquire runs this.
+    let paired = || {
+        shared
+            .releases
+            .get(&facts.offset)
+            .and_then(|p| p.overlapping(&extent).map(|(_, r)| *r).find(|r| r.by != me))
+            .or_else(|| {
+                facts.remote_release.map(|(to, layout)| Release {
+                    to,
+                    layout,
+                    uses: 0,
+                    by: (0, 0),
+                })
             })
-        });
+    };
     let image = matches!(facts.resource, Resource::Image(_));
     let old = op.old_layout;
     let d3d11 = image
@@ -873,8 +876,10 @@ fn acquire(
             ),
             objects(at, facts, false),
         ));
-    } else if let Some(r) = paired
-        .filter(|r| image && old != vk::ImageLayout::UNDEFINED && r.layout != old && r.to == op.src)
+    } else if let Some(r) = (image && old != vk::ImageLayout::UNDEFINED)
+        .then(paired)
+        .flatten()
+        .filter(|r| r.layout != old && r.to == op.src)
     {
         out.findings.push(Finding::new(
             &OWNERSHIP_ACQUIRE_LAYOUT_MISMATCH,
