@@ -157,18 +157,32 @@ struct Registry {
     sync: Vec<SyncHeld>,
     /// `(device, memory)` imported from a payload another process published in the ledger.
     remote: HashMap<(u64, u64), Remote>,
-    /// `(dev, ino)` of every held duplicate → the payloads holding it (once per duplicate):
-    /// an import looks its fd's inode up here instead of visiting every payload.
-    by_file: HashMap<(u64, u64), SmallVec<[u64; 1]>>,
+    /// Built once more than [`INDEX_FROM`] payloads are alive: `(dev, ino)` of every held
+    /// duplicate → the payloads holding it (once per duplicate), so that an import looks its
+    /// fd's inode up instead of visiting every payload. With a few payloads the visit is
+    /// cheaper than keeping the index (an insert per export and a removal per free).
+    by_file: Option<FileIndex>,
 }
 
-/// Files `pid` under the inode of a duplicate it now holds.
-fn index_held(by_file: &mut HashMap<(u64, u64), SmallVec<[u64; 1]>>, id: FileId, pid: u64) {
-    by_file.entry((id.dev, id.ino)).or_default().push(pid);
+type FileIndex = HashMap<(u64, u64), SmallVec<[u64; 1]>>;
+
+/// Payloads alive past which imports use the inode index.
+const INDEX_FROM: usize = 32;
+/// Payloads alive under which the index is dropped again.
+const INDEX_UNTIL: usize = 8;
+
+/// Files `pid` under the inode of a duplicate it now holds (when there is an index).
+fn index_held(by_file: &mut Option<FileIndex>, id: FileId, pid: u64) {
+    if let Some(ix) = by_file {
+        ix.entry((id.dev, id.ino)).or_default().push(pid);
+    }
 }
 
 /// Takes one filing of `pid` under `id`'s inode back (a held duplicate was closed).
-fn unindex_held(by_file: &mut HashMap<(u64, u64), SmallVec<[u64; 1]>>, id: FileId, pid: u64) {
+fn unindex_held(by_file: &mut Option<FileIndex>, id: FileId, pid: u64) {
+    let Some(by_file) = by_file else {
+        return;
+    };
     let key = (id.dev, id.ino);
     if let Some(pids) = by_file.get_mut(&key) {
         if let Some(i) = pids.iter().position(|&p| p == pid) {
@@ -221,18 +235,39 @@ impl Registry {
 
     /// The payload `fd` (open, with `id`) is, with the held export's handle type.
     fn find(&self, fd: i32, id: FileId) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags)> {
-        // Only a duplicate with the same inode can be the same payload (`same_payload`).
-        self.by_file
-            .get(&(id.dev, id.ino))?
-            .iter()
-            .find_map(|&pid| {
-                self.payloads
-                    .get(&pid)?
-                    .held
-                    .iter()
-                    .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
-                    .map(|h| (pid, h.handle_type))
-            })
+        let held_by = |pid: u64, p: &Payload| {
+            p.held
+                .iter()
+                .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
+                .map(|h| (pid, h.handle_type))
+        };
+        match &self.by_file {
+            // Only a duplicate with the same inode can be the same payload (`same_payload`).
+            Some(ix) => ix
+                .get(&(id.dev, id.ino))?
+                .iter()
+                .find_map(|&pid| held_by(pid, self.payloads.get(&pid)?)),
+            None => self.payloads.iter().find_map(|(&pid, p)| held_by(pid, p)),
+        }
+    }
+
+    /// Builds the inode index once many payloads are alive (see [`Registry::by_file`]).
+    #[inline]
+    fn index_if_many(&mut self) {
+        if self.by_file.is_none() && self.payloads.len() > INDEX_FROM {
+            self.build_index();
+        }
+    }
+
+    #[cold]
+    fn build_index(&mut self) {
+        let mut ix = FileIndex::default();
+        for (&pid, p) in &self.payloads {
+            for h in &p.held {
+                ix.entry((h.id.dev, h.id.ino)).or_default().push(pid);
+            }
+        }
+        self.by_file = Some(ix);
     }
 
     /// Forgets the payloads exported by, the duplicates held for and the imports made by
@@ -325,8 +360,12 @@ impl Registry {
         if self.consumed.capacity() > KEEP && self.consumed.len() * 4 < self.consumed.capacity() {
             self.consumed.shrink_to(KEEP.max(self.consumed.len() * 2));
         }
-        if self.by_file.capacity() > KEEP && self.by_file.len() * 4 < self.by_file.capacity() {
-            self.by_file.shrink_to(KEEP.max(self.by_file.len() * 2));
+        if self.payloads.len() < INDEX_UNTIL {
+            self.by_file = None;
+        } else if let Some(ix) = &mut self.by_file {
+            if ix.capacity() > KEEP && ix.len() * 4 < ix.capacity() {
+                ix.shrink_to(KEEP.max(ix.len() * 2));
+            }
         }
     }
 }
@@ -972,6 +1011,7 @@ pub fn after_export(
                 }
             }
         }
+        r.index_if_many();
         pid
     });
     if log_cap {
@@ -1139,20 +1179,88 @@ mod tests {
 
     #[test]
     fn the_inode_index_files_each_duplicate_once() {
-        let mut by_file = HashMap::default();
+        let mut by_file = Some(FileIndex::default());
         let a = file_id(memfd().as_raw_fd()).unwrap();
         // Payload 1 holds two duplicates of one inode, payload 2 one.
         index_held(&mut by_file, a, 1);
         index_held(&mut by_file, a, 1);
         index_held(&mut by_file, a, 2);
         unindex_held(&mut by_file, a, 1);
-        assert_eq!(by_file[&(a.dev, a.ino)].as_slice(), &[2, 1]);
+        let ix = by_file.as_ref().unwrap();
+        assert_eq!(ix[&(a.dev, a.ino)].as_slice(), &[2, 1]);
         unindex_held(&mut by_file, a, 1);
         unindex_held(&mut by_file, a, 2);
-        assert!(by_file.is_empty());
+        assert!(by_file.as_ref().unwrap().is_empty());
         // Taking back what was never filed changes nothing.
         unindex_held(&mut by_file, a, 3);
-        assert!(by_file.is_empty());
+        assert!(by_file.as_ref().unwrap().is_empty());
+        // Without an index, filing is a no-op.
+        let mut none = None;
+        index_held(&mut none, a, 1);
+        unindex_held(&mut none, a, 1);
+        assert!(none.is_none());
+    }
+
+    /// A registry holding `n` payloads, each one memfd export of memory `pid` of device 1.
+    fn registry_of(n: u64) -> (Registry, Vec<OwnedFd>) {
+        let mut r = Registry::default();
+        let mut apps = Vec::new();
+        for pid in 1..=n {
+            let app = memfd();
+            let id = file_id(app.as_raw_fd()).unwrap();
+            let mut held = SmallVec::new();
+            held.push(Held {
+                fd: app.try_clone().unwrap(),
+                id,
+                handle_type: OPAQUE,
+                owner: (1, pid),
+            });
+            let exporter = ExporterFacts {
+                memory: pid,
+                side: DeviceSide {
+                    device: 1,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            r.payloads.insert(
+                pid,
+                Payload {
+                    exporter,
+                    held,
+                    ledger: None,
+                },
+            );
+            index_held(&mut r.by_file, id, pid);
+            r.index_if_many();
+            apps.push(app);
+        }
+        (r, apps)
+    }
+
+    #[test]
+    fn imports_find_their_payload_with_and_without_the_index() {
+        for n in [3, INDEX_FROM as u64 + 5] {
+            let (mut r, apps) = registry_of(n);
+            assert_eq!(r.by_file.is_some(), n > INDEX_FROM as u64, "{n} payloads");
+            for (i, app) in apps.iter().enumerate() {
+                let fd = app.try_clone().unwrap();
+                let id = file_id(fd.as_raw_fd()).unwrap();
+                assert_eq!(r.find(fd.as_raw_fd(), id), Some((i as u64 + 1, OPAQUE)));
+            }
+            let stranger = memfd();
+            let id = file_id(stranger.as_raw_fd()).unwrap();
+            assert_eq!(r.find(stranger.as_raw_fd(), id), None);
+            // Freeing the exporters forgets their payloads, the index included, and the
+            // index goes once few payloads are left.
+            for pid in 1..=n {
+                assert_eq!(r.drop_memory(1, pid, Some(pid)), Some(pid));
+                let fd = apps[pid as usize - 1].as_raw_fd();
+                assert_eq!(r.find(fd, file_id(fd).unwrap()), None);
+            }
+            assert!(r.payloads.is_empty());
+            assert!(r.by_file.is_none());
+        }
     }
 
     #[test]
