@@ -270,18 +270,24 @@ impl Ctx {
         {
             exts.push(ash::ext::external_memory_host::NAME.as_ptr());
         }
+        let device = self.device_with(&exts)?;
+        let fd = ash::khr::external_memory_fd::Device::new(&self.instance, &device);
+        Ok(Dev { device, fd })
+    }
+
+    /// A device with exactly the extensions `exts` (NUL-terminated names) and one queue of
+    /// family 0.
+    pub fn device_with(&self, exts: &[*const std::ffi::c_char]) -> Result<ash::Device, String> {
         let prio = [1.0f32];
         let queues = [vk::DeviceQueueCreateInfo::default()
             .queue_family_index(0)
             .queue_priorities(&prio)];
         let ci = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queues)
-            .enabled_extension_names(&exts);
-        // SAFETY: valid physical device; `ci` points at locals alive for the call.
-        let device = unsafe { self.instance.create_device(self.physical, &ci, None) }
-            .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
-        let fd = ash::khr::external_memory_fd::Device::new(&self.instance, &device);
-        Ok(Dev { device, fd })
+            .enabled_extension_names(exts);
+        // SAFETY: valid physical device; `ci` points at locals and `exts` alive for the call.
+        unsafe { self.instance.create_device(self.physical, &ci, None) }
+            .map_err(|e| format!("vkCreateDevice: {e:?}"))
     }
 
     /// The first HOST_VISIBLE|HOST_COHERENT memory type.

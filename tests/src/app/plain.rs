@@ -45,16 +45,7 @@ pub fn plain_device(a: &Args) -> ScenarioResult {
     } else {
         Vec::new()
     };
-    let prio = [1.0f32];
-    let queues = [vk::DeviceQueueCreateInfo::default()
-        .queue_family_index(0)
-        .queue_priorities(&prio)];
-    let ci = vk::DeviceCreateInfo::default()
-        .queue_create_infos(&queues)
-        .enabled_extension_names(&exts);
-    // SAFETY: valid physical device; `ci` points at locals alive for the call.
-    let device = unsafe { ctx.instance.create_device(ctx.physical, &ci, None) }
-        .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
+    let device = ctx.device_with(&exts)?;
     let gdpa = ctx.instance.fp_v1_0().get_device_proc_addr;
     let in_layer: Vec<String> = NAMES
         .iter()
