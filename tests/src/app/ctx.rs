@@ -270,21 +270,30 @@ impl Ctx {
         {
             exts.push(ash::ext::external_memory_host::NAME.as_ptr());
         }
-        let device = self.device_with(&exts)?;
+        let device = self.device_with(&exts, false)?;
         let fd = ash::khr::external_memory_fd::Device::new(&self.instance, &device);
         Ok(Dev { device, fd })
     }
 
-    /// A device with exactly the extensions `exts` (NUL-terminated names) and one queue of
-    /// family 0.
-    pub fn device_with(&self, exts: &[*const std::ffi::c_char]) -> Result<ash::Device, String> {
+    /// A device with exactly the extensions `exts` (NUL-terminated names), one queue of
+    /// family 0 and, with `sync2`, the synchronization2 feature enabled.
+    pub fn device_with(
+        &self,
+        exts: &[*const std::ffi::c_char],
+        sync2: bool,
+    ) -> Result<ash::Device, String> {
         let prio = [1.0f32];
         let queues = [vk::DeviceQueueCreateInfo::default()
             .queue_family_index(0)
             .queue_priorities(&prio)];
-        let ci = vk::DeviceCreateInfo::default()
+        let mut sync2_feature =
+            vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
+        let mut ci = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queues)
             .enabled_extension_names(exts);
+        if sync2 {
+            ci = ci.push_next(&mut sync2_feature);
+        }
         // SAFETY: valid physical device; `ci` points at locals and `exts` alive for the call.
         unsafe { self.instance.create_device(self.physical, &ci, None) }
             .map_err(|e| format!("vkCreateDevice: {e:?}"))
@@ -382,48 +391,18 @@ impl Dev {
         .map_err(|e| format!("vkMapMemory: {e:?}"))
     }
 
-    /// An EXCLUSIVE buffer declared exportable as OPAQUE_FD
-    /// (`VkExternalMemoryBufferCreateInfo`).
+    /// [`external_buffer`] on this device.
     pub fn external_buffer(
         &self,
         size: u64,
         usage: vk::BufferUsageFlags,
     ) -> Result<vk::Buffer, String> {
-        let mut ext = vk::ExternalMemoryBufferCreateInfo::default()
-            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        let ci = vk::BufferCreateInfo::default()
-            .size(size)
-            .usage(usage)
-            .sharing_mode(vk::SharingMode::EXCLUSIVE)
-            .push_next(&mut ext);
-        // SAFETY: valid device; `ci` points at locals alive for the call.
-        unsafe { self.device.create_buffer(&ci, None) }
-            .map_err(|e| format!("vkCreateBuffer: {e:?}"))
+        external_buffer(&self.device, size, usage)
     }
 
-    /// A 16x16 RGBA8 optimal-tiling TRANSFER_DST image declared exportable as OPAQUE_FD
-    /// (`VkExternalMemoryImageCreateInfo`).
+    /// [`external_image`] on this device.
     pub fn external_image(&self) -> Result<vk::Image, String> {
-        let mut ext = vk::ExternalMemoryImageCreateInfo::default()
-            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        let ci = vk::ImageCreateInfo::default()
-            .image_type(vk::ImageType::TYPE_2D)
-            .format(vk::Format::R8G8B8A8_UNORM)
-            .extent(vk::Extent3D {
-                width: 16,
-                height: 16,
-                depth: 1,
-            })
-            .mip_levels(1)
-            .array_layers(1)
-            .samples(vk::SampleCountFlags::TYPE_1)
-            .tiling(vk::ImageTiling::OPTIMAL)
-            .usage(vk::ImageUsageFlags::TRANSFER_DST)
-            .sharing_mode(vk::SharingMode::EXCLUSIVE)
-            .initial_layout(vk::ImageLayout::UNDEFINED)
-            .push_next(&mut ext);
-        // SAFETY: valid device; `ci` points at locals alive for the call.
-        unsafe { self.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
+        external_image(&self.device)
     }
 
     pub fn free(&self, memory: vk::DeviceMemory) {
@@ -438,6 +417,49 @@ impl Dev {
 }
 
 /// A VkResult as the tests see it: the raw value and ash's name.
+/// An EXCLUSIVE buffer declared exportable as OPAQUE_FD
+/// (`VkExternalMemoryBufferCreateInfo`).
+pub fn external_buffer(
+    device: &ash::Device,
+    size: u64,
+    usage: vk::BufferUsageFlags,
+) -> Result<vk::Buffer, String> {
+    let mut ext = vk::ExternalMemoryBufferCreateInfo::default()
+        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let ci = vk::BufferCreateInfo::default()
+        .size(size)
+        .usage(usage)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .push_next(&mut ext);
+    // SAFETY: valid device; `ci` points at locals alive for the call.
+    unsafe { device.create_buffer(&ci, None) }.map_err(|e| format!("vkCreateBuffer: {e:?}"))
+}
+
+/// A 16x16 RGBA8 optimal-tiling TRANSFER_DST image declared exportable as OPAQUE_FD
+/// (`VkExternalMemoryImageCreateInfo`).
+pub fn external_image(device: &ash::Device) -> Result<vk::Image, String> {
+    let mut ext = vk::ExternalMemoryImageCreateInfo::default()
+        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let ci = vk::ImageCreateInfo::default()
+        .image_type(vk::ImageType::TYPE_2D)
+        .format(vk::Format::R8G8B8A8_UNORM)
+        .extent(vk::Extent3D {
+            width: 16,
+            height: 16,
+            depth: 1,
+        })
+        .mip_levels(1)
+        .array_layers(1)
+        .samples(vk::SampleCountFlags::TYPE_1)
+        .tiling(vk::ImageTiling::OPTIMAL)
+        .usage(vk::ImageUsageFlags::TRANSFER_DST)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .initial_layout(vk::ImageLayout::UNDEFINED)
+        .push_next(&mut ext);
+    // SAFETY: valid device; `ci` points at locals alive for the call.
+    unsafe { device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
+}
+
 pub fn result_json(r: vk::Result) -> serde_json::Value {
     serde_json::json!({ "code": r.as_raw(), "name": format!("{r:?}") })
 }

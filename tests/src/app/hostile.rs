@@ -523,20 +523,7 @@ fn create_device(ctx: &Ctx) -> Result<(Dev, Exts), String> {
     ];
     exts.extend(optional.iter().filter(|n| offered(n)).map(|n| n.as_ptr()));
     let has_sync2 = offered(ash::khr::synchronization2::NAME);
-    let prio = [1.0f32];
-    let queues = [vk::DeviceQueueCreateInfo::default()
-        .queue_family_index(0)
-        .queue_priorities(&prio)];
-    let mut sync2 = vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
-    let mut ci = vk::DeviceCreateInfo::default()
-        .queue_create_infos(&queues)
-        .enabled_extension_names(&exts);
-    if has_sync2 {
-        ci = ci.push_next(&mut sync2);
-    }
-    // SAFETY: valid physical device; `ci` points at locals alive for the call.
-    let device = unsafe { ctx.instance.create_device(ctx.physical, &ci, None) }
-        .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
+    let device = ctx.device_with(&exts, has_sync2)?;
     let i = &ctx.instance;
     let ext = Exts {
         sync2: has_sync2.then(|| ash::khr::synchronization2::Device::new(i, &device)),

@@ -33,7 +33,7 @@ use ash::vk::Handle;
 use serde_json::{json, Value};
 
 use super::args::Args;
-use super::ctx::{result_json, Ctx, InstanceOpts};
+use super::ctx::{external_buffer, external_image, result_json, Ctx, InstanceOpts};
 use super::ScenarioResult;
 
 /// A handle value no driver of the test suite hands out (the mock counts up from small
@@ -73,20 +73,7 @@ fn create_device(ctx: &Ctx) -> Result<Device, String> {
     .map(|n| n.as_ptr())
     .collect();
     let has_sync2 = has(ash::khr::synchronization2::NAME);
-    let prio = [1.0f32];
-    let queues = [vk::DeviceQueueCreateInfo::default()
-        .queue_family_index(0)
-        .queue_priorities(&prio)];
-    let mut sync2 = vk::PhysicalDeviceSynchronization2Features::default().synchronization2(true);
-    let mut ci = vk::DeviceCreateInfo::default()
-        .queue_create_infos(&queues)
-        .enabled_extension_names(&exts);
-    if has_sync2 {
-        ci = ci.push_next(&mut sync2);
-    }
-    // SAFETY: valid physical device; `ci` points at locals alive for the call.
-    let device = unsafe { ctx.instance.create_device(ctx.physical, &ci, None) }
-        .map_err(|e| format!("vkCreateDevice: {e:?}"))?;
+    let device = ctx.device_with(&exts, has_sync2)?;
     // SAFETY: family 0, index 0 was requested above.
     let queue = unsafe { device.get_device_queue(0, 0) };
     Ok(Device {
@@ -416,35 +403,11 @@ fn other_device(a: &Args, ctx: &Ctx, dev: &Device, type_index: u32) -> ScenarioR
 }
 
 fn buffer(dev: &Device) -> Result<vk::Buffer, String> {
-    let mut ext = vk::ExternalMemoryBufferCreateInfo::default()
-        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-    let ci = vk::BufferCreateInfo::default()
-        .size(4096)
-        .usage(vk::BufferUsageFlags::TRANSFER_DST)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_buffer(&ci, None) }.map_err(|e| format!("vkCreateBuffer: {e:?}"))
+    external_buffer(&dev.device, 4096, vk::BufferUsageFlags::TRANSFER_DST)
 }
 
 fn image(dev: &Device) -> Result<vk::Image, String> {
-    let mut ext = vk::ExternalMemoryImageCreateInfo::default()
-        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-    let ci = vk::ImageCreateInfo::default()
-        .image_type(vk::ImageType::TYPE_2D)
-        .format(vk::Format::R8G8B8A8_UNORM)
-        .extent(vk::Extent3D {
-            width: 16,
-            height: 16,
-            depth: 1,
-        })
-        .mip_levels(1)
-        .array_layers(1)
-        .samples(vk::SampleCountFlags::TYPE_1)
-        .tiling(vk::ImageTiling::OPTIMAL)
-        .usage(vk::ImageUsageFlags::TRANSFER_DST)
-        .push_next(&mut ext);
-    // SAFETY: valid device; `ci` points at locals alive for the call.
-    unsafe { dev.device.create_image(&ci, None) }.map_err(|e| format!("vkCreateImage: {e:?}"))
+    external_image(&dev.device)
 }
 
 /// A command pool and one primary command buffer of family 0.

@@ -45,7 +45,7 @@ pub fn plain_device(a: &Args) -> ScenarioResult {
     } else {
         Vec::new()
     };
-    let device = ctx.device_with(&exts)?;
+    let device = ctx.device_with(&exts, false)?;
     let gdpa = ctx.instance.fp_v1_0().get_device_proc_addr;
     let in_layer: Vec<String> = NAMES
         .iter()
