@@ -13,7 +13,9 @@
 //! it), or `prepare` could wait for a thread that waits for `prepare`. The nestings that
 //! exist today, all compatible with it:
 //!
-//! 1. `payload` registry (mutex): nothing inside but `tracing` (12).
+//! 1. `payload` registry (payloads, inode index, consumed fds, remote imports, sync
+//!    exports: sharded maps, never two of them at once): nothing inside but `tracing` (12)
+//!    and the ledger's own files.
 //! 2. `state::ownership`: resources, then shared (`with_entry` holds a resource's entry
 //!    while it looks up what its memory shares, then locks that entry's own mutex). The
 //!    per-entry `Mutex<Shared>` values are not held here: a child reaches only entries of

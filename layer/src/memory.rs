@@ -232,6 +232,8 @@ pub unsafe extern "system" fn allocate_memory(
                         },
                         device_mask: call.device_mask.unwrap_or(0),
                         payload: pending.payload(),
+                        import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
+                        exported: false,
                     },
                 );
                 crate::payload::after_import(device, memory, &pending);

@@ -21,6 +21,7 @@
 use crate::dispatch::{self, DeviceData};
 use crate::fd::classify_link;
 use crate::ledger::{self, Entry, FileKey, Ledger};
+use crate::state::FastMap;
 use crate::state::{self, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::memory_export::GetFdCall;
@@ -33,10 +34,9 @@ use handoff_rules::checks::resource_create::Answer;
 use handoff_rules::checks::sync::{FdOrigin, Kind as SyncKind, SyncExporter};
 use handoff_rules::{catalogue, Finding};
 use once_cell::sync::Lazy;
-use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Duplicates of exported fds held per process, at most.
 pub const MAX_HELD_FDS: usize = 256;
@@ -100,33 +100,54 @@ fn same_payload(fd: i32, id: FileId, held: i32, held_id: FileId) -> bool {
     }
 }
 
-struct Held {
-    fd: OwnedFd,
+/// One export of a payload: the inode it came out as and, where identity needs it, a
+/// duplicate of the exported fd.
+struct Export {
+    /// Held only where the inode alone cannot name the payload (`FileId::unique` false:
+    /// kcmp needs an open file to compare with) or where the ledger publishes it for other
+    /// processes. A unique inode stays alive, and so unique, while the exporting memory
+    /// does, and the export is forgotten when that memory is freed: no system call, no fd.
+    fd: Option<OwnedFd>,
     id: FileId,
     handle_type: vk::ExternalMemoryHandleTypeFlags,
-    /// `(device, memory)` whose export it duplicates.
+    /// `(device, memory)` whose export it is.
     owner: (u64, u64),
+}
+
+impl Export {
+    /// Whether open fd `fd` (with `id`) is this export's payload.
+    fn matches(&self, fd: i32, id: FileId) -> bool {
+        match &self.fd {
+            Some(held) => same_payload(fd, id, held.as_raw_fd(), self.id),
+            None => self.id.unique && id.dev == self.id.dev && id.ino == self.id.ino,
+        }
+    }
 }
 
 struct Payload {
     exporter: ExporterFacts,
     /// Almost always the one export that made the payload: inline, no allocation.
-    held: SmallVec<[Held; 1]>,
+    exports: SmallVec<[Export; 1]>,
     /// This process's ledger entry for the payload (`ledger_dir`), republished at each
-    /// release.
-    ledger: Option<(Ledger, Entry)>,
+    /// release. Boxed: most payloads have none, and every payload is moved at least once.
+    ledger: Option<Box<(Ledger, Entry)>>,
 }
 
 impl Payload {
     /// Takes this process's ledger entry for the payload back (it is being forgotten).
     fn withdraw(&self) {
-        if let Some((ledger, e)) = &self.ledger {
+        if let Some(l) = &self.ledger {
+            let (ledger, e) = &**l;
             let key = FileKey {
                 dev: e.dev,
                 ino: e.ino,
             };
             ledger.withdraw(key, e.pid, e.fd);
         }
+    }
+
+    fn held_fds(&self) -> usize {
+        self.exports.iter().filter(|e| e.fd.is_some()).count()
     }
 }
 
@@ -145,228 +166,255 @@ struct Consumed {
     payload: Option<u64>,
 }
 
-#[derive(Default)]
+/// A `FastMap` with its entry count kept beside it, so that "is it empty" (the common
+/// answer) costs one load instead of a read lock on every shard.
+struct CountedMap<K, V> {
+    map: FastMap<K, V>,
+    len: AtomicUsize,
+}
+
+impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
+    fn new() -> Self {
+        CountedMap {
+            map: state::fast_map(),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Relaxed) == 0
+    }
+
+    fn insert(&self, k: K, v: V) {
+        if self.map.insert(k, v).is_none() {
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remove(&self, k: &K) -> Option<V> {
+        if self.is_empty() {
+            return None;
+        }
+        let v = self.map.remove(k).map(|(_, v)| v);
+        if v.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        v
+    }
+
+    fn remove_if(&self, k: &K, f: impl FnOnce(&V) -> bool) {
+        if !self.is_empty() && self.map.remove_if(k, |_, v| f(v)).is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        if self.is_empty() {
+            return;
+        }
+        self.map.retain(|k, v| {
+            let kept = keep(k, v);
+            if !kept {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+            }
+            kept
+        });
+    }
+}
+
+/// The registry: sharded maps and counters, no process-wide lock. No two of its locks are
+/// ever held at once (every operation copies what it needs out of one map before it
+/// touches the next), so they need no order among themselves.
 struct Registry {
-    next_id: u64,
-    payloads: HashMap<u64, Payload>,
-    held: usize,
+    next_id: AtomicU64,
+    /// Payload id → the payload.
+    payloads: FastMap<u64, Payload>,
+    /// `(dev, ino)` of every export → the payloads exported as that inode (once per export).
+    /// An import looks its fd's inode up here: only an export of the same inode can be the
+    /// same payload (`same_payload`).
+    by_file: FastMap<(u64, u64), SmallVec<[u64; 2]>>,
+    /// Duplicates held (memory and sync exports), against [`MAX_HELD_FDS`].
+    held: AtomicUsize,
+    cap_logged: AtomicBool,
     /// fd number → the import that consumed it while the driver keeps it open.
-    consumed: HashMap<i32, Consumed>,
-    cap_logged: bool,
-    /// Duplicates of OPAQUE_FD semaphore and fence exports (they count toward `held`).
-    sync: Vec<SyncHeld>,
+    consumed: CountedMap<i32, Consumed>,
     /// `(device, memory)` imported from a payload another process published in the ledger.
-    remote: HashMap<(u64, u64), Remote>,
-    /// Built once more than [`INDEX_FROM`] payloads are alive: `(dev, ino)` of every held
-    /// duplicate → the payloads holding it (once per duplicate), so that an import looks its
-    /// fd's inode up instead of visiting every payload. With a few payloads the visit is
-    /// cheaper than keeping the index (an insert per export and a removal per free).
-    by_file: Option<FileIndex>,
+    remote: CountedMap<(u64, u64), Remote>,
+    /// `(dev, ino)` → duplicates of OPAQUE_FD semaphore and fence exports (they count
+    /// toward `held`).
+    sync: CountedMap<(u64, u64), SmallVec<[SyncHeld; 1]>>,
 }
 
-type FileIndex = HashMap<(u64, u64), SmallVec<[u64; 1]>>;
+static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
 
-/// Payloads alive past which imports use the inode index.
-const INDEX_FROM: usize = 32;
-/// Payloads alive under which the index is dropped again.
-const INDEX_UNTIL: usize = 8;
-
-/// Files `pid` under the inode of a duplicate it now holds (when there is an index).
-fn index_held(by_file: &mut Option<FileIndex>, id: FileId, pid: u64) {
-    if let Some(ix) = by_file {
-        ix.entry((id.dev, id.ino)).or_default().push(pid);
-    }
-}
-
-/// Takes one filing of `pid` under `id`'s inode back (a held duplicate was closed).
-fn unindex_held(by_file: &mut Option<FileIndex>, id: FileId, pid: u64) {
-    let Some(by_file) = by_file else {
-        return;
-    };
-    let key = (id.dev, id.ino);
-    if let Some(pids) = by_file.get_mut(&key) {
-        if let Some(i) = pids.iter().position(|&p| p == pid) {
-            pids.swap_remove(i);
-        }
-        if pids.is_empty() {
-            by_file.remove(&key);
-        }
-    }
-}
-
-static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
-/// For fork.rs, which holds it across fork().
-pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
-    [&*REGISTRY]
-}
-
-/// Runs a mutation of the registry; everything it allocates or frees is state (so values
-/// that end up in the maps must be built inside `f`).
-fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
-    let mut g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    f(&mut g)
-}
-
-/// Runs a read of the registry; what `f` allocates (copies handed out) is not state.
-fn read<R>(f: impl FnOnce(&Registry) -> R) -> R {
-    let g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    f(&g)
+/// For fork.rs, which holds them across fork().
+pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 5] {
+    let r = &*REGISTRY;
+    [
+        &r.payloads,
+        &r.by_file,
+        &r.consumed.map,
+        &r.remote.map,
+        &r.sync.map,
+    ]
 }
 
 impl Registry {
-    /// A duplicate of `fd` (which the driver just returned) for the registry to hold, or
-    /// `None` when [`MAX_HELD_FDS`] are held (the first time, `log_cap` asks the caller to
-    /// warn once the lock is released) or the dup fails. The caller counts it in `held`
-    /// once stored.
-    fn dup_to_hold(&mut self, fd: i32, log_cap: &mut bool) -> Option<OwnedFd> {
-        if self.held >= MAX_HELD_FDS {
-            if !self.cap_logged {
-                self.cap_logged = true;
-                *log_cap = true;
+    fn new() -> Registry {
+        Registry {
+            next_id: AtomicU64::new(0),
+            payloads: state::fast_map(),
+            by_file: state::fast_map(),
+            held: AtomicUsize::new(0),
+            cap_logged: AtomicBool::new(false),
+            consumed: CountedMap::new(),
+            remote: CountedMap::new(),
+            sync: CountedMap::new(),
+        }
+    }
+
+    /// A duplicate of `fd` (which the driver just returned) for the registry to hold,
+    /// counted in `held`; `None` when [`MAX_HELD_FDS`] are held (warning once) or the dup
+    /// fails.
+    fn dup_to_hold(&self, fd: i32) -> Option<OwnedFd> {
+        if self.held.fetch_add(1, Ordering::Relaxed) >= MAX_HELD_FDS {
+            self.held.fetch_sub(1, Ordering::Relaxed);
+            if !self.cap_logged.swap(true, Ordering::Relaxed) {
+                warn_cap();
             }
             return None;
         }
         // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of the open file `fd`; the original
         // stays the app's, untouched.
         let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-        // SAFETY: `dup`, when valid, is a new descriptor that nothing else owns.
-        (dup >= 0).then(|| unsafe { OwnedFd::from_raw_fd(dup) })
+        if dup < 0 {
+            self.held.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        // SAFETY: `dup` is a new descriptor that nothing else owns.
+        Some(unsafe { OwnedFd::from_raw_fd(dup) })
     }
 
-    /// The payload `fd` (open, with `id`) is, with the held export's handle type.
-    fn find(&self, fd: i32, id: FileId) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags)> {
-        let held_by = |pid: u64, p: &Payload| {
-            p.held
+    /// Gives back `n` duplicates' places (they were closed with their exports).
+    fn release_held(&self, n: usize) {
+        if n > 0 {
+            self.held.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    /// The payload `fd` (open, with `id`) is: its id, the matching export's handle type
+    /// and the exporter's facts.
+    fn find(
+        &self,
+        fd: i32,
+        id: FileId,
+    ) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags, ExporterFacts)> {
+        let pids = self.by_file.get(&(id.dev, id.ino))?.clone();
+        pids.iter().find_map(|&pid| {
+            let p = self.payloads.get(&pid)?;
+            p.exports
                 .iter()
-                .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
-                .map(|h| (pid, h.handle_type))
-        };
-        match &self.by_file {
-            // Only a duplicate with the same inode can be the same payload (`same_payload`).
-            Some(ix) => ix
-                .get(&(id.dev, id.ino))?
-                .iter()
-                .find_map(|&pid| held_by(pid, self.payloads.get(&pid)?)),
-            None => self.payloads.iter().find_map(|(&pid, p)| held_by(pid, p)),
-        }
+                .find(|e| e.matches(fd, id))
+                .map(|e| (pid, e.handle_type, p.exporter.clone()))
+        })
     }
 
-    /// Builds the inode index once many payloads are alive (see [`Registry::by_file`]).
-    #[inline]
-    fn index_if_many(&mut self) {
-        if self.by_file.is_none() && self.payloads.len() > INDEX_FROM {
-            self.build_index();
-        }
+    /// Files payload `pid` under the inode of a new export.
+    fn index(&self, id: FileId, pid: u64) {
+        self.by_file.entry((id.dev, id.ino)).or_default().push(pid);
     }
 
-    #[cold]
-    fn build_index(&mut self) {
-        let mut ix = FileIndex::default();
-        for (&pid, p) in &self.payloads {
-            for h in &p.held {
-                ix.entry((h.id.dev, h.id.ino)).or_default().push(pid);
+    /// Takes one filing of `pid` under `id`'s inode back (an export was forgotten).
+    fn unindex(&self, id: FileId, pid: u64) {
+        self.by_file.remove_if_mut(&(id.dev, id.ino), |_, pids| {
+            if let Some(i) = pids.iter().position(|&p| p == pid) {
+                pids.swap_remove(i);
             }
-        }
-        self.by_file = Some(ix);
-    }
-
-    /// Forgets the payloads exported by, the duplicates held for and the imports made by
-    /// the `(device, memory)` pairs `gone` names; returns the payloads forgotten.
-    fn drop_where(&mut self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
-        let before: usize = self.payloads.values().map(|p| p.held.len()).sum();
-        let mut dropped = Vec::new();
-        let by_file = &mut self.by_file;
-        self.payloads.retain(|id, p| {
-            let keep = !gone(p.exporter.side.device, p.exporter.memory);
-            if !keep {
-                dropped.push(*id);
-                p.withdraw();
-                for h in &p.held {
-                    unindex_held(by_file, h.id, *id);
-                }
-            }
-            keep
+            pids.is_empty()
         });
-        self.remote.retain(|&(d, m), _| !gone(d, m));
-        for (pid, p) in self.payloads.iter_mut() {
-            p.held.retain(|h| {
-                let keep = !gone(h.owner.0, h.owner.1);
+    }
+
+    /// Gives back the tables of emptied shards. The maps never shrink on the hot paths (a
+    /// shrink locks every shard); a device's destruction is where whole shards empty.
+    fn shrink(&self) {
+        self.payloads.shrink_to_fit();
+        self.by_file.shrink_to_fit();
+        self.consumed.map.shrink_to_fit();
+        self.remote.map.shrink_to_fit();
+        self.sync.map.shrink_to_fit();
+    }
+
+    /// Forgets the exports of a payload that is leaving (closing their duplicates).
+    fn forget_exports(&self, pid: u64, exports: &[Export]) {
+        for e in exports {
+            self.unindex(e.id, pid);
+        }
+        self.release_held(exports.iter().filter(|e| e.fd.is_some()).count());
+    }
+
+    /// Forgets the payloads exported by, the exports made by and the imports made by the
+    /// `(device, memory)` pairs `gone` names; returns the payloads forgotten.
+    fn drop_where(&self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
+        let mut dropped = Vec::new();
+        let mut unfiled: Vec<(FileId, u64)> = Vec::new();
+        let mut closed = 0;
+        self.payloads.retain(|&pid, p| {
+            if gone(p.exporter.side.device, p.exporter.memory) {
+                dropped.push(pid);
+                p.withdraw();
+                closed += p.held_fds();
+                unfiled.extend(p.exports.iter().map(|e| (e.id, pid)));
+                return false;
+            }
+            p.exports.retain(|e| {
+                let keep = !gone(e.owner.0, e.owner.1);
                 if !keep {
-                    unindex_held(by_file, h.id, *pid);
+                    closed += usize::from(e.fd.is_some());
+                    unfiled.push((e.id, pid));
                 }
                 keep
             });
+            true
+        });
+        for (id, pid) in unfiled {
+            self.unindex(id, pid);
         }
-        let after: usize = self.payloads.values().map(|p| p.held.len()).sum();
-        self.held = self.held.saturating_sub(before - after);
+        self.release_held(closed);
+        self.remote.retain(|&(d, m), _| !gone(d, m));
         self.consumed
             .retain(|_, c| !gone(c.facts.device, c.facts.memory));
-        self.trim();
         dropped
     }
 
     /// What [`Registry::drop_where`] does for one memory object, without visiting the other
-    /// payloads: everything a memory object exported or duplicated lives in the payload its
-    /// record names (`after_export` files each export there).
-    fn drop_memory(&mut self, device: u64, memory: u64, payload: Option<u64>) -> Option<u64> {
+    /// payloads: everything a memory object exported lives in the payload its record names
+    /// (`after_export` files each export there).
+    fn drop_memory(&self, device: u64, memory: u64, payload: Option<u64>) -> Option<u64> {
         let owner = (device, memory);
         let mut dropped = None;
         if let Some(pid) = payload {
-            let exported = self
-                .payloads
-                .get(&pid)
-                .is_some_and(|p| (p.exporter.side.device, p.exporter.memory) == owner);
-            if exported {
-                if let Some(p) = self.payloads.remove(&pid) {
-                    p.withdraw();
-                    for h in &p.held {
-                        unindex_held(&mut self.by_file, h.id, pid);
+            let exporter = |p: &Payload| (p.exporter.side.device, p.exporter.memory) == owner;
+            if let Some((_, p)) = self.payloads.remove_if(&pid, |_, p| exporter(p)) {
+                p.withdraw();
+                self.forget_exports(pid, &p.exports);
+                dropped = Some(pid);
+            } else {
+                let mut gone: SmallVec<[Export; 1]> = SmallVec::new();
+                if let Some(mut p) = self.payloads.get_mut(&pid) {
+                    let mut i = 0;
+                    while i < p.exports.len() {
+                        if p.exports[i].owner == owner {
+                            gone.push(p.exports.swap_remove(i));
+                        } else {
+                            i += 1;
+                        }
                     }
-                    self.held = self.held.saturating_sub(p.held.len());
-                    dropped = Some(pid);
                 }
-            } else if let Some(p) = self.payloads.get_mut(&pid) {
-                let before = p.held.len();
-                let by_file = &mut self.by_file;
-                p.held.retain(|h| {
-                    let keep = h.owner != owner;
-                    if !keep {
-                        unindex_held(by_file, h.id, pid);
-                    }
-                    keep
-                });
-                self.held = self.held.saturating_sub(before - p.held.len());
+                self.forget_exports(pid, &gone);
             }
         }
-        if !self.remote.is_empty() {
-            self.remote.remove(&owner);
-        }
-        if !self.consumed.is_empty() {
-            self.consumed
-                .retain(|_, c| (c.facts.device, c.facts.memory) != owner);
-        }
-        self.trim();
+        self.remote.remove(&owner);
         dropped
-    }
-
-    /// Gives memory back once the maps are mostly empty. Keeping a small table rather than
-    /// freeing it at zero entries spares an allocation per export/free cycle; the bound keeps
-    /// `state_bytes` flat however many cycles run.
-    fn trim(&mut self) {
-        const KEEP: usize = 16;
-        if self.payloads.capacity() > KEEP && self.payloads.len() * 4 < self.payloads.capacity() {
-            self.payloads.shrink_to(KEEP.max(self.payloads.len() * 2));
-        }
-        if self.consumed.capacity() > KEEP && self.consumed.len() * 4 < self.consumed.capacity() {
-            self.consumed.shrink_to(KEEP.max(self.consumed.len() * 2));
-        }
-        if self.payloads.len() < INDEX_UNTIL {
-            self.by_file = None;
-        } else if let Some(ix) = &mut self.by_file {
-            if ix.capacity() > KEEP && ix.len() * 4 < ix.capacity() {
-                ix.shrink_to(KEEP.max(ix.len() * 2));
-            }
-        }
     }
 }
 
@@ -507,28 +555,25 @@ pub fn before_import(
         return p;
     };
     p.id = Some(id);
-    let (found, reused) = read(|r| {
-        let found = r.find(imp.fd, id);
-        let reused = r.consumed.get(&imp.fd).and_then(|c| {
-            let same = match (c.payload, found) {
-                (Some(a), Some((b, _))) => a == b,
+    let r = &*REGISTRY;
+    let found = r.find(imp.fd, id);
+    let reused = if r.consumed.is_empty() {
+        None
+    } else {
+        r.consumed.map.get(&imp.fd).and_then(|c| {
+            let same = match (c.payload, &found) {
+                (Some(a), Some((b, _, _))) => a == *b,
                 _ => c.id == id && id.unique,
             };
             same.then_some(c.facts)
-        });
-        let exporter = found.and_then(|(pid, ty)| {
-            r.payloads
-                .get(&pid)
-                .map(|pl| (pid, ty, pl.exporter.clone()))
-        });
-        (exporter, reused)
-    });
+        })
+    };
     if let Some(prior) = reused {
         p.findings.push(rules::fd_reused(call, &prior));
         return p;
     }
     if found.is_none() {
-        if let Some(exporter) = read(|r| r.find_sync(imp.fd, id)) {
+        if let Some(exporter) = r.find_sync(imp.fd, id) {
             p.findings
                 .push(handoff_rules::checks::sync::memory_import_of_sync(
                     call, &exporter,
@@ -634,40 +679,35 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
     let Some(before) = pending.id else {
         return;
     };
+    let r = &*REGISTRY;
     if let Some(remote) = &pending.remote {
-        with(|r| {
-            r.remote
-                .insert((device.as_raw(), memory.as_raw()), remote.clone())
-        });
+        r.remote
+            .insert((device.as_raw(), memory.as_raw()), remote.clone());
     }
     let fd = pending.fd;
     // One fstat: it fails on a number the driver closed (EBADF), so no F_GETFD first.
     let still = file_id(fd).is_some_and(|now| now.dev == before.dev && now.ino == before.ino);
-    let full = with(|r| {
-        if !still {
-            r.consumed.remove(&fd);
-            return false;
-        }
-        if r.consumed.len() >= MAX_CONSUMED && !r.consumed.contains_key(&fd) {
-            return true;
-        }
-        r.consumed.insert(
-            fd,
-            Consumed {
-                facts: ConsumedFd {
-                    fd,
-                    device: device.as_raw(),
-                    memory: memory.as_raw(),
-                },
-                id: before,
-                payload: pending.payload,
-            },
-        );
-        false
-    });
-    if full {
-        tracing::debug!(target: "handoff", fd, "payload registry: consumed-fd table full");
+    if !still {
+        r.consumed.remove(&fd);
+        return;
     }
+    // The bound is approximate under concurrent imports; it only keeps the table finite.
+    if r.consumed.len.load(Ordering::Relaxed) >= MAX_CONSUMED && !r.consumed.map.contains_key(&fd) {
+        tracing::debug!(target: "handoff", fd, "payload registry: consumed-fd table full");
+        return;
+    }
+    r.consumed.insert(
+        fd,
+        Consumed {
+            facts: ConsumedFd {
+                fd,
+                device: device.as_raw(),
+                memory: memory.as_raw(),
+            },
+            id: before,
+            payload: pending.payload,
+        },
+    );
 }
 
 /// Checks a `vkGetMemoryFdKHR` call: its implicit parameter ids, and the re-export of
@@ -893,32 +933,37 @@ fn ledger_entry(
 /// Publishes a release of payload `payload` (to `family`, in `layout`) in this process's
 /// ledger entry, for an acquiring process to pair with.
 pub fn ledger_release(payload: u64, family: u32, layout: vk::ImageLayout) {
+    let Some(mut p) = REGISTRY.payloads.get_mut(&payload) else {
+        return;
+    };
+    let Some(l) = p.ledger.as_mut() else {
+        return;
+    };
     let time_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    with(|r| {
-        let Some((ledger, entry)) = r.payloads.get_mut(&payload).and_then(|p| p.ledger.as_mut())
-        else {
-            return;
-        };
-        if entry.releases.len() >= ledger::entry::MAX_RELEASES {
-            entry.releases.remove(0);
-        }
-        entry.releases.push(ledger::Release {
-            layout: layout.as_raw(),
-            family,
-            time_ns,
-        });
-        if let Err(e) = ledger.publish(entry) {
-            tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish a release");
-        }
+    let (ledger, entry) = &mut **l;
+    if entry.releases.len() >= ledger::entry::MAX_RELEASES {
+        entry.releases.remove(0);
+    }
+    entry.releases.push(ledger::Release {
+        layout: layout.as_raw(),
+        family,
+        time_ns,
     });
+    if let Err(e) = ledger.publish(entry) {
+        tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish a release");
+    }
 }
 
 /// The last release another process published for the payload `memory` was imported from:
 /// `(queue family, newLayout)`.
 pub fn remote_release(device: vk::Device, memory: u64) -> Option<(u32, vk::ImageLayout)> {
-    let remote = read(|r| r.remote.get(&(device.as_raw(), memory)).cloned())?;
+    let remote = REGISTRY
+        .remote
+        .map
+        .get(&(device.as_raw(), memory))
+        .map(|r| r.clone())?;
     let e = remote.ledger.read(remote.key, remote.pid, remote.fd)?;
     e.last_release()
         .map(|r| (r.family, vk::ImageLayout::from_raw(r.layout)))
@@ -927,11 +972,12 @@ pub fn remote_release(device: vk::Device, memory: u64) -> Option<(u32, vk::Image
 /// Whether any memory of this process was imported from another process's ledger entry
 /// (a cheap test before the per-memory lookup).
 pub fn has_remote_imports() -> bool {
-    read(|r| !r.remote.is_empty())
+    !REGISTRY.remote.is_empty()
 }
 
-/// Records a successful `vkGetMemoryFdKHR`: keeps a duplicate of `fd` under the payload of
-/// `memory` (creating the payload, with `memory` as its exporter, on the first export).
+/// Records a successful `vkGetMemoryFdKHR`: files the export under the payload of `memory`
+/// (creating the payload, with `memory` as its exporter, on the first export), holding a
+/// duplicate of `fd` where identity needs one (see [`Export::fd`]).
 pub fn after_export(
     data: &DeviceData,
     memory: vk::DeviceMemory,
@@ -943,83 +989,97 @@ pub fn after_export(
     let Some(id) = file_id(fd) else {
         return;
     };
+    let r = &*REGISTRY;
     let owner = (device.as_raw(), memory.as_raw());
-    let dedicated = dedicated_identity(device, rec.dedicated);
+    // The number is the app's fresh fd now, whatever an earlier import did with it.
+    r.consumed.remove(&fd);
     let ledger_dir = open_ledger(data);
-    let mut log_cap = false;
-    let pid = with(|r| {
-        // The number is the app's fresh fd now, whatever an earlier import did with it.
-        r.consumed.remove(&fd);
-        let pid = match rec.payload.filter(|p| r.payloads.contains_key(p)) {
-            Some(p) => p,
-            None => {
-                r.next_id += 1;
-                let p = r.next_id;
-                let exporter = ExporterFacts {
-                    side: device_side(data),
-                    memory: memory.as_raw(),
-                    allocation_size: rec.size,
-                    memory_type_index: rec.type_index,
-                    dedicated,
-                    device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
-                    process: None,
-                };
-                r.payloads.insert(
-                    p,
-                    Payload {
-                        exporter,
-                        held: SmallVec::new(),
-                        ledger: None,
-                    },
-                );
-                p
-            }
-        };
-        let known = r.payloads.get(&pid).is_some_and(|p| {
-            p.held.iter().any(|h| {
-                h.handle_type == handle_type
-                    && h.id.dev == id.dev
-                    && h.id.ino == id.ino
-                    && same_open_file(fd, h.fd.as_raw_fd()) == Some(true)
-            })
-        });
-        if known {
-            return pid;
+    let hold = |r: &Registry| {
+        if id.unique && ledger_dir.is_none() {
+            return Some(None);
         }
-        let Some(owned) = r.dup_to_hold(fd, &mut log_cap) else {
-            return pid;
-        };
-        let dup = owned.as_raw_fd();
-        if let Some(p) = r.payloads.get_mut(&pid) {
-            p.held.push(Held {
-                fd: owned,
+        r.dup_to_hold(fd).map(Some)
+    };
+    let publish = |exporter: &ExporterFacts, dup: Option<&OwnedFd>| {
+        let (ledger, dup) = (ledger_dir.clone()?, dup?);
+        let entry = ledger_entry(exporter, id, dup.as_raw_fd(), handle_type);
+        match ledger.publish(&entry) {
+            Ok(()) => Some(Box::new((ledger, entry))),
+            Err(e) => {
+                tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish an export");
+                None
+            }
+        }
+    };
+    // Another export of a payload the registry knows (a second fd, another handle type,
+    // or a re-export of imported memory).
+    if let Some(pid) = rec.payload {
+        if let Some(mut p) = r.payloads.get_mut(&pid) {
+            let known = p.exports.iter().any(|e| {
+                e.handle_type == handle_type
+                    && e.id.dev == id.dev
+                    && e.id.ino == id.ino
+                    && match &e.fd {
+                        Some(h) => same_open_file(fd, h.as_raw_fd()) == Some(true),
+                        None => true,
+                    }
+            });
+            if known {
+                return;
+            }
+            let Some(dup) = hold(r) else {
+                return;
+            };
+            if p.ledger.is_none() {
+                let published = publish(&p.exporter, dup.as_ref());
+                p.ledger = published;
+            }
+            p.exports.push(Export {
+                fd: dup,
                 id,
                 handle_type,
                 owner,
             });
-            index_held(&mut r.by_file, id, pid);
-            r.held += 1;
-            if p.ledger.is_none() {
-                if let Some(ledger) = ledger_dir.clone() {
-                    let entry = ledger_entry(&p.exporter, id, dup, handle_type);
-                    match ledger.publish(&entry) {
-                        Ok(()) => p.ledger = Some((ledger, entry)),
-                        Err(e) => {
-                            tracing::warn!(target: "handoff", error = %e, "ledger: cannot publish an export")
-                        }
-                    }
-                }
+            drop(p);
+            r.index(id, pid);
+            if !rec.exported {
+                state::set_memory_exported(device, memory, pid);
             }
+            return;
         }
-        r.index_if_many();
-        pid
-    });
-    if log_cap {
-        warn_cap();
     }
-    if rec.payload != Some(pid) {
-        state::set_memory_payload(device, memory, Some(pid));
+    // The first export: a new payload with `memory` as its exporter.
+    let pid = r.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let exporter = ExporterFacts {
+        side: device_side(data),
+        memory: memory.as_raw(),
+        allocation_size: rec.size,
+        memory_type_index: rec.type_index,
+        dedicated: dedicated_identity(device, rec.dedicated),
+        device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+        process: None,
+    };
+    let mut exports = SmallVec::new();
+    let mut ledger = None;
+    if let Some(dup) = hold(r) {
+        ledger = publish(&exporter, dup.as_ref());
+        exports.push(Export {
+            fd: dup,
+            id,
+            handle_type,
+            owner,
+        });
+        r.index(id, pid);
     }
+    r.payloads.insert(
+        pid,
+        Payload {
+            exporter,
+            exports,
+            ledger,
+        },
+    );
+    state::set_memory_exported(device, memory, pid);
 }
 
 /// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
@@ -1031,8 +1091,21 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&M
     if rec.export_types.is_empty() && rec.import_type.is_empty() && rec.payload.is_none() {
         return;
     }
-    let gone = with(|r| r.drop_memory(device.as_raw(), memory.as_raw(), rec.payload));
-    forget_payloads(gone);
+    let r = &*REGISTRY;
+    let owner = (device.as_raw(), memory.as_raw());
+    if rec.import_fd >= 0 {
+        r.consumed.remove_if(&rec.import_fd, |c| {
+            (c.facts.device, c.facts.memory) == owner
+        });
+    }
+    // Only memory that exported left exports behind (imported memory's payload is its
+    // exporter's).
+    if rec.exported {
+        let gone = r.drop_memory(owner.0, owner.1, rec.payload);
+        forget_payloads(gone);
+    } else {
+        r.remote.remove(&owner);
+    }
 }
 
 /// The ownership state shared through a payload goes with the payload.
@@ -1045,9 +1118,11 @@ fn forget_payloads(gone: impl IntoIterator<Item = u64>) {
 /// Forgets everything of `device`.
 pub fn device_destroyed(device: vk::Device) {
     let d = device.as_raw();
-    let gone = with(|r| r.drop_where(|dev, _| dev == d));
+    let r = &*REGISTRY;
+    let gone = r.drop_where(|dev, _| dev == d);
     forget_payloads(gone);
-    with(|r| r.drop_sync(|dev, _, _| dev == d));
+    r.drop_sync(|dev, _, _| dev == d);
+    r.shrink();
     // The semaphore and fence records of the device go with its payloads.
     crate::state::sync::remove_device(device);
 }
@@ -1066,20 +1141,26 @@ struct SyncHeld {
 
 impl Registry {
     fn find_sync(&self, fd: i32, id: FileId) -> Option<SyncExporter> {
+        if self.sync.is_empty() {
+            return None;
+        }
         self.sync
+            .map
+            .get(&(id.dev, id.ino))?
             .iter()
             .find(|h| same_payload(fd, id, h.fd.as_raw_fd(), h.id))
             .map(|h| h.exporter.clone())
     }
 
-    fn drop_sync(&mut self, gone: impl Fn(u64, Option<SyncKind>, u64) -> bool) {
-        let before = self.sync.len();
-        self.sync
-            .retain(|h| !gone(h.exporter.side.device, h.exporter.kind, h.exporter.object));
-        self.held = self.held.saturating_sub(before - self.sync.len());
-        if self.sync.is_empty() {
-            self.sync.shrink_to_fit();
-        }
+    fn drop_sync(&self, gone: impl Fn(u64, Option<SyncKind>, u64) -> bool) {
+        let mut closed = 0;
+        self.sync.retain(|_, held| {
+            let before = held.len();
+            held.retain(|h| !gone(h.exporter.side.device, h.exporter.kind, h.exporter.object));
+            closed += before - held.len();
+            !held.is_empty()
+        });
+        self.release_held(closed);
     }
 }
 
@@ -1088,17 +1169,15 @@ pub fn sync_origin(fd: i32) -> FdOrigin {
     let Some(id) = file_id(fd) else {
         return FdOrigin::Unknown;
     };
-    read(|r| {
-        if let Some(e) = r.find_sync(fd, id) {
-            return FdOrigin::Sync(e);
-        }
-        r.find(fd, id)
-            .and_then(|(pid, _)| r.payloads.get(&pid))
-            .map_or(FdOrigin::Unknown, |p| FdOrigin::Memory {
-                device: p.exporter.side.device,
-                memory: p.exporter.memory,
-            })
-    })
+    let r = &*REGISTRY;
+    if let Some(e) = r.find_sync(fd, id) {
+        return FdOrigin::Sync(e);
+    }
+    r.find(fd, id)
+        .map_or(FdOrigin::Unknown, |(_, _, e)| FdOrigin::Memory {
+            device: e.side.device,
+            memory: e.memory,
+        })
 }
 
 /// Records a successful OPAQUE_FD `vkGet{Semaphore,Fence}FdKHR`: keeps a duplicate of `fd`
@@ -1107,39 +1186,44 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
     let Some(id) = file_id(fd) else {
         return;
     };
-    let mut log_cap = false;
-    with(|r| {
-        // The number is the app's fresh fd now, whatever an earlier import did with it.
-        r.consumed.remove(&fd);
-        let known = r.sync.iter().any(|h| {
-            h.exporter.kind == exporter.kind
-                && h.exporter.object == exporter.object
-                && h.id == id
-                && same_open_file(fd, h.fd.as_raw_fd()) == Some(true)
+    let r = &*REGISTRY;
+    // The number is the app's fresh fd now, whatever an earlier import did with it.
+    r.consumed.remove(&fd);
+    let known = !r.sync.is_empty()
+        && r.sync.map.get(&(id.dev, id.ino)).is_some_and(|held| {
+            held.iter().any(|h| {
+                h.exporter.kind == exporter.kind
+                    && h.exporter.object == exporter.object
+                    && h.id == id
+                    && same_open_file(fd, h.fd.as_raw_fd()) == Some(true)
+            })
         });
-        if known {
-            return;
+    if known {
+        return;
+    }
+    let Some(owned) = r.dup_to_hold(fd) else {
+        return;
+    };
+    exporter.side = device_side(data);
+    let held = SyncHeld {
+        fd: owned,
+        id,
+        exporter,
+    };
+    let key = (id.dev, id.ino);
+    match r.sync.map.entry(key) {
+        dashmap::Entry::Occupied(mut o) => o.get_mut().push(held),
+        dashmap::Entry::Vacant(v) => {
+            v.insert(smallvec::smallvec![held]);
+            r.sync.len.fetch_add(1, Ordering::Relaxed);
         }
-        let Some(owned) = r.dup_to_hold(fd, &mut log_cap) else {
-            return;
-        };
-        exporter.side = device_side(data);
-        r.sync.push(SyncHeld {
-            fd: owned,
-            id,
-            exporter,
-        });
-        r.held += 1;
-    });
-    if log_cap {
-        warn_cap();
     }
 }
 
 /// Forgets the exports of a destroyed semaphore or fence (closing the held duplicates).
 pub fn sync_destroyed(device: vk::Device, kind: SyncKind, object: u64) {
     let d = device.as_raw();
-    with(|r| r.drop_sync(|dev, k, o| dev == d && k == Some(kind) && o == object));
+    REGISTRY.drop_sync(|dev, k, o| dev == d && k == Some(kind) && o == object);
 }
 
 #[cfg(test)]
@@ -1178,39 +1262,35 @@ mod tests {
     }
 
     #[test]
-    fn the_inode_index_files_each_duplicate_once() {
-        let mut by_file = Some(FileIndex::default());
+    fn the_inode_index_files_each_export_once() {
+        let r = Registry::new();
         let a = file_id(memfd().as_raw_fd()).unwrap();
-        // Payload 1 holds two duplicates of one inode, payload 2 one.
-        index_held(&mut by_file, a, 1);
-        index_held(&mut by_file, a, 1);
-        index_held(&mut by_file, a, 2);
-        unindex_held(&mut by_file, a, 1);
-        let ix = by_file.as_ref().unwrap();
-        assert_eq!(ix[&(a.dev, a.ino)].as_slice(), &[2, 1]);
-        unindex_held(&mut by_file, a, 1);
-        unindex_held(&mut by_file, a, 2);
-        assert!(by_file.as_ref().unwrap().is_empty());
+        let key = (a.dev, a.ino);
+        // Payload 1 exported twice as one inode, payload 2 once.
+        r.index(a, 1);
+        r.index(a, 1);
+        r.index(a, 2);
+        r.unindex(a, 1);
+        assert_eq!(r.by_file.get(&key).unwrap().as_slice(), &[2, 1]);
+        r.unindex(a, 1);
+        r.unindex(a, 2);
+        assert!(r.by_file.is_empty());
         // Taking back what was never filed changes nothing.
-        unindex_held(&mut by_file, a, 3);
-        assert!(by_file.as_ref().unwrap().is_empty());
-        // Without an index, filing is a no-op.
-        let mut none = None;
-        index_held(&mut none, a, 1);
-        unindex_held(&mut none, a, 1);
-        assert!(none.is_none());
+        r.unindex(a, 3);
+        assert!(r.by_file.is_empty());
     }
 
-    /// A registry holding `n` payloads, each one memfd export of memory `pid` of device 1.
+    /// A registry holding `n` payloads, each one memfd export of memory `pid` of device 1;
+    /// the odd ones hold a duplicate (as with a ledger), the even ones only the inode.
     fn registry_of(n: u64) -> (Registry, Vec<OwnedFd>) {
-        let mut r = Registry::default();
+        let r = Registry::new();
         let mut apps = Vec::new();
         for pid in 1..=n {
             let app = memfd();
             let id = file_id(app.as_raw_fd()).unwrap();
-            let mut held = SmallVec::new();
-            held.push(Held {
-                fd: app.try_clone().unwrap(),
+            let mut exports = SmallVec::new();
+            exports.push(Export {
+                fd: (pid % 2 == 1).then(|| r.dup_to_hold(app.as_raw_fd()).unwrap()),
                 id,
                 handle_type: OPAQUE,
                 owner: (1, pid),
@@ -1227,40 +1307,63 @@ mod tests {
                 pid,
                 Payload {
                     exporter,
-                    held,
+                    exports,
                     ledger: None,
                 },
             );
-            index_held(&mut r.by_file, id, pid);
-            r.index_if_many();
+            r.index(id, pid);
             apps.push(app);
         }
         (r, apps)
     }
 
     #[test]
-    fn imports_find_their_payload_with_and_without_the_index() {
-        for n in [3, INDEX_FROM as u64 + 5] {
-            let (mut r, apps) = registry_of(n);
-            assert_eq!(r.by_file.is_some(), n > INDEX_FROM as u64, "{n} payloads");
-            for (i, app) in apps.iter().enumerate() {
-                let fd = app.try_clone().unwrap();
-                let id = file_id(fd.as_raw_fd()).unwrap();
-                assert_eq!(r.find(fd.as_raw_fd(), id), Some((i as u64 + 1, OPAQUE)));
-            }
-            let stranger = memfd();
-            let id = file_id(stranger.as_raw_fd()).unwrap();
-            assert_eq!(r.find(stranger.as_raw_fd(), id), None);
-            // Freeing the exporters forgets their payloads, the index included, and the
-            // index goes once few payloads are left.
-            for pid in 1..=n {
-                assert_eq!(r.drop_memory(1, pid, Some(pid)), Some(pid));
-                let fd = apps[pid as usize - 1].as_raw_fd();
-                assert_eq!(r.find(fd, file_id(fd).unwrap()), None);
-            }
-            assert!(r.payloads.is_empty());
-            assert!(r.by_file.is_none());
+    fn imports_find_their_payload_until_it_is_freed() {
+        let n = 40;
+        let (r, apps) = registry_of(n);
+        assert_eq!(r.held.load(Ordering::Relaxed), n as usize / 2);
+        for (i, app) in apps.iter().enumerate() {
+            let fd = app.try_clone().unwrap();
+            let id = file_id(fd.as_raw_fd()).unwrap();
+            let (pid, ty, exporter) = r.find(fd.as_raw_fd(), id).unwrap();
+            assert_eq!(
+                (pid, ty, exporter.memory),
+                (i as u64 + 1, OPAQUE, i as u64 + 1)
+            );
         }
+        let stranger = memfd();
+        let id = file_id(stranger.as_raw_fd()).unwrap();
+        assert!(r.find(stranger.as_raw_fd(), id).is_none());
+        // Freeing an exporter forgets its payload, its inode filing and its duplicate.
+        for pid in 1..=n {
+            assert_eq!(r.drop_memory(1, pid, Some(pid)), Some(pid));
+            let fd = apps[pid as usize - 1].as_raw_fd();
+            assert!(r.find(fd, file_id(fd).unwrap()).is_none());
+        }
+        assert!(r.payloads.is_empty());
+        assert!(r.by_file.is_empty());
+        assert_eq!(r.held.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn freeing_an_importer_forgets_only_its_export() {
+        let (r, apps) = registry_of(1);
+        // Memory 7 of device 2 imported payload 1 and exported it again.
+        let id = file_id(apps[0].as_raw_fd()).unwrap();
+        r.payloads.get_mut(&1).unwrap().exports.push(Export {
+            fd: None,
+            id,
+            handle_type: OPAQUE,
+            owner: (2, 7),
+        });
+        r.index(id, 1);
+        assert_eq!(r.drop_memory(2, 7, Some(1)), None);
+        assert_eq!(r.payloads.get(&1).unwrap().exports.len(), 1);
+        assert_eq!(r.by_file.get(&(id.dev, id.ino)).unwrap().as_slice(), &[1]);
+        // Destroying device 1 forgets the payload.
+        assert_eq!(r.drop_where(|d, _| d == 1), vec![1]);
+        assert!(r.by_file.is_empty());
+        assert_eq!(r.held.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct MemoryRecord {
     pub device_mask: u32,
     /// The payload registry entry this memory exports or imports (see `payload`), if any.
     pub payload: Option<u64>,
+    /// The fd number an fd import named (`VkImportMemoryFdInfoKHR::fd`), else -1: the
+    /// payload registry forgets that number's consumption when the memory goes.
+    pub import_fd: i32,
+    /// `vkGetMemoryFdKHR` succeeded on it: the payload registry holds an export of it.
+    pub exported: bool,
 }
 
 /// The resource a dedicated allocation was made for (raw handles).
@@ -112,13 +117,16 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
         .map(|r| *r)
 }
 
-/// Links `memory` to a payload registry entry (see `payload`); no-op for unknown memory.
-pub fn set_memory_payload(device: vk::Device, memory: vk::DeviceMemory, payload: Option<u64>) {
+/// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
+pub fn set_memory_exported(device: vk::Device, memory: vk::DeviceMemory, payload: u64) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     if let Some(mut rec) = STATE.memory.get_mut(&k) {
-        rec.payload = payload;
-        // helper-S: facts cached by the ownership state are stale now.
-        ownership::changed();
+        rec.exported = true;
+        if rec.payload != Some(payload) {
+            rec.payload = Some(payload);
+            // Facts cached by the ownership state name the payload: stale now.
+            ownership::changed();
+        }
     };
 }
 
