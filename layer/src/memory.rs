@@ -232,6 +232,7 @@ pub unsafe extern "system" fn allocate_memory(
                         },
                         device_mask: call.device_mask.unwrap_or(0),
                         payload: pending.payload(),
+                        payload_home: pending.payload_home(),
                         import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
                         exported: false,
                     },

@@ -125,7 +125,11 @@ impl Export {
 }
 
 struct Payload {
+    id: u64,
     exporter: ExporterFacts,
+    /// The last import found to match the exporter (`opaque_import` said nothing): an
+    /// import with the same key gets the same verdict without the comparison.
+    clean_import: Option<ImportKey>,
     /// Almost always the one export that made the payload: inline, no allocation.
     exports: SmallVec<[Export; 1]>,
     /// This process's ledger entry for the payload (`ledger_dir`), republished at each
@@ -144,10 +148,6 @@ impl Payload {
             };
             ledger.withdraw(key, e.pid, e.fd);
         }
-    }
-
-    fn held_fds(&self) -> usize {
-        self.exports.iter().filter(|e| e.fd.is_some()).count()
     }
 }
 
@@ -208,6 +208,26 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         }
     }
 
+    /// Changes the value under `k` in place, inserting a default one first.
+    fn update(&self, k: K, f: impl FnOnce(&mut V))
+    where
+        V: Default,
+    {
+        match self.map.entry(k) {
+            dashmap::Entry::Occupied(mut o) => f(o.get_mut()),
+            dashmap::Entry::Vacant(v) => {
+                f(v.insert(V::default()).value_mut());
+                self.len.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn remove_if_mut(&self, k: &K, f: impl FnOnce(&mut V) -> bool) {
+        if !self.is_empty() && self.map.remove_if_mut(k, |_, v| f(v)).is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         if self.is_empty() {
             return;
@@ -222,17 +242,43 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
     }
 }
 
+/// `(st_dev, st_ino)` of an exported fd.
+type Inode = (u64, u64);
+
+/// Everything `opaque_import` reads of an import besides the exporter's facts, where the
+/// import names no dedicated resource: the importing device stands for its side (UUIDs,
+/// instance, device group), which cannot change while it lives (`device_destroyed` forgets
+/// its verdicts before the handle can come back).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ImportKey {
+    device: u64,
+    size: u64,
+    type_index: u32,
+    device_mask: Option<u32>,
+}
+
+/// What [`Registry::find`] found for an imported fd.
+struct Found {
+    pid: u64,
+    home: Inode,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+    /// `None` when the import's key matched the payload's last clean import.
+    exporter: Option<ExporterFacts>,
+}
+
 /// The registry: sharded maps and counters, no process-wide lock. No two of its locks are
 /// ever held at once (every operation copies what it needs out of one map before it
 /// touches the next), so they need no order among themselves.
 struct Registry {
     next_id: AtomicU64,
-    /// Payload id → the payload.
-    payloads: FastMap<u64, Payload>,
-    /// `(dev, ino)` of every export → the payloads exported as that inode (once per export).
-    /// An import looks its fd's inode up here: only an export of the same inode can be the
-    /// same payload (`same_payload`).
-    by_file: FastMap<(u64, u64), SmallVec<[u64; 2]>>,
+    /// The payloads, filed under the inode of their first export (their home): an import
+    /// looks its fd's inode up here, since only an export of the same inode can be the
+    /// same payload (`same_payload`). One entry per payload for memfds and dma-bufs; a
+    /// character device (NVIDIA) files all its payloads under its one inode.
+    files: FastMap<Inode, SmallVec<[Payload; 1]>>,
+    /// Exports of a payload under another inode than its home (another handle type of the
+    /// same memory, a re-export of imported memory): that inode → `(payload, home)`.
+    aliases: CountedMap<Inode, SmallVec<[(u64, Inode); 1]>>,
     /// Duplicates held (memory and sync exports), against [`MAX_HELD_FDS`].
     held: AtomicUsize,
     cap_logged: AtomicBool,
@@ -242,7 +288,7 @@ struct Registry {
     remote: CountedMap<(u64, u64), Remote>,
     /// `(dev, ino)` → duplicates of OPAQUE_FD semaphore and fence exports (they count
     /// toward `held`).
-    sync: CountedMap<(u64, u64), SmallVec<[SyncHeld; 1]>>,
+    sync: CountedMap<Inode, SmallVec<[SyncHeld; 1]>>,
 }
 
 static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
@@ -251,8 +297,8 @@ static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 5] {
     let r = &*REGISTRY;
     [
-        &r.payloads,
-        &r.by_file,
+        &r.files,
+        &r.aliases.map,
         &r.consumed.map,
         &r.remote.map,
         &r.sync.map,
@@ -263,8 +309,8 @@ impl Registry {
     fn new() -> Registry {
         Registry {
             next_id: AtomicU64::new(0),
-            payloads: state::fast_map(),
-            by_file: state::fast_map(),
+            files: state::fast_map(),
+            aliases: CountedMap::new(),
             held: AtomicUsize::new(0),
             cap_logged: AtomicBool::new(false),
             consumed: CountedMap::new(),
@@ -302,84 +348,110 @@ impl Registry {
         }
     }
 
-    /// The payload `fd` (open, with `id`) is: its id, the matching export's handle type
-    /// and the exporter's facts.
-    fn find(
-        &self,
-        fd: i32,
-        id: FileId,
-    ) -> Option<(u64, vk::ExternalMemoryHandleTypeFlags, ExporterFacts)> {
-        let pids = self.by_file.get(&(id.dev, id.ino))?.clone();
-        pids.iter().find_map(|&pid| {
-            let p = self.payloads.get(&pid)?;
-            p.exports
-                .iter()
-                .find(|e| e.matches(fd, id))
-                .map(|e| (pid, e.handle_type, p.exporter.clone()))
-        })
+    /// The payload `fd` (open, with `id`) is, with the matching export's handle type and
+    /// the exporter's facts (unless `import` is the payload's last clean import).
+    fn find(&self, fd: i32, id: FileId, import: Option<ImportKey>) -> Option<Found> {
+        let key = (id.dev, id.ino);
+        let in_home = |home: Inode, pid: Option<u64>| {
+            let ps = self.files.get(&home)?;
+            ps.iter()
+                .filter(|p| pid.is_none_or(|pid| p.id == pid))
+                .find_map(|p| {
+                    let e = p.exports.iter().find(|e| e.matches(fd, id))?;
+                    let judged = import.is_some() && p.clean_import == import;
+                    Some(Found {
+                        pid: p.id,
+                        home,
+                        handle_type: e.handle_type,
+                        exporter: (!judged).then(|| p.exporter.clone()),
+                    })
+                })
+        };
+        if let Some(found) = in_home(key, None) {
+            return Some(found);
+        }
+        if self.aliases.is_empty() {
+            return None;
+        }
+        let homes = self.aliases.map.get(&key)?.clone();
+        homes
+            .iter()
+            .find_map(|&(pid, home)| in_home(home, Some(pid)))
     }
 
-    /// Files payload `pid` under the inode of a new export.
-    fn index(&self, id: FileId, pid: u64) {
-        self.by_file.entry((id.dev, id.ino)).or_default().push(pid);
-    }
-
-    /// Takes one filing of `pid` under `id`'s inode back (an export was forgotten).
-    fn unindex(&self, id: FileId, pid: u64) {
-        self.by_file.remove_if_mut(&(id.dev, id.ino), |_, pids| {
-            if let Some(i) = pids.iter().position(|&p| p == pid) {
-                pids.swap_remove(i);
+    /// Remembers that `import` found payload `pid` matching its exporter.
+    fn judged_clean(&self, pid: u64, home: Inode, import: ImportKey) {
+        if let Some(mut ps) = self.files.get_mut(&home) {
+            if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
+                p.clean_import = Some(import);
             }
-            pids.is_empty()
-        });
+        }
+    }
+
+    /// Files an export of payload `pid` (at home `home`) made under another inode.
+    fn alias(&self, key: Inode, pid: u64, home: Inode) {
+        self.aliases.update(key, |v| v.push((pid, home)));
+    }
+
+    /// Forgets exports of payload `pid` (at home `home`) that are leaving: their aliases
+    /// and their duplicates' places.
+    fn forget_exports(&self, pid: u64, home: Inode, exports: &[Export]) {
+        for e in exports {
+            let key = (e.id.dev, e.id.ino);
+            if key != home {
+                self.aliases.remove_if_mut(&key, |v| {
+                    if let Some(i) = v.iter().position(|&a| a == (pid, home)) {
+                        v.swap_remove(i);
+                    }
+                    v.is_empty()
+                });
+            }
+        }
+        self.release_held(exports.iter().filter(|e| e.fd.is_some()).count());
     }
 
     /// Gives back the tables of emptied shards. The maps never shrink on the hot paths (a
     /// shrink locks every shard); a device's destruction is where whole shards empty.
     fn shrink(&self) {
-        self.payloads.shrink_to_fit();
-        self.by_file.shrink_to_fit();
+        self.files.shrink_to_fit();
+        self.aliases.map.shrink_to_fit();
         self.consumed.map.shrink_to_fit();
         self.remote.map.shrink_to_fit();
         self.sync.map.shrink_to_fit();
-    }
-
-    /// Forgets the exports of a payload that is leaving (closing their duplicates).
-    fn forget_exports(&self, pid: u64, exports: &[Export]) {
-        for e in exports {
-            self.unindex(e.id, pid);
-        }
-        self.release_held(exports.iter().filter(|e| e.fd.is_some()).count());
     }
 
     /// Forgets the payloads exported by, the exports made by and the imports made by the
     /// `(device, memory)` pairs `gone` names; returns the payloads forgotten.
     fn drop_where(&self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
         let mut dropped = Vec::new();
-        let mut unfiled: Vec<(FileId, u64)> = Vec::new();
-        let mut closed = 0;
-        self.payloads.retain(|&pid, p| {
-            if gone(p.exporter.side.device, p.exporter.memory) {
-                dropped.push(pid);
-                p.withdraw();
-                closed += p.held_fds();
-                unfiled.extend(p.exports.iter().map(|e| (e.id, pid)));
-                return false;
-            }
-            p.exports.retain(|e| {
-                let keep = !gone(e.owner.0, e.owner.1);
-                if !keep {
-                    closed += usize::from(e.fd.is_some());
-                    unfiled.push((e.id, pid));
+        let mut left: Vec<(u64, Inode, Export)> = Vec::new();
+        self.files.retain(|&home, ps| {
+            ps.retain(|p| {
+                if gone(p.exporter.side.device, p.exporter.memory) {
+                    dropped.push(p.id);
+                    p.withdraw();
+                    left.extend(p.exports.drain(..).map(|e| (p.id, home, e)));
+                    return false;
                 }
-                keep
+                if p.clean_import.is_some_and(|k| gone(k.device, 0)) {
+                    p.clean_import = None;
+                }
+                let mut i = 0;
+                while i < p.exports.len() {
+                    let e = &p.exports[i];
+                    if gone(e.owner.0, e.owner.1) {
+                        left.push((p.id, home, p.exports.swap_remove(i)));
+                    } else {
+                        i += 1;
+                    }
+                }
+                true
             });
-            true
+            !ps.is_empty()
         });
-        for (id, pid) in unfiled {
-            self.unindex(id, pid);
+        for (pid, home, e) in left {
+            self.forget_exports(pid, home, std::slice::from_ref(&e));
         }
-        self.release_held(closed);
         self.remote.retain(|&(d, m), _| !gone(d, m));
         self.consumed
             .retain(|_, c| !gone(c.facts.device, c.facts.memory));
@@ -389,32 +461,40 @@ impl Registry {
     /// What [`Registry::drop_where`] does for one memory object, without visiting the other
     /// payloads: everything a memory object exported lives in the payload its record names
     /// (`after_export` files each export there).
-    fn drop_memory(&self, device: u64, memory: u64, payload: Option<u64>) -> Option<u64> {
+    fn drop_memory(&self, device: u64, memory: u64, pid: u64, home: Inode) -> Option<u64> {
         let owner = (device, memory);
-        let mut dropped = None;
-        if let Some(pid) = payload {
-            let exporter = |p: &Payload| (p.exporter.side.device, p.exporter.memory) == owner;
-            if let Some((_, p)) = self.payloads.remove_if(&pid, |_, p| exporter(p)) {
-                p.withdraw();
-                self.forget_exports(pid, &p.exports);
-                dropped = Some(pid);
-            } else {
-                let mut gone: SmallVec<[Export; 1]> = SmallVec::new();
-                if let Some(mut p) = self.payloads.get_mut(&pid) {
-                    let mut i = 0;
-                    while i < p.exports.len() {
-                        if p.exports[i].owner == owner {
-                            gone.push(p.exports.swap_remove(i));
+        let mut removed = None;
+        let mut left: SmallVec<[Export; 1]> = SmallVec::new();
+        self.files.remove_if_mut(&home, |_, ps| {
+            if let Some(i) = ps.iter().position(|p| p.id == pid) {
+                let p = &mut ps[i];
+                if (p.exporter.side.device, p.exporter.memory) == owner {
+                    removed = Some(ps.swap_remove(i));
+                } else {
+                    let mut j = 0;
+                    while j < p.exports.len() {
+                        if p.exports[j].owner == owner {
+                            left.push(p.exports.swap_remove(j));
                         } else {
-                            i += 1;
+                            j += 1;
                         }
                     }
                 }
-                self.forget_exports(pid, &gone);
+            }
+            ps.is_empty()
+        });
+        self.remote.remove(&owner);
+        match removed {
+            Some(p) => {
+                p.withdraw();
+                self.forget_exports(pid, home, &p.exports);
+                Some(pid)
+            }
+            None => {
+                self.forget_exports(pid, home, &left);
+                None
             }
         }
-        self.remote.remove(&owner);
-        dropped
     }
 }
 
@@ -480,6 +560,8 @@ pub struct PendingImport {
     fd: i32,
     id: Option<FileId>,
     payload: Option<u64>,
+    /// Where that payload is filed (see [`Registry::files`]).
+    payload_home: Inode,
     /// The exporter's ledger entry, when the fd comes from another process.
     remote: Option<Remote>,
     findings: Vec<Finding>,
@@ -497,6 +579,11 @@ impl PendingImport {
     /// The payload the imported fd was recognised as.
     pub fn payload(&self) -> Option<u64> {
         self.payload
+    }
+
+    /// Where that payload is filed, for [`MemoryRecord::payload_home`].
+    pub fn payload_home(&self) -> (u64, u64) {
+        self.payload_home
     }
 
     /// This module's findings merged into the import findings of the same call: where the
@@ -556,13 +643,19 @@ pub fn before_import(
     };
     p.id = Some(id);
     let r = &*REGISTRY;
-    let found = r.find(imp.fd, id);
+    let key = (imp.handle_type == OPAQUE && call.dedicated.is_none()).then_some(ImportKey {
+        device: call.device,
+        size: call.allocation_size,
+        type_index: call.memory_type_index,
+        device_mask: call.device_mask,
+    });
+    let found = r.find(imp.fd, id, key);
     let reused = if r.consumed.is_empty() {
         None
     } else {
         r.consumed.map.get(&imp.fd).and_then(|c| {
             let same = match (c.payload, &found) {
-                (Some(a), Some((b, _, _))) => a == *b,
+                (Some(a), Some(f)) => a == f.pid,
                 _ => c.id == id && id.unique,
             };
             same.then_some(c.facts)
@@ -582,15 +675,21 @@ pub fn before_import(
         }
     }
     match found {
-        Some((pid, ty, exporter)) => {
-            p.payload = Some(pid);
-            if imp.handle_type == OPAQUE && ty == OPAQUE {
-                let importer = ImporterFacts {
-                    side: device_side(data),
-                    dedicated: import_dedicated(data, call),
-                };
-                p.findings
-                    .extend(rules::opaque_import(call, &importer, &exporter));
+        Some(f) => {
+            p.payload = Some(f.pid);
+            p.payload_home = f.home;
+            if let (true, Some(exporter)) = (imp.handle_type == OPAQUE, &f.exporter) {
+                if f.handle_type == OPAQUE {
+                    let importer = ImporterFacts {
+                        side: device_side(data),
+                        dedicated: import_dedicated(data, call),
+                    };
+                    let findings = rules::opaque_import(call, &importer, exporter);
+                    match key {
+                        Some(k) if findings.is_empty() => r.judged_clean(f.pid, f.home, k),
+                        _ => p.findings.extend(findings),
+                    }
+                }
             }
         }
         None if imp.handle_type == DMA_BUF
@@ -933,10 +1032,19 @@ fn ledger_entry(
 /// Publishes a release of payload `payload` (to `family`, in `layout`) in this process's
 /// ledger entry, for an acquiring process to pair with.
 pub fn ledger_release(payload: u64, family: u32, layout: vk::ImageLayout) {
-    let Some(mut p) = REGISTRY.payloads.get_mut(&payload) else {
+    // Only payloads published in the ledger get here, so a visit of the registry is fine.
+    let Some(mut ps) = REGISTRY
+        .files
+        .iter_mut()
+        .find(|ps| ps.iter().any(|p| p.id == payload))
+    else {
         return;
     };
-    let Some(l) = p.ledger.as_mut() else {
+    let Some(l) = ps
+        .iter_mut()
+        .find(|p| p.id == payload)
+        .and_then(|p| p.ledger.as_mut())
+    else {
         return;
     };
     let time_ns = std::time::SystemTime::now()
@@ -1011,39 +1119,47 @@ pub fn after_export(
             }
         }
     };
+    let key = (id.dev, id.ino);
     // Another export of a payload the registry knows (a second fd, another handle type,
     // or a re-export of imported memory).
     if let Some(pid) = rec.payload {
-        if let Some(mut p) = r.payloads.get_mut(&pid) {
-            let known = p.exports.iter().any(|e| {
-                e.handle_type == handle_type
-                    && e.id.dev == id.dev
-                    && e.id.ino == id.ino
-                    && match &e.fd {
-                        Some(h) => same_open_file(fd, h.as_raw_fd()) == Some(true),
-                        None => true,
+        let home = rec.payload_home;
+        let mut filed = None;
+        if let Some(mut ps) = r.files.get_mut(&home) {
+            if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
+                let known = p.exports.iter().any(|e| {
+                    e.handle_type == handle_type
+                        && e.id.dev == id.dev
+                        && e.id.ino == id.ino
+                        && match &e.fd {
+                            Some(h) => same_open_file(fd, h.as_raw_fd()) == Some(true),
+                            None => true,
+                        }
+                });
+                filed = Some(known);
+                if !known {
+                    if let Some(dup) = hold(r) {
+                        if p.ledger.is_none() {
+                            p.ledger = publish(&p.exporter, dup.as_ref());
+                        }
+                        p.exports.push(Export {
+                            fd: dup,
+                            id,
+                            handle_type,
+                            owner,
+                        });
+                    } else {
+                        filed = Some(true);
                     }
-            });
-            if known {
-                return;
+                }
             }
-            let Some(dup) = hold(r) else {
-                return;
-            };
-            if p.ledger.is_none() {
-                let published = publish(&p.exporter, dup.as_ref());
-                p.ledger = published;
+        }
+        if let Some(known) = filed {
+            if !known && key != home {
+                r.alias(key, pid, home);
             }
-            p.exports.push(Export {
-                fd: dup,
-                id,
-                handle_type,
-                owner,
-            });
-            drop(p);
-            r.index(id, pid);
             if !rec.exported {
-                state::set_memory_exported(device, memory, pid);
+                state::set_memory_exported(device, memory, pid, home);
             }
             return;
         }
@@ -1069,17 +1185,15 @@ pub fn after_export(
             handle_type,
             owner,
         });
-        r.index(id, pid);
     }
-    r.payloads.insert(
-        pid,
-        Payload {
-            exporter,
-            exports,
-            ledger,
-        },
-    );
-    state::set_memory_exported(device, memory, pid);
+    r.files.entry(key).or_default().push(Payload {
+        id: pid,
+        exporter,
+        clean_import: None,
+        exports,
+        ledger,
+    });
+    state::set_memory_exported(device, memory, pid, key);
 }
 
 /// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
@@ -1100,8 +1214,8 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&M
     }
     // Only memory that exported left exports behind (imported memory's payload is its
     // exporter's).
-    if rec.exported {
-        let gone = r.drop_memory(owner.0, owner.1, rec.payload);
+    if let (true, Some(pid)) = (rec.exported, rec.payload) {
+        let gone = r.drop_memory(owner.0, owner.1, pid, rec.payload_home);
         forget_payloads(gone);
     } else {
         r.remote.remove(&owner);
@@ -1173,8 +1287,9 @@ pub fn sync_origin(fd: i32) -> FdOrigin {
     if let Some(e) = r.find_sync(fd, id) {
         return FdOrigin::Sync(e);
     }
-    r.find(fd, id)
-        .map_or(FdOrigin::Unknown, |(_, _, e)| FdOrigin::Memory {
+    r.find(fd, id, None)
+        .and_then(|f| f.exporter)
+        .map_or(FdOrigin::Unknown, |e| FdOrigin::Memory {
             device: e.side.device,
             memory: e.memory,
         })
@@ -1261,23 +1376,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_inode_index_files_each_export_once() {
-        let r = Registry::new();
-        let a = file_id(memfd().as_raw_fd()).unwrap();
-        let key = (a.dev, a.ino);
-        // Payload 1 exported twice as one inode, payload 2 once.
-        r.index(a, 1);
-        r.index(a, 1);
-        r.index(a, 2);
-        r.unindex(a, 1);
-        assert_eq!(r.by_file.get(&key).unwrap().as_slice(), &[2, 1]);
-        r.unindex(a, 1);
-        r.unindex(a, 2);
-        assert!(r.by_file.is_empty());
-        // Taking back what was never filed changes nothing.
-        r.unindex(a, 3);
-        assert!(r.by_file.is_empty());
+    fn export(fd: Option<OwnedFd>, id: FileId, owner: (u64, u64)) -> Export {
+        Export {
+            fd,
+            id,
+            handle_type: OPAQUE,
+            owner,
+        }
     }
 
     /// A registry holding `n` payloads, each one memfd export of memory `pid` of device 1;
@@ -1288,13 +1393,7 @@ mod tests {
         for pid in 1..=n {
             let app = memfd();
             let id = file_id(app.as_raw_fd()).unwrap();
-            let mut exports = SmallVec::new();
-            exports.push(Export {
-                fd: (pid % 2 == 1).then(|| r.dup_to_hold(app.as_raw_fd()).unwrap()),
-                id,
-                handle_type: OPAQUE,
-                owner: (1, pid),
-            });
+            let dup = (pid % 2 == 1).then(|| r.dup_to_hold(app.as_raw_fd()).unwrap());
             let exporter = ExporterFacts {
                 memory: pid,
                 side: DeviceSide {
@@ -1303,18 +1402,21 @@ mod tests {
                 },
                 ..Default::default()
             };
-            r.payloads.insert(
-                pid,
-                Payload {
-                    exporter,
-                    exports,
-                    ledger: None,
-                },
-            );
-            r.index(id, pid);
+            r.files.entry((id.dev, id.ino)).or_default().push(Payload {
+                id: pid,
+                exporter,
+                clean_import: None,
+                exports: smallvec::smallvec![export(dup, id, (1, pid))],
+                ledger: None,
+            });
             apps.push(app);
         }
         (r, apps)
+    }
+
+    fn home(app: &OwnedFd) -> Inode {
+        let id = file_id(app.as_raw_fd()).unwrap();
+        (id.dev, id.ino)
     }
 
     #[test]
@@ -1325,45 +1427,86 @@ mod tests {
         for (i, app) in apps.iter().enumerate() {
             let fd = app.try_clone().unwrap();
             let id = file_id(fd.as_raw_fd()).unwrap();
-            let (pid, ty, exporter) = r.find(fd.as_raw_fd(), id).unwrap();
-            assert_eq!(
-                (pid, ty, exporter.memory),
-                (i as u64 + 1, OPAQUE, i as u64 + 1)
-            );
+            let f = r.find(fd.as_raw_fd(), id, None).unwrap();
+            let pid = i as u64 + 1;
+            assert_eq!((f.pid, f.home, f.handle_type), (pid, home(app), OPAQUE));
+            assert_eq!(f.exporter.unwrap().memory, pid);
         }
         let stranger = memfd();
         let id = file_id(stranger.as_raw_fd()).unwrap();
-        assert!(r.find(stranger.as_raw_fd(), id).is_none());
-        // Freeing an exporter forgets its payload, its inode filing and its duplicate.
+        assert!(r.find(stranger.as_raw_fd(), id, None).is_none());
+        // Freeing an exporter forgets its payload and its duplicate.
         for pid in 1..=n {
-            assert_eq!(r.drop_memory(1, pid, Some(pid)), Some(pid));
-            let fd = apps[pid as usize - 1].as_raw_fd();
-            assert!(r.find(fd, file_id(fd).unwrap()).is_none());
+            let app = &apps[pid as usize - 1];
+            assert_eq!(r.drop_memory(1, pid, pid, home(app)), Some(pid));
+            let fd = app.as_raw_fd();
+            assert!(r.find(fd, file_id(fd).unwrap(), None).is_none());
         }
-        assert!(r.payloads.is_empty());
-        assert!(r.by_file.is_empty());
+        assert!(r.files.is_empty());
         assert_eq!(r.held.load(Ordering::Relaxed), 0);
     }
 
     #[test]
-    fn freeing_an_importer_forgets_only_its_export() {
+    fn an_export_under_another_inode_is_found_through_its_alias() {
         let (r, apps) = registry_of(1);
-        // Memory 7 of device 2 imported payload 1 and exported it again.
-        let id = file_id(apps[0].as_raw_fd()).unwrap();
-        r.payloads.get_mut(&1).unwrap().exports.push(Export {
-            fd: None,
-            id,
-            handle_type: OPAQUE,
-            owner: (2, 7),
-        });
-        r.index(id, 1);
-        assert_eq!(r.drop_memory(2, 7, Some(1)), None);
-        assert_eq!(r.payloads.get(&1).unwrap().exports.len(), 1);
-        assert_eq!(r.by_file.get(&(id.dev, id.ino)).unwrap().as_slice(), &[1]);
+        let h = home(&apps[0]);
+        // Memory 7 of device 2 imported payload 1 and exported it as another file.
+        let other = memfd();
+        let oid = file_id(other.as_raw_fd()).unwrap();
+        r.files.get_mut(&h).unwrap()[0]
+            .exports
+            .push(export(None, oid, (2, 7)));
+        r.alias((oid.dev, oid.ino), 1, h);
+        let f = r.find(other.as_raw_fd(), oid, None).unwrap();
+        assert_eq!((f.pid, f.home), (1, h));
+        // Freeing the importer forgets its export and the alias, not the payload.
+        assert_eq!(r.drop_memory(2, 7, 1, h), None);
+        assert!(r.find(other.as_raw_fd(), oid, None).is_none());
+        assert!(r.aliases.is_empty() && r.aliases.map.is_empty());
+        assert_eq!(r.files.get(&h).unwrap()[0].exports.len(), 1);
         // Destroying device 1 forgets the payload.
+        r.alias((oid.dev, oid.ino), 1, h);
+        r.files.get_mut(&h).unwrap()[0]
+            .exports
+            .push(export(None, oid, (1, 1)));
         assert_eq!(r.drop_where(|d, _| d == 1), vec![1]);
-        assert!(r.by_file.is_empty());
+        assert!(r.files.is_empty());
+        assert!(r.aliases.map.is_empty());
         assert_eq!(r.held.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_clean_import_is_not_compared_again_until_its_device_goes() {
+        let (r, apps) = registry_of(1);
+        let (fd, h) = (apps[0].as_raw_fd(), home(&apps[0]));
+        let id = file_id(fd).unwrap();
+        let k = ImportKey {
+            device: 9,
+            size: 4096,
+            type_index: 0,
+            device_mask: None,
+        };
+        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_some());
+        r.judged_clean(1, h, k);
+        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_none());
+        let other = ImportKey { size: 8192, ..k };
+        assert!(r.find(fd, id, Some(other)).unwrap().exporter.is_some());
+        assert!(r.find(fd, id, None).unwrap().exporter.is_some());
+        r.drop_where(|d, _| d == 9);
+        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_some());
+    }
+
+    #[test]
+    fn payloads_of_one_inode_share_its_entry() {
+        // Two payloads filed under one (non-unique) inode: freeing one keeps the other.
+        let (r, apps) = registry_of(2);
+        let (h1, h2) = (home(&apps[0]), home(&apps[1]));
+        let p2 = r.files.remove(&h2).unwrap().1.into_iter().next().unwrap();
+        r.files.get_mut(&h1).unwrap().push(p2);
+        assert_eq!(r.drop_memory(1, 2, 2, h1), Some(2));
+        assert_eq!(r.files.get(&h1).unwrap().len(), 1);
+        assert_eq!(r.drop_memory(1, 1, 1, h1), Some(1));
+        assert!(r.files.is_empty());
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct MemoryRecord {
     pub device_mask: u32,
     /// The payload registry entry this memory exports or imports (see `payload`), if any.
     pub payload: Option<u64>,
+    /// Where the payload registry files that payload (the inode of its first export).
+    pub payload_home: (u64, u64),
     /// The fd number an fd import named (`VkImportMemoryFdInfoKHR::fd`), else -1: the
     /// payload registry forgets that number's consumption when the memory goes.
     pub import_fd: i32,
@@ -118,12 +120,18 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
 }
 
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
-pub fn set_memory_exported(device: vk::Device, memory: vk::DeviceMemory, payload: u64) {
+pub fn set_memory_exported(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    payload: u64,
+    home: (u64, u64),
+) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     if let Some(mut rec) = STATE.memory.get_mut(&k) {
         rec.exported = true;
         if rec.payload != Some(payload) {
             rec.payload = Some(payload);
+            rec.payload_home = home;
             // Facts cached by the ownership state name the payload: stale now.
             ownership::changed();
         }
