@@ -44,7 +44,7 @@ pub unsafe extern "system" fn allocate_memory(
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
             // The known extending structures: names for the rules, and a set for the memo
             // (a structure chained twice is the rules' business every time).
-            let mut chained: SmallVec<[&'static str; 8]> = SmallVec::new();
+            let mut chained: SmallVec<[&'static str; 3]> = SmallVec::new();
             let mut chained_set = 0u32;
             let mut repeated = false;
             let mut call = AllocateCall {
@@ -186,7 +186,7 @@ pub unsafe extern "system" fn allocate_memory(
             // Without an import or a dedicated resource the rules read no handle and no
             // state: an allocation shape judged clean before is clean again.
             data.memo.judge(memo_key, || {
-                call.chained = chained.to_vec();
+                call.chained = std::mem::take(&mut chained);
                 let mut stat = None;
                 if let Some(imp) = call.fd_import.as_mut() {
                     if !imp.handle_type.is_empty() {

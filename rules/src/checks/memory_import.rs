@@ -82,8 +82,9 @@ pub struct AllocateCall {
     pub dedicated: Option<DedicatedInfo>,
     /// `VkMemoryAllocateFlagsInfo::deviceMask` when `DEVICE_MASK` is set, else `None`.
     pub device_mask: Option<u32>,
-    /// The extending structures the `pNext` rules know, by name, in chain order.
-    pub chained: Vec<&'static str>,
+    /// The extending structures the `pNext` rules know, by name, in chain order (inline: an
+    /// allocation's chain is short, and a call that reports nothing allocates nothing).
+    pub chained: smallvec::SmallVec<[&'static str; 3]>,
     /// `VkExportMemoryAllocateInfoNV::handleTypes`, when chained.
     pub export_nv_types: Option<vk::ExternalMemoryHandleTypeFlagsNV>,
     /// `VkMemoryAllocateInfo::allocationSize` and `memoryTypeIndex`.
