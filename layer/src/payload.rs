@@ -258,12 +258,13 @@ struct ImportKey {
 }
 
 /// What [`Registry::find`] found for an imported fd.
+#[derive(Clone, Copy)]
 struct Found {
     pid: u64,
     home: Inode,
     handle_type: vk::ExternalMemoryHandleTypeFlags,
-    /// `None` when the import's key matched the payload's last clean import.
-    exporter: Option<ExporterFacts>,
+    /// The import's key matched the payload's last clean import.
+    judged_clean: bool,
 }
 
 /// The registry: sharded maps and counters, no process-wide lock. No two of its locks are
@@ -348,8 +349,8 @@ impl Registry {
         }
     }
 
-    /// The payload `fd` (open, with `id`) is, with the matching export's handle type and
-    /// the exporter's facts (unless `import` is the payload's last clean import).
+    /// The payload `fd` (open, with `id`) is, with the matching export's handle type, and
+    /// whether `import` is the payload's last clean import.
     fn find(&self, fd: i32, id: FileId, import: Option<ImportKey>) -> Option<Found> {
         let key = (id.dev, id.ino);
         let in_home = |home: Inode, pid: Option<u64>| {
@@ -358,12 +359,11 @@ impl Registry {
                 .filter(|p| pid.is_none_or(|pid| p.id == pid))
                 .find_map(|p| {
                     let e = p.exports.iter().find(|e| e.matches(fd, id))?;
-                    let judged = import.is_some() && p.clean_import == import;
                     Some(Found {
                         pid: p.id,
                         home,
                         handle_type: e.handle_type,
-                        exporter: (!judged).then(|| p.exporter.clone()),
+                        judged_clean: import.is_some() && p.clean_import == import,
                     })
                 })
         };
@@ -377,6 +377,12 @@ impl Registry {
         homes
             .iter()
             .find_map(|&(pid, home)| in_home(home, Some(pid)))
+    }
+
+    /// The facts of the exporter of payload `pid` (filed at `home`).
+    fn exporter(&self, pid: u64, home: Inode) -> Option<ExporterFacts> {
+        let ps = self.files.get(&home)?;
+        ps.iter().find(|p| p.id == pid).map(|p| p.exporter.clone())
     }
 
     /// Remembers that `import` found payload `pid` matching its exporter.
@@ -678,17 +684,16 @@ pub fn before_import(
         Some(f) => {
             p.payload = Some(f.pid);
             p.payload_home = f.home;
-            if let (true, Some(exporter)) = (imp.handle_type == OPAQUE, &f.exporter) {
-                if f.handle_type == OPAQUE {
-                    let importer = ImporterFacts {
-                        side: device_side(data),
-                        dedicated: import_dedicated(data, call),
-                    };
-                    let findings = rules::opaque_import(call, &importer, exporter);
-                    match key {
-                        Some(k) if findings.is_empty() => r.judged_clean(f.pid, f.home, k),
-                        _ => p.findings.extend(findings),
-                    }
+            let compare = imp.handle_type == OPAQUE && f.handle_type == OPAQUE && !f.judged_clean;
+            if let Some(exporter) = compare.then(|| r.exporter(f.pid, f.home)).flatten() {
+                let importer = ImporterFacts {
+                    side: device_side(data),
+                    dedicated: import_dedicated(data, call),
+                };
+                let findings = rules::opaque_import(call, &importer, &exporter);
+                match key {
+                    Some(k) if findings.is_empty() => r.judged_clean(f.pid, f.home, k),
+                    _ => p.findings.extend(findings),
                 }
             }
         }
@@ -1288,7 +1293,7 @@ pub fn sync_origin(fd: i32) -> FdOrigin {
         return FdOrigin::Sync(e);
     }
     r.find(fd, id, None)
-        .and_then(|f| f.exporter)
+        .and_then(|f| r.exporter(f.pid, f.home))
         .map_or(FdOrigin::Unknown, |e| FdOrigin::Memory {
             device: e.side.device,
             memory: e.memory,
@@ -1430,7 +1435,7 @@ mod tests {
             let f = r.find(fd.as_raw_fd(), id, None).unwrap();
             let pid = i as u64 + 1;
             assert_eq!((f.pid, f.home, f.handle_type), (pid, home(app), OPAQUE));
-            assert_eq!(f.exporter.unwrap().memory, pid);
+            assert_eq!(r.exporter(f.pid, f.home).unwrap().memory, pid);
         }
         let stranger = memfd();
         let id = file_id(stranger.as_raw_fd()).unwrap();
@@ -1486,14 +1491,14 @@ mod tests {
             type_index: 0,
             device_mask: None,
         };
-        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_some());
+        assert!(!r.find(fd, id, Some(k)).unwrap().judged_clean);
         r.judged_clean(1, h, k);
-        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_none());
+        assert!(r.find(fd, id, Some(k)).unwrap().judged_clean);
         let other = ImportKey { size: 8192, ..k };
-        assert!(r.find(fd, id, Some(other)).unwrap().exporter.is_some());
-        assert!(r.find(fd, id, None).unwrap().exporter.is_some());
+        assert!(!r.find(fd, id, Some(other)).unwrap().judged_clean);
+        assert!(!r.find(fd, id, None).unwrap().judged_clean);
         r.drop_where(|d, _| d == 9);
-        assert!(r.find(fd, id, Some(k)).unwrap().exporter.is_some());
+        assert!(!r.find(fd, id, Some(k)).unwrap().judged_clean);
     }
 
     #[test]
