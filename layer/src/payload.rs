@@ -1,22 +1,25 @@
 //! The process-wide payload registry: which open files are payloads exported by Vulkan in
 //! this process, and who exported them (RULES-TARGET §2.2 G1–G5, G14).
 //!
-//! When `vkGetMemoryFdKHR` succeeds the layer keeps a duplicate (`F_DUPFD_CLOEXEC`) of the
-//! returned fd with the exporter's facts. An fd given to an import is matched against those
-//! duplicates:
+//! When `vkGetMemoryFdKHR` succeeds the layer files the export, with the exporter's facts,
+//! under the inode of the returned fd. An fd given to an import is matched against the
+//! exports of its inode:
 //!
 //! * `(st_dev, st_ino)` must be equal — a different inode is a different file, always;
-//! * then `kcmp(KCMP_FILE)` says whether it is the very same open file (a dup, an fd passed
-//!   through a unix socket, another export of a driver that hands out dups);
-//! * where kcmp says "another open file" (or is unavailable), equal inodes still prove the
-//!   same payload only for inodes that are unique per payload: memfds (the `/memfd:` link)
-//!   and dma-bufs. A character device proves nothing: NVIDIA hands out `/dev/nvidiactl`
-//!   fds that share one inode, with a new open file per export.
+//! * equal inodes prove the same payload for inodes that are unique per payload: memfds
+//!   (the `/memfd:` link) and dma-bufs. Such an export needs no duplicate: the exporting
+//!   memory keeps its inode alive, and the export is forgotten with that memory;
+//! * otherwise `kcmp(KCMP_FILE)` against a duplicate (`F_DUPFD_CLOEXEC`) the layer holds
+//!   says whether it is the very same open file. A character device proves nothing by its
+//!   inode: NVIDIA hands out `/dev/nvidiactl` fds that share one inode, with a new open file
+//!   per export. The ledger (`ledger_dir`) also publishes a held duplicate.
 //!
-//! The app's fds are never read, closed or consumed: only `fstat`, `fcntl(F_GETFD)`,
-//! `readlink` of `/proc/self/fd/N`, `kcmp` and a dup of an fd `vkGetMemoryFdKHR` just
-//! returned. Duplicates are closed when the exporting memory is freed or its device
-//! destroyed, and at most [`MAX_HELD_FDS`] are held per process.
+//! The app's fds are never read, closed or consumed: only `fstat`, `readlink` of
+//! `/proc/self/fd/N`, `kcmp` and a dup of an fd `vkGetMemoryFdKHR` just returned. Duplicates
+//! are closed when the exporting memory is freed or its device destroyed, and at most
+//! [`MAX_HELD_FDS`] are held per process.
+//!
+//! The registry is sharded maps with atomic counters beside them, no process-wide lock.
 
 use crate::dispatch::{self, DeviceData};
 use crate::fd::classify_link;
