@@ -5,7 +5,10 @@
 //! type, dedicated resource) and what the resource was created with; the driver is asked
 //! for `requiresDedicatedAllocation` only for resources declared with external handle types
 //! (and once per buffer shape: `requirements::buffer_cached`), so plain memory bound to a
-//! plain resource costs two map lookups. Only a freed or unknown handle blocks the call
+//! plain resource costs two map lookups. A buffer bind of memory that names no dedicated
+//! resource is judged once per (buffer shape, memory types) pairing: the memo
+//! (`Key::BufferBind`) answers the repeats, so an external-memory bind also costs two
+//! lookups and a few compares. Only a freed or unknown handle blocks the call
 //! (`liveness`); the other findings are reported and the call goes on. A successful
 //! non-sparse bind is recorded on the resource's record.
 
@@ -13,8 +16,9 @@ use crate::c_arrays::slice;
 use crate::dedicated;
 use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
+use crate::memo::Key;
 use crate::requirements;
-use crate::state::resources::{self as tracked, Binding, ImageRecord};
+use crate::state::resources::{self as tracked, Binding, BufferRecord, ImageRecord};
 use crate::state::{self, Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::bind::{
@@ -24,6 +28,9 @@ use handoff_rules::checks::bind::{
 use handoff_rules::Finding;
 use smallvec::SmallVec;
 
+/// What the bind rules read of a memory object (its record's export types, import type and
+/// dedicated resource), copied out of the state map without the rest of the record.
+#[inline(always)]
 fn memory_facts(rec: &MemoryRecord) -> MemoryFacts {
     MemoryFacts {
         export_types: rec.export_types,
@@ -57,6 +64,7 @@ fn image_shape(rec: &ImageRecord) -> ImageShape {
 }
 
 /// The findings of one buffer bind; nothing for a memory or buffer the layer does not know.
+#[inline]
 fn check_buffer(
     data: &DeviceData,
     form: Form,
@@ -66,29 +74,88 @@ fn check_buffer(
     external: &mut bool,
 ) -> Vec<Finding> {
     let device = data.handle;
-    let (mem, buf) = (
-        state::memory(device, memory),
-        tracked::buffer(device, buffer),
-    );
-    let (Some(mem), Some(buf)) = (mem, buf) else {
+    let mem = state::memory(device, memory).map(|m| memory_facts(&m));
+    // What the buffer's record says, read in place: `None` for nothing to judge (no rule can
+    // fire, or the memo knows the pairing clean), else a copy of the record to judge.
+    let verdict = tracked::with_buffer(device, buffer, |buf| {
+        let mem = mem.as_ref()?;
+        // Only external handle types make a buffer require a dedicated allocation.
+        if mem.is_plain() && buf.external_types.is_empty() {
+            return None;
+        }
+        if mem.dedicated == DedicatedTo::None
+            && buf.plain_chain
+            && data.memo.is_clean(&bind_key(mem, buf))
+        {
+            return None;
+        }
+        Some(*buf)
+    });
+    let (Some(mem), Some(verdict)) = (mem.as_ref(), verdict) else {
         // liveness (helper B): the lookups above prove a dead handle, no new lookup.
-        let (h, known) = (buffer.as_raw(), buf.is_some());
+        let (h, known) = (buffer.as_raw(), verdict.is_some());
         return crate::liveness::bind(data, form, false, h, known, memory, mem.is_some());
     };
-    *external = is_external(&mem);
-    let facts = memory_facts(&mem);
-    // Only external handle types make a buffer require a dedicated allocation.
-    if facts.is_plain() && buf.external_types.is_empty() {
-        return Vec::new();
+    *external = is_external(mem);
+    match verdict {
+        None => Vec::new(),
+        Some(buf) => judge_buffer(data, form, buffer, memory, offset, mem, &buf),
     }
+}
+
+/// The memo key of a bind of `mem` (dedicated to nothing) to a buffer of record `buf`.
+#[inline(always)]
+fn bind_key(mem: &MemoryFacts, buf: &BufferRecord) -> Key {
+    Key::BufferBind {
+        size: buf.size,
+        flags: buf.flags,
+        usage: buf.usage,
+        sharing_mode: buf.sharing_mode,
+        external_types: buf.external_types,
+        export_types: mem.export_types,
+        import_type: mem.import_type,
+    }
+}
+
+/// The bind and per-resource support rules of one buffer bind, both records known.
+#[inline(never)]
+fn judge_buffer(
+    data: &DeviceData,
+    form: Form,
+    buffer: vk::Buffer,
+    memory: vk::DeviceMemory,
+    offset: u64,
+    mem: &MemoryFacts,
+    buf: &BufferRecord,
+) -> Vec<Finding> {
+    let out = judge_buffer_rules(data, form, buffer, memory, offset, mem, buf);
+    // Memory that named no resource, bound to a buffer whose record holds every create
+    // parameter its requirements depend on: the rules read nothing but the key (no handle,
+    // no offset), so a pairing judged clean once is clean again.
+    if out.is_empty() && mem.dedicated == DedicatedTo::None && buf.plain_chain {
+        data.memo.mark_clean(bind_key(mem, buf));
+    }
+    out
+}
+
+/// The rules of [`judge_buffer`].
+fn judge_buffer_rules(
+    data: &DeviceData,
+    form: Form,
+    buffer: vk::Buffer,
+    memory: vk::DeviceMemory,
+    offset: u64,
+    facts: &MemoryFacts,
+    buf: &BufferRecord,
+) -> Vec<Finding> {
     let requires_dedicated = !buf.external_types.is_empty()
         && facts.dedicated != DedicatedTo::Buffer(buffer.as_raw())
         // SAFETY: a live buffer of this device (the layer has its record).
-        && unsafe { requirements::buffer_cached(data, buffer, &buf) }
+        && unsafe { requirements::buffer_cached(data, buffer, buf) }
             .dedicated
             .is_some_and(|d| d.requires);
     let call = BufferBindCall {
-        device: device.as_raw(),
+        device: data.handle.as_raw(),
         form,
         buffer: buffer.as_raw(),
         memory: memory.as_raw(),
@@ -98,14 +165,14 @@ fn check_buffer(
         external_types: buf.external_types,
         requires_dedicated,
     };
-    let mut out = rules::bind_buffer(&call, &facts, &facts_buf);
+    let mut out = rules::bind_buffer(&call, facts, &facts_buf);
     // Memory that named no resource meets its resource here: 09860/09862 and friends.
     out.extend(dedicated::resource_support_findings(
         data,
         memory,
-        &mem,
+        facts,
         dedicated::Resource::Buffer(buffer),
-        Some(&buf),
+        Some(buf),
     ));
     out
 }
@@ -120,14 +187,16 @@ fn check_image(
     external: &mut bool,
 ) -> Vec<Finding> {
     let device = data.handle;
-    let (mem, img) = (state::memory(device, memory), tracked::image(device, image));
-    let (Some(mem), Some(img)) = (mem, img) else {
+    let (mem, img) = (
+        state::memory(device, memory).map(|m| memory_facts(&m)),
+        tracked::image(device, image),
+    );
+    let (Some(facts), Some(img)) = (mem, img) else {
         // liveness (helper B): the lookups above prove a dead handle, no new lookup.
         let (h, known) = (image.as_raw(), img.is_some());
         return crate::liveness::bind(data, form, true, h, known, memory, mem.is_some());
     };
-    *external = is_external(&mem);
-    let facts = memory_facts(&mem);
+    *external = is_external(&facts);
     if facts.is_plain() && img.external_types.is_empty() {
         return Vec::new();
     }
@@ -163,7 +232,7 @@ fn check_image(
     out.extend(dedicated::resource_support_findings(
         data,
         memory,
-        &mem,
+        &facts,
         dedicated::Resource::Image(image),
         None,
     ));
@@ -178,12 +247,95 @@ enum Target {
 }
 
 /// Memory that exported or imported: barriers on what it backs are worth a look.
-fn is_external(m: &MemoryRecord) -> bool {
+#[inline(always)]
+fn is_external(m: &MemoryFacts) -> bool {
     !m.export_types.is_empty() || !m.import_type.is_empty()
 }
 
 /// One bind: the raw buffer or image, the memory and the offset.
 type Bind = (u64, vk::DeviceMemory, u64);
+
+/// The findings of one bind of `target`.
+#[inline]
+fn check(
+    data: &DeviceData,
+    target: Target,
+    form: Form,
+    (handle, memory, offset): Bind,
+    external: &mut bool,
+) -> Vec<Finding> {
+    match target {
+        Target::Buffer => check_buffer(
+            data,
+            form,
+            vk::Buffer::from_raw(handle),
+            memory,
+            offset,
+            external,
+        ),
+        Target::Image => check_image(
+            data,
+            form,
+            vk::Image::from_raw(handle),
+            memory,
+            offset,
+            external,
+        ),
+    }
+}
+
+/// Records one bind the driver accepted.
+#[inline]
+fn record(data: &DeviceData, target: Target, (handle, memory, offset): Bind, external: bool) {
+    // A swapchain image bind (VkBindImageMemorySwapchainInfoKHR) names no memory.
+    if memory.is_null() {
+        return;
+    }
+    let binding = Binding {
+        memory: memory.as_raw(),
+        offset,
+        external_memory: external,
+    };
+    match target {
+        Target::Buffer => {
+            tracked::set_buffer_binding(data.handle, vk::Buffer::from_raw(handle), binding)
+        }
+        Target::Image => {
+            tracked::set_image_binding(data.handle, vk::Image::from_raw(handle), binding)
+        }
+    }
+}
+
+/// Reports `findings` (if any); `Some` result when an app callback stopped the call.
+#[inline]
+fn refused(data: &DeviceData, findings: Vec<Finding>) -> Option<vk::Result> {
+    if findings.is_empty() {
+        return None;
+    }
+    data.reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+}
+
+/// The body of `vkBindBufferMemory` and `vkBindImageMemory`: [`bind_and_record`] for one
+/// bind, without the per-bind vectors.
+#[inline]
+fn bind_one_and_record(
+    data: &DeviceData,
+    target: Target,
+    bind: Bind,
+    forward: impl FnOnce() -> vk::Result,
+) -> vk::Result {
+    let mut external = false;
+    let findings = check(data, target, Form::Single, bind, &mut external);
+    if let Some(r) = refused(data, findings) {
+        return r;
+    }
+    let res = forward();
+    if res == vk::Result::SUCCESS {
+        record(data, target, bind, external);
+    }
+    res
+}
 
 /// The body every non-sparse bind command shares: check each bind, report, forward unless
 /// an app callback stopped the call, and record the bindings the driver accepted.
@@ -197,56 +349,18 @@ fn bind_and_record(
     let mut findings = Vec::new();
     // Whether each bind's memory exported or imported, read during the checks.
     let mut external: SmallVec<[bool; 4]> = SmallVec::with_capacity(binds.len());
-    for (index, &(handle, memory, offset)) in binds.iter().enumerate() {
+    for (index, &bind) in binds.iter().enumerate() {
         let mut ext = false;
-        findings.extend(match target {
-            Target::Buffer => check_buffer(
-                data,
-                form(index),
-                vk::Buffer::from_raw(handle),
-                memory,
-                offset,
-                &mut ext,
-            ),
-            Target::Image => check_image(
-                data,
-                form(index),
-                vk::Image::from_raw(handle),
-                memory,
-                offset,
-                &mut ext,
-            ),
-        });
+        findings.extend(check(data, target, form(index), bind, &mut ext));
         external.push(ext);
     }
-    if !findings.is_empty() {
-        if let Some(r) = data
-            .reporter
-            .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
-        {
-            return r;
-        }
+    if let Some(r) = refused(data, findings) {
+        return r;
     }
     let res = forward();
     if res == vk::Result::SUCCESS {
-        for (&(handle, memory, offset), &external_memory) in binds.iter().zip(&external) {
-            // A swapchain image bind (VkBindImageMemorySwapchainInfoKHR) names no memory.
-            if memory.is_null() {
-                continue;
-            }
-            let binding = Binding {
-                memory: memory.as_raw(),
-                offset,
-                external_memory,
-            };
-            match target {
-                Target::Buffer => {
-                    tracked::set_buffer_binding(data.handle, vk::Buffer::from_raw(handle), binding)
-                }
-                Target::Image => {
-                    tracked::set_image_binding(data.handle, vk::Image::from_raw(handle), binding)
-                }
-            }
+        for (&bind, &external_memory) in binds.iter().zip(&external) {
+            record(data, target, bind, external_memory);
         }
     }
     res
@@ -264,17 +378,15 @@ pub unsafe extern "system" fn bind_buffer_memory(
     guarded(
         "vkBindBufferMemory",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
-            let binds = [(buffer.as_raw(), memory, memory_offset)];
-            bind_and_record(
+            bind_one_and_record(
                 &data,
                 Target::Buffer,
-                &binds,
-                |_| Form::Single,
+                (buffer.as_raw(), memory, memory_offset),
                 || {
                     // SAFETY: forwarding the app's arguments.
                     unsafe {
@@ -303,17 +415,15 @@ pub unsafe extern "system" fn bind_image_memory(
     guarded(
         "vkBindImageMemory",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
-            let binds = [(image.as_raw(), memory, memory_offset)];
-            bind_and_record(
+            bind_one_and_record(
                 &data,
                 Target::Image,
-                &binds,
-                |_| Form::Single,
+                (image.as_raw(), memory, memory_offset),
                 || {
                     // SAFETY: forwarding the app's arguments.
                     unsafe {
@@ -372,7 +482,7 @@ fn bind_buffer_memory2_common(
     p_bind_infos: *const vk::BindBufferMemoryInfo<'_>,
 ) -> vk::Result {
     let command = alias.command(Target::Buffer);
-    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
+    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, move || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -406,7 +516,7 @@ fn bind_image_memory2_common(
     p_bind_infos: *const vk::BindImageMemoryInfo<'_>,
 ) -> vk::Result {
     let command = alias.command(Target::Image);
-    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, || {
+    guarded(command, vk::Result::ERROR_OUT_OF_HOST_MEMORY, move || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -511,7 +621,7 @@ pub unsafe extern "system" fn queue_bind_sparse(
     guarded(
         "vkQueueBindSparse",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // Queues share their device's dispatch pointer.
             // SAFETY: `queue` is a live queue of a device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(queue) }) else {
@@ -593,7 +703,6 @@ pub unsafe extern "system" fn queue_bind_sparse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::resources::BufferRecord;
 
     #[test]
     fn bindings_are_recorded_on_known_resources_only() {

@@ -19,12 +19,12 @@ use crate::memo::Key;
 use crate::requirements;
 use crate::state::resources as tracked;
 use crate::state::resources::BufferRecord;
-use crate::state::{Dedicated, MemoryRecord};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::allocation::{
     self, ChainOf, DedicatedTarget, Enabled, HandleTypesOf, Named, NvHandleTypesOf, ResourceRef,
     SupportFacts, When,
 };
+use handoff_rules::checks::bind::{DedicatedTo, MemoryFacts};
 use handoff_rules::checks::memory_import::AllocateCall;
 use handoff_rules::checks::resource_create::Answer;
 use handoff_rules::Finding;
@@ -97,18 +97,19 @@ fn answers(
     }
 }
 
-/// 09860, 09862, 00639 and `HANDOFF-Import-dedicated-only` for `memory` (described by `rec`)
-/// when it is bound to `resource`. Silent for memory that was dedicated (its resource was
-/// judged at `vkAllocateMemory`; binding it elsewhere is the bind rules' 01508/02628), for
-/// memory without export or import, and for resources the layer has no record of.
+/// 09860, 09862, 00639 and `HANDOFF-Import-dedicated-only` for `memory` (its record's
+/// export types, import type and dedicated resource: `rec`) when it is bound to `resource`.
+/// Silent for memory that was dedicated (its resource was judged at `vkAllocateMemory`;
+/// binding it elsewhere is the bind rules' 01508/02628), for memory without export or
+/// import, and for resources the layer has no record of.
 pub fn resource_support_findings(
     data: &DeviceData,
     memory: vk::DeviceMemory,
-    rec: &MemoryRecord,
+    rec: &MemoryFacts,
     resource: Resource,
     buffer: Option<&BufferRecord>,
 ) -> Vec<Finding> {
-    if rec.dedicated != Dedicated::None {
+    if rec.dedicated != DedicatedTo::None {
         return Vec::new();
     }
     let types = rec.export_types | rec.import_type;
@@ -204,6 +205,14 @@ fn named(data: &DeviceData, resource: Resource) -> Named {
     }
 }
 
+/// Appends `more` to `out`; nearly always nothing, at the cost of one compare.
+#[inline(always)]
+fn append(out: &mut Vec<Finding>, more: Vec<Finding>) {
+    if !more.is_empty() {
+        out.extend(more);
+    }
+}
+
 /// The dedicated-allocation, per-resource support, `pNext` and handle-type-bit rules of
 /// one `vkAllocateMemory` call, from what the interception copied out of it.
 ///
@@ -223,19 +232,25 @@ pub fn allocation_findings(
         out.is_empty()
     });
     if call.export_khr {
-        out.extend(allocation::handle_types_valid(
-            HandleTypesOf::ExportMemoryAllocateInfo,
-            call.export_types,
-            &enabled,
-            device,
-        ));
+        append(
+            &mut out,
+            allocation::handle_types_valid(
+                HandleTypesOf::ExportMemoryAllocateInfo,
+                call.export_types,
+                &enabled,
+                device,
+            ),
+        );
     }
     if let Some(t) = call.export_nv_types {
-        out.extend(allocation::nv_handle_types_valid(
-            NvHandleTypesOf::ExportMemoryAllocateInfoNV,
-            t,
-            device,
-        ));
+        append(
+            &mut out,
+            allocation::nv_handle_types_valid(
+                NvHandleTypesOf::ExportMemoryAllocateInfoNV,
+                t,
+                device,
+            ),
+        );
     }
     let fd_import_type = call
         .fd_import
@@ -243,12 +258,15 @@ pub fn allocation_findings(
         .map(|i| i.handle_type)
         .unwrap_or_default();
     if !fd_import_type.is_empty() {
-        out.extend(allocation::handle_types_valid(
-            HandleTypesOf::ImportMemoryFdInfo,
-            fd_import_type,
-            &enabled,
-            device,
-        ));
+        append(
+            &mut out,
+            allocation::handle_types_valid(
+                HandleTypesOf::ImportMemoryFdInfo,
+                fd_import_type,
+                &enabled,
+                device,
+            ),
+        );
     }
 
     let Some(d) = call.dedicated else {

@@ -5,8 +5,10 @@
 //! thousands of times. The rules those calls run are pure functions of parameters that hold
 //! no handle (flags, usage, handle types, sizes) and of the device (its extensions, and the
 //! driver's capability answers, which [`crate::capabilities`] caches for the instance's
-//! life). A key judged clean once is clean again on the same device, so the second call costs
-//! one map lookup instead of the capability lookups, the rules and their allocations.
+//! life, and its memory requirements, which the spec makes the same for buffers created
+//! alike). A key judged clean once is clean again on the same device, so the second call
+//! costs a few word compares (a map lookup past the front lists) instead of the capability
+//! and requirement lookups, the rules and their allocations.
 //!
 //! Only clean verdicts are kept: a call that produced a finding runs the rules again, so
 //! every occurrence is reported (and counted toward `duplicate_limit`) as before. The memo is
@@ -14,8 +16,8 @@
 
 use crate::state::{fast_map, FastMap};
 use ash::vk;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Clean keys kept per device, at most; past that, new keys are judged every time.
 pub const MAX_KEYS: usize = 512;
@@ -50,34 +52,123 @@ pub enum Key {
         export_types: vk::ExternalMemoryHandleTypeFlags,
         import_type: vk::ExternalMemoryHandleTypeFlags,
     },
+    /// A bind of memory that names no dedicated resource to a buffer whose chain held
+    /// nothing but `VkExternalMemoryBufferCreateInfo`: every input of the bind rules, of the
+    /// per-resource support rules ([`Key::BufferSupport`]) and of the buffer's memory
+    /// requirements (cached per shape by `requirements::buffer_cached`).
+    BufferBind {
+        size: u64,
+        flags: vk::BufferCreateFlags,
+        usage: vk::BufferUsageFlags,
+        sharing_mode: vk::SharingMode,
+        external_types: vk::ExternalMemoryHandleTypeFlags,
+        export_types: vk::ExternalMemoryHandleTypeFlags,
+        import_type: vk::ExternalMemoryHandleTypeFlags,
+    },
 }
 
 /// Keys of each kind kept in the lock-free front lists; the rest go to a map.
 const FRONT: usize = 8;
 /// The kinds of [`Key`], one front list each.
-const KINDS: usize = 4;
+const KINDS: usize = 5;
+/// Words of a key's encoding ([`Key::words`]).
+const WORDS: usize = 5;
 
 impl Key {
     /// The front list `self` belongs to.
+    #[inline(always)]
     fn kind(&self) -> usize {
         match self {
             Key::BufferCreate { .. } => 0,
             Key::Allocate { .. } => 1,
             Key::AllocateChain(_) => 2,
             Key::BufferSupport { .. } => 3,
+            Key::BufferBind { .. } => 4,
+        }
+    }
+
+    /// The key as words, one-to-one within its kind: a front-list hit is a compare of
+    /// plain words rather than of an enum field by field.
+    #[inline(always)]
+    fn words(&self) -> [u64; WORDS] {
+        let w = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+        match *self {
+            Key::BufferCreate {
+                flags,
+                usage,
+                external,
+            } => [
+                w(flags.as_raw(), usage.as_raw()),
+                w(
+                    external.map_or(0, |e| e.as_raw()),
+                    u32::from(external.is_some()),
+                ),
+                0,
+                0,
+                0,
+            ],
+            Key::Allocate {
+                size,
+                type_index,
+                chained,
+                export_khr,
+                export_types,
+                device_mask,
+                opaque_capture_address,
+            } => [
+                size,
+                w(type_index, chained),
+                w(export_types.as_raw(), device_mask.unwrap_or(0)),
+                opaque_capture_address,
+                u64::from(export_khr) | (u64::from(device_mask.is_some()) << 1),
+            ],
+            Key::AllocateChain(set) => [u64::from(set), 0, 0, 0, 0],
+            Key::BufferSupport {
+                flags,
+                usage,
+                export_types,
+                import_type,
+            } => [
+                w(flags.as_raw(), usage.as_raw()),
+                w(export_types.as_raw(), import_type.as_raw()),
+                0,
+                0,
+                0,
+            ],
+            Key::BufferBind {
+                size,
+                flags,
+                usage,
+                sharing_mode,
+                external_types,
+                export_types,
+                import_type,
+            } => [
+                size,
+                w(flags.as_raw(), usage.as_raw()),
+                w(sharing_mode.as_raw() as u32, external_types.as_raw()),
+                w(export_types.as_raw(), import_type.as_raw()),
+                0,
+            ],
         }
     }
 }
 
+/// One front-list slot: a key's words, written once before its list's length counts it.
+type Slot = [AtomicU64; WORDS];
+
 /// One device's clean keys.
 ///
 /// An app repeats a handful of shapes, so the first [`FRONT`] clean keys of each kind sit in
-/// a list that is written once per slot and read without a lock: a hit costs a compare or
-/// two, where a sharded map costs a hash, a shard lock and a probe (about 150 instructions a
-/// lookup, four lookups per external-memory cycle). Later keys go to the map.
+/// a list that is written once per slot and read without a lock: a hit costs a few word
+/// compares, where a sharded map costs a hash, a shard lock and a probe (about 150
+/// instructions a lookup). Later keys go to the map.
 pub struct Memo {
-    front: [[OnceLock<Key>; FRONT]; KINDS],
-    /// How many slots of each front list are set; published with `Release` after the slot.
+    /// Each slot's words are stored (relaxed) before its list's `len` is published with
+    /// `Release`, and never again; a reader loads `len` with `Acquire` and reads only the
+    /// slots below it.
+    front: [[Slot; FRONT]; KINDS],
+    /// How many slots of each front list are set.
     len: [AtomicUsize; KINDS],
     /// Serialises the writers (only a first clean verdict writes).
     grow: Mutex<()>,
@@ -96,18 +187,33 @@ impl Default for Memo {
 }
 
 impl Memo {
-    /// Whether `key` was judged clean before.
-    #[inline]
+    /// Whether `key` was judged clean before. Inlined, so that the key's encoding folds
+    /// into the caller, which knows its kind.
+    #[inline(always)]
     pub fn is_clean(&self, key: &Key) -> bool {
         let kind = key.kind();
+        let want = key.words();
         let n = self.len[kind].load(Ordering::Acquire);
-        self.front[kind][..n]
-            .iter()
-            .any(|slot| slot.get() == Some(key))
-            || (n == FRONT && self.rest.contains_key(key))
+        for slot in &self.front[kind][..n.min(FRONT)] {
+            if slot
+                .iter()
+                .zip(&want)
+                .all(|(s, w)| s.load(Ordering::Relaxed) == *w)
+            {
+                return true;
+            }
+        }
+        n >= FRONT && self.in_rest(key)
+    }
+
+    /// Whether `key` is among the clean keys past the front lists.
+    #[inline(never)]
+    fn in_rest(&self, key: &Key) -> bool {
+        self.rest.contains_key(key)
     }
 
     /// Records that `key`'s rules produced no finding.
+    #[cold]
     pub fn mark_clean(&self, key: Key) {
         let _writer = self.grow.lock().unwrap_or_else(|e| e.into_inner());
         if self.is_clean(&key) {
@@ -116,9 +222,10 @@ impl Memo {
         let kind = key.kind();
         let n = self.len[kind].load(Ordering::Relaxed);
         if n < FRONT {
-            if self.front[kind][n].set(key).is_ok() {
-                self.len[kind].store(n + 1, Ordering::Release);
+            for (s, w) in self.front[kind][n].iter().zip(key.words()) {
+                s.store(w, Ordering::Relaxed);
             }
+            self.len[kind].store(n + 1, Ordering::Release);
         } else if self.count() < MAX_KEYS {
             self.rest.insert(key, ());
         }
@@ -176,6 +283,66 @@ mod tests {
             flags: vk::BufferCreateFlags::empty(),
             usage: vk::BufferUsageFlags::from_raw(usage),
             external: None,
+        }
+    }
+
+    /// Keys that differ in any field, `None` against `Some(0)` included, stay apart in the
+    /// front lists.
+    #[test]
+    fn keys_differing_in_one_field_stay_apart() {
+        let ext = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+        let none = vk::ExternalMemoryHandleTypeFlags::empty();
+        let alloc = |chained, export_khr, device_mask, opaque_capture_address| Key::Allocate {
+            size: 4096,
+            type_index: 1,
+            chained,
+            export_khr,
+            export_types: ext,
+            device_mask,
+            opaque_capture_address,
+        };
+        let bind = |size, sharing_mode, export_types, import_type| Key::BufferBind {
+            size,
+            flags: vk::BufferCreateFlags::empty(),
+            usage: vk::BufferUsageFlags::TRANSFER_DST,
+            sharing_mode,
+            external_types: ext,
+            export_types,
+            import_type,
+        };
+        let (excl, conc) = (vk::SharingMode::EXCLUSIVE, vk::SharingMode::CONCURRENT);
+        let variants = [
+            key(1),
+            Key::BufferCreate {
+                flags: vk::BufferCreateFlags::empty(),
+                usage: vk::BufferUsageFlags::from_raw(1),
+                external: Some(none),
+            },
+            alloc(1, true, None, 0),
+            alloc(1, true, Some(0), 0),
+            alloc(1, false, None, 0),
+            alloc(1, true, None, 1),
+            alloc(3, true, None, 0),
+            Key::AllocateChain(1),
+            Key::AllocateChain(3),
+            Key::BufferSupport {
+                flags: vk::BufferCreateFlags::empty(),
+                usage: vk::BufferUsageFlags::TRANSFER_DST,
+                export_types: ext,
+                import_type: none,
+            },
+            bind(4096, excl, ext, none),
+            bind(8192, excl, ext, none),
+            bind(4096, conc, ext, none),
+            bind(4096, excl, ext, ext),
+            bind(4096, excl, none, none),
+        ];
+        for (i, k) in variants.iter().enumerate() {
+            let memo = Memo::default();
+            memo.mark_clean(*k);
+            for (j, other) in variants.iter().enumerate() {
+                assert_eq!(memo.is_clean(other), i == j, "{k:?} against {other:?}");
+            }
         }
     }
 

@@ -27,11 +27,36 @@ pub enum Malformed {
 /// Every link reached must be null or point to a readable struct that starts with
 /// `sType` and `pNext`, as the spec requires of a valid chain. Only the links of the chain
 /// are read, and only their `sType` and `pNext` (plus what `visit` reads).
+#[inline]
 pub unsafe fn walk(
     head: *const c_void,
     mut visit: impl FnMut(vk::StructureType, *const vk::BaseInStructure<'static>),
 ) -> Result<(), Malformed> {
     let head = head as *const vk::BaseInStructure<'static>;
+    if head.is_null() {
+        return Ok(());
+    }
+    // The common chain of one struct needs no measuring: it cannot loop (a struct pointing
+    // at itself has a non-null `pNext`).
+    // SAFETY: a non-null link of the chain, valid by this function's contract.
+    let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
+    if next.is_null() {
+        visit(s_type, head);
+        return Ok(());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { walk_measured(head, visit) }
+}
+
+/// [`walk`] of a chain of more than one link.
+///
+/// # Safety
+/// As [`walk`].
+#[inline(never)]
+unsafe fn walk_measured(
+    head: *const vk::BaseInStructure<'static>,
+    mut visit: impl FnMut(vk::StructureType, *const vk::BaseInStructure<'static>),
+) -> Result<(), Malformed> {
     // The shape is measured before any visit, so that a looping chain does not feed the
     // readers the same struct twice (they would count a duplicate that is not there).
     // SAFETY: forwarded contract.

@@ -2,7 +2,7 @@
 //! capability answers) and destruction.
 
 use crate::capabilities::{self, ImageParams};
-use crate::dispatch;
+use crate::dispatch::{self, DeviceData};
 use crate::guard::guarded;
 use crate::instance::chain_malformed;
 use crate::memo::Key;
@@ -24,7 +24,7 @@ pub unsafe extern "system" fn create_buffer(
     guarded(
         "vkCreateBuffer",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -55,52 +55,18 @@ pub unsafe extern "system" fn create_buffer(
             let external_types = external_chained.unwrap_or_default();
             if let Err(m) = walked {
                 plain_chain = false;
-                data.reporter.report(chain_malformed(
-                    "VkBufferCreateInfo",
-                    m,
-                    vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
-                ));
+                report_malformed(&data, device, "VkBufferCreateInfo", m);
             }
-            let mut refusal = None;
             // The rules read no handle: a create info judged clean before is clean again.
-            data.memo.judge(
-                Some(Key::BufferCreate {
-                    flags: info.flags,
-                    usage: info.usage,
-                    external: external_chained,
-                }),
-                || {
-                    let call = BufferCreateCall {
-                        device: device.as_raw(),
-                        flags: info.flags,
-                        usage: info.usage,
-                        external_types,
-                    };
-                    let answers = if external_types.is_empty() {
-                        Vec::new()
-                    } else {
-                        capabilities::buffer_answers(
-                            &data.capabilities,
-                            data.physical_device,
-                            info.flags,
-                            info.usage,
-                            external_types,
-                        )
-                    };
-                    let mut findings = resource_create::create_buffer(&call, &answers);
-                    findings.extend(crate::dedicated::buffer_create_findings(
-                        &data,
-                        external_chained,
-                    ));
-                    let clean = findings.is_empty();
-                    refusal = data
-                        .reporter
-                        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT);
-                    clean
-                },
-            );
-            if let Some(r) = refusal {
-                return r;
+            let key = Key::BufferCreate {
+                flags: info.flags,
+                usage: info.usage,
+                external: external_chained,
+            };
+            if !data.memo.is_clean(&key) {
+                if let Some(r) = judge_buffer_create(&data, info, external_chained, key) {
+                    return r;
+                }
             }
             let res = forward();
             if res == vk::Result::SUCCESS && !p_buffer.is_null() {
@@ -126,6 +92,58 @@ pub unsafe extern "system" fn create_buffer(
     )
 }
 
+/// Reports a malformed `pNext` chain of a create info (`what`).
+#[cold]
+#[inline(never)]
+fn report_malformed(data: &DeviceData, device: vk::Device, what: &str, m: pnext::Malformed) {
+    data.reporter.report(chain_malformed(
+        what,
+        m,
+        vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
+    ));
+}
+
+/// The buffer create rules of a create info the memo does not know clean (`key`): reports
+/// the findings, remembers a clean verdict; `Some` result when an app callback stopped the
+/// call.
+#[cold]
+#[inline(never)]
+fn judge_buffer_create(
+    data: &DeviceData,
+    info: &vk::BufferCreateInfo<'_>,
+    external_chained: Option<vk::ExternalMemoryHandleTypeFlags>,
+    key: Key,
+) -> Option<vk::Result> {
+    let external_types = external_chained.unwrap_or_default();
+    let call = BufferCreateCall {
+        device: data.handle.as_raw(),
+        flags: info.flags,
+        usage: info.usage,
+        external_types,
+    };
+    let answers = if external_types.is_empty() {
+        Vec::new()
+    } else {
+        capabilities::buffer_answers(
+            &data.capabilities,
+            data.physical_device,
+            info.flags,
+            info.usage,
+            external_types,
+        )
+    };
+    let mut findings = resource_create::create_buffer(&call, &answers);
+    findings.extend(crate::dedicated::buffer_create_findings(
+        data,
+        external_chained,
+    ));
+    if findings.is_empty() {
+        data.memo.mark_clean(key);
+    }
+    data.reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
+}
+
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
@@ -134,7 +152,7 @@ pub unsafe extern "system" fn destroy_buffer(
     buffer: vk::Buffer,
     p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
-    guarded("vkDestroyBuffer", (), || {
+    guarded("vkDestroyBuffer", (), move || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return;
@@ -172,7 +190,7 @@ pub unsafe extern "system" fn create_image(
     guarded(
         "vkCreateImage",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -316,7 +334,7 @@ pub unsafe extern "system" fn destroy_image(
     image: vk::Image,
     p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
-    guarded("vkDestroyImage", (), || {
+    guarded("vkDestroyImage", (), move || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return;

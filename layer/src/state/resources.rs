@@ -113,6 +113,7 @@ pub fn maybe_interesting(device: vk::Device, handle: u64) -> bool {
     filter::maybe(device.as_raw(), handle)
 }
 
+#[inline]
 pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) {
     let k = key(device, buffer.as_raw());
     if rec.interesting() {
@@ -144,7 +145,23 @@ pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
         .map(|r| *r)
 }
 
+/// `f` on a tracked buffer's record, read in place under its shard's read lock (no copy of
+/// the record); `None` for an unknown buffer. `f` must be short and must not touch the
+/// state map.
+#[inline]
+pub fn with_buffer<R>(
+    device: vk::Device,
+    buffer: vk::Buffer,
+    f: impl FnOnce(&BufferRecord) -> R,
+) -> Option<R> {
+    RESOURCES
+        .buffers
+        .get(&key(device, buffer.as_raw()))
+        .map(|r| f(&r))
+}
+
 /// Records the memory bound to a tracked buffer; an unknown buffer is left alone.
+#[inline]
 pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Binding) {
     let k = key(device, buffer.as_raw());
     if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
