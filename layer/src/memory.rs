@@ -28,7 +28,7 @@ pub unsafe extern "system" fn allocate_memory(
     guarded(
         "vkAllocateMemory",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -253,7 +253,7 @@ pub unsafe extern "system" fn free_memory(
     memory: vk::DeviceMemory,
     p_allocator: *const vk::AllocationCallbacks<'_>,
 ) {
-    guarded("vkFreeMemory", (), || {
+    guarded("vkFreeMemory", (), move || {
         // SAFETY: `device` is a live device of this layer's chain.
         let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
             return;
@@ -283,7 +283,7 @@ pub unsafe extern "system" fn get_memory_fd(
     guarded(
         "vkGetMemoryFdKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
@@ -344,7 +344,7 @@ pub unsafe extern "system" fn get_memory_fd_properties(
     guarded(
         "vkGetMemoryFdPropertiesKHR",
         vk::Result::ERROR_OUT_OF_HOST_MEMORY,
-        || {
+        move || {
             // SAFETY: `device` is a live device of this layer's chain.
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;

@@ -279,7 +279,9 @@ struct Registry {
     /// looks its fd's inode up here, since only an export of the same inode can be the
     /// same payload (`same_payload`). One entry per payload for memfds and dma-bufs; a
     /// character device (NVIDIA) files all its payloads under its one inode.
-    files: FastMap<Inode, SmallVec<[Payload; 1]>>,
+    /// Boxed: a payload is a few hundred bytes, and the box is moved instead of them each
+    /// time an entry is filed, rehashed or removed.
+    files: FastMap<Inode, SmallVec<[Box<Payload>; 1]>>,
     /// Exports of a payload under another inode than its home (another handle type of the
     /// same memory, a re-export of imported memory): that inode → `(payload, home)`.
     aliases: CountedMap<Inode, SmallVec<[(u64, Inode); 1]>>,
@@ -1194,13 +1196,14 @@ pub fn after_export(
             owner,
         });
     }
-    r.files.entry(key).or_default().push(Payload {
+    let payload = Box::new(Payload {
         id: pid,
         exporter,
         clean_import: None,
         exports,
         ledger,
     });
+    r.files.entry(key).or_default().push(payload);
     state::set_memory_exported(device, memory, pid, key);
 }
 
@@ -1410,13 +1413,13 @@ mod tests {
                 },
                 ..Default::default()
             };
-            r.files.entry((id.dev, id.ino)).or_default().push(Payload {
+            r.files.entry((id.dev, id.ino)).or_default().push(Box::new(Payload {
                 id: pid,
                 exporter,
                 clean_import: None,
                 exports: smallvec::smallvec![export(dup, id, (1, pid))],
                 ledger: None,
-            });
+            }));
             apps.push(app);
         }
         (r, apps)
