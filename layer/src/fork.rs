@@ -13,17 +13,21 @@
 //! it), or `prepare` could wait for a thread that waits for `prepare`. The nestings that
 //! exist today, all compatible with it:
 //!
-//! 1. `payload` registry (payloads, inode index, consumed fds, remote imports, sync
+//! 1. `payload` registry (payloads by inode, aliases, consumed fds, remote imports, sync
 //!    exports: sharded maps, never two of them at once): nothing inside but `tracing` (12)
 //!    and the ledger's own files.
-//! 2. `state::ownership`: resources, then shared (`with_entry` holds a resource's entry
-//!    while it looks up what its memory shares, then locks that entry's own mutex). The
-//!    per-entry `Mutex<Shared>` values are not held here: a child reaches only entries of
-//!    its own devices and payloads (keys the parent's copies cannot have), so one a parent
-//!    thread held at the fork is never waited for. `payload` and these are never nested
-//!    (`ownership.rs` publishes ledger releases after `with_entry` returns).
+//! 2. `state::ownership`: resources, then shared (`with_entry` holds a resource's shard
+//!    while it looks up what its memory shares, then locks the entry's own lock). The
+//!    per-resource entry locks and the per-memory `Shared` locks are not held here: a child
+//!    reaches only entries of its own devices and payloads (keys the parent's copies cannot
+//!    have), so one a parent thread held at the fork is never waited for. `payload` and
+//!    these are never nested (`ownership.rs` publishes ledger releases after `with_entry`
+//!    returns).
 //! 3. `state::commands`: pools, then command buffers (`reset_pool` holds a pool's entry
-//!    while it clears its command buffers).
+//!    while it clears its command buffers). A submission of one command buffer holds the
+//!    buffer's record (read) while it applies its ops through the entries they resolved
+//!    (entry and `Shared` locks only, no map of item 2) and records the queue's work
+//!    (item 5).
 //! 4. `state::views`: framebuffers, render passes, then views (`with_framebuffer`'s
 //!    closure in `commands.rs` looks the attachment views up).
 //! 5. `state::queues`: queues, then semaphores and fences (`record_submission` holds a

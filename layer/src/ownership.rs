@@ -8,6 +8,14 @@
 //! resource's and its memory's entries (`state::ownership`). A resource's entry keeps the
 //! facts its last op was applied with, so that an op on a resource seen before looks up
 //! only that entry, not the resource's and its memory's records too.
+//!
+//! The common submission, one command buffer, is applied in place instead
+//! ([`apply_single`]): its ops are read under its record's lock (taken after the ownership
+//! maps' in fork.rs's order, so only the entries' own locks and the queue map, which comes
+//! after it, are taken under it) through the ownership entries a previous submission
+//! stored beside them; an op without a current one (or one that executes secondaries), and
+//! every op after it, is copied out and applied through the maps once the record is
+//! released.
 
 use crate::dispatch::DeviceData;
 use crate::payload;
@@ -37,6 +45,22 @@ const MAX_NESTING: u32 = 4;
 enum Op {
     Barrier(BarrierOp),
     Use(UseOp),
+}
+
+impl Op {
+    fn as_ref(&self) -> OpRef<'_> {
+        match self {
+            Op::Barrier(b) => OpRef::Barrier(b),
+            Op::Use(u) => OpRef::Use(u),
+        }
+    }
+}
+
+/// An op as applied, borrowed (from a command buffer's record or from [`Gathered`]).
+#[derive(Clone, Copy)]
+enum OpRef<'a> {
+    Barrier(&'a BarrierOp),
+    Use(&'a UseOp),
 }
 
 /// `(recording command buffer, op)` of one submitted batch, on the stack for the common few.
@@ -175,6 +199,131 @@ fn peer(p: Peer) -> rules::Peer {
     }
 }
 
+/// Where a submission's ops run: what every op of it shares.
+struct At {
+    device: vk::Device,
+    queue: vk::Queue,
+    peer: rules::Peer,
+    ledger: bool,
+    /// The queue's family once looked up (only for the ops that read it).
+    family: Option<u32>,
+}
+
+impl At {
+    fn new(data: &DeviceData, queue: vk::Queue, family: Option<u32>) -> Self {
+        Self {
+            device: data.handle,
+            queue,
+            peer: peer(data.reporter.settings.peer),
+            ledger: data.reporter.settings.ledger_dir.is_some(),
+            family,
+        }
+    }
+
+    #[inline]
+    fn submit(&mut self, cb: u64, op: OpRef<'_>) -> Submit {
+        let reads_family = match op {
+            OpRef::Barrier(b) => b.reads_queue_family(),
+            OpRef::Use(_) => true,
+        };
+        let queue_family = match self.family {
+            Some(f) => f,
+            None if reads_family => *self
+                .family
+                .insert(crate::state::queues::family(self.device, self.queue).unwrap_or(0)),
+            // Not read by this op.
+            None => 0,
+        };
+        Submit {
+            device: self.device.as_raw(),
+            queue: self.queue.as_raw(),
+            queue_family,
+            command_buffer: cb,
+            peer: self.peer,
+        }
+    }
+
+    /// Takes what applying `op` did; a release of an exported payload to publish in the
+    /// ledger is returned (published outside every lock).
+    #[inline(always)]
+    fn outcome(
+        &self,
+        op: OpRef<'_>,
+        (outcome, key): (rules::Outcome, owned::SharedKey),
+        applied: &mut Applied,
+        findings: &mut Vec<Finding>,
+    ) -> Option<LedgerRelease> {
+        applied.released |= outcome.released_external;
+        if !outcome.findings.is_empty() {
+            findings.extend(outcome.findings);
+        }
+        // Releases of exported payloads go to this process's ledger entry (when
+        // `ledger_dir` is set).
+        match (self.ledger, op, key) {
+            (true, OpRef::Barrier(b), owned::SharedKey::Payload(p))
+                if rules::is_special(b.dst) && !rules::is_special(b.src) =>
+            {
+                Some((p, b.dst, b.new_layout))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `(payload, queue family, newLayout)` of a release to publish in the ledger.
+type LedgerRelease = (u64, u32, vk::ImageLayout);
+
+fn apply_op(
+    at: &Submit,
+    op: OpRef<'_>,
+    facts: &Facts,
+    state: &mut rules::ResourceState,
+    shared: &mut rules::Shared,
+) -> rules::Outcome {
+    match op {
+        OpRef::Barrier(b) => rules::apply_barrier(at, facts, b, state, shared),
+        OpRef::Use(u) => rules::apply_use(at, facts, u, state, shared),
+    }
+}
+
+fn resource(op: OpRef<'_>) -> Resource {
+    match op {
+        OpRef::Barrier(b) => b.resource,
+        OpRef::Use(u) => u.resource,
+    }
+}
+
+/// Applies `op` through the maps: the resource's entry, or (when its cached facts are not
+/// current) the resource's and its memory's records first. `None`: the resource is not
+/// tracked or not bound. Also gives the entry, for a recorded op to keep.
+fn apply_looked_up(
+    at: &mut At,
+    cb: u64,
+    op: OpRef<'_>,
+) -> Option<((rules::Outcome, owned::SharedKey), owned::EntryRef)> {
+    let device = at.device;
+    let resource = resource(op);
+    let submit = at.submit(cb, op);
+    let entry = (device.as_raw(), resource.raw());
+    let cached = owned::with_cached(entry, |facts, key, state, shared| {
+        (apply_op(&submit, op, facts, state, shared), key)
+    });
+    match cached {
+        Some(done) => Some(done),
+        None => {
+            let changes = owned::changes();
+            // Resource and memory records are read before the ownership entries are
+            // locked.
+            let (facts, key, cache) = facts(device, resource)?;
+            let (outcome, entry) =
+                owned::with_entry(entry, &facts, key, (changes, cache), |s, m| {
+                    apply_op(&submit, op, &facts, s, m)
+                });
+            Some(((outcome, key), entry))
+        }
+    }
+}
+
 /// Applies the ops of batch `batch` of `gathered` (one batch of `vkQueueSubmit(2)`) as
 /// executed on `queue`. `queue_family` is the queue's family once looked up (only for the
 /// ops that read it; shared by the batches of one submission).
@@ -186,72 +335,154 @@ pub fn apply_batch(
     batch: usize,
     findings: &mut Vec<Finding>,
 ) -> Applied {
-    let device = data.handle;
     let ops = gathered.ops(batch);
     let mut applied = Applied::default();
     if ops.is_empty() {
         return applied;
     }
-    let peer = peer(data.reporter.settings.peer);
-    let ledger = data.reporter.settings.ledger_dir.is_some();
+    let mut at = At::new(data, queue, *queue_family);
     for (cb, op) in ops {
-        let resource = match op {
-            Op::Barrier(b) => b.resource,
-            Op::Use(u) => u.resource,
+        let op = op.as_ref();
+        let Some((done, _)) = apply_looked_up(&mut at, *cb, op) else {
+            continue;
         };
-        let reads_family = match op {
-            Op::Barrier(b) => b.reads_queue_family(),
-            Op::Use(_) => true,
-        };
-        let queue_family = match queue_family {
-            Some(f) => *f,
-            None if reads_family => {
-                *queue_family.insert(crate::state::queues::family(device, queue).unwrap_or(0))
+        if let Some((p, dst, layout)) = at.outcome(op, done, &mut applied, findings) {
+            payload::ledger_release(p, dst, layout);
+        }
+    }
+    *queue_family = at.family;
+    applied
+}
+
+/// An op [`apply_single`] leaves for the maps: `(op index, op, the entry it holds)`, or the
+/// secondaries of a `vkCmdExecuteCommands` (copied: the only case that allocates, as in
+/// [`flatten`]).
+enum Left {
+    Op(usize, Op, *const owned::Entry),
+    Execute(Vec<u64>),
+}
+
+type Rest = SmallVec<[Left; 2]>;
+
+/// What [`apply_single`] did.
+pub enum Single {
+    /// The command buffer's ops were applied.
+    Applied(Applied),
+    /// Not applied: the command buffer is not in the state map (the caller gathers the
+    /// submission with [`Gathered`], whose lookups show which command buffer is missing).
+    Gather,
+}
+
+/// Applies the ops of the only command buffer of a submission, read in place in its record
+/// (no copy): an op whose resource entry a submission resolved before and whose facts are
+/// current is applied through that entry, without a lookup. From the first op that is not
+/// (or that executes secondaries), the rest are copied out and applied through the maps
+/// once the record is released, secondaries expanded in place as [`Gathered`] does, and the
+/// entries they resolved are stored in the record for the next submission. Inlined into
+/// the common path (`submit.rs`'s `submit_one`); other callers use [`apply_single_call`].
+#[inline(always)]
+pub fn apply_single(
+    data: &DeviceData,
+    queue: vk::Queue,
+    command_buffer: vk::CommandBuffer,
+    findings: &mut Vec<Finding>,
+) -> Single {
+    let device = data.handle;
+    let cb = command_buffer.as_raw();
+    let mut at = At::new(data, queue, None);
+    let mut applied = Applied::default();
+    // Created only when used: most submissions need neither.
+    let mut ledger: Option<SmallVec<[LedgerRelease; 2]>> = None;
+    let mut rest: Option<Rest> = None;
+    let read = commands::with_recorded(device, command_buffer, |rec| {
+        for (i, recorded) in rec.ops.iter().enumerate() {
+            let op = match recorded {
+                RecordedOp::Barrier(b) => Some(OpRef::Barrier(b)),
+                RecordedOp::Use(u) => Some(OpRef::Use(u)),
+                RecordedOp::Execute(_) => None,
+            };
+            let entry = rec.entry(i);
+            let done = op.zip(entry).and_then(|(op, e)| {
+                let submit = at.submit(cb, op);
+                owned::with_resolved(e, |facts, key, state, shared| {
+                    (apply_op(&submit, op, facts, state, shared), key)
+                })
+            });
+            let (Some(op), Some(done)) = (op, done) else {
+                // Everything from here on goes through the maps, in order.
+                let rest = rest.insert(SmallVec::new());
+                for (j, op) in rec.ops.iter().enumerate().skip(i) {
+                    rest.push(match op {
+                        RecordedOp::Barrier(b) => Left::Op(j, Op::Barrier(*b), entry_ptr(&rec, j)),
+                        RecordedOp::Use(u) => Left::Op(j, Op::Use(*u), entry_ptr(&rec, j)),
+                        RecordedOp::Execute(s) => Left::Execute(s.clone()),
+                    });
+                }
+                break;
+            };
+            if let Some(l) = at.outcome(op, done, &mut applied, findings) {
+                ledger.get_or_insert_with(SmallVec::new).push(l);
             }
-            // Not read by this op.
-            None => 0,
-        };
-        let at = Submit {
-            device: device.as_raw(),
-            queue: queue.as_raw(),
-            queue_family,
-            command_buffer: *cb,
-            peer,
-        };
-        let apply = |facts: &Facts, state: &mut _, shared: &mut _| match op {
-            Op::Barrier(b) => rules::apply_barrier(&at, facts, b, state, shared),
-            Op::Use(u) => rules::apply_use(&at, facts, u, state, shared),
-        };
-        let entry = (device.as_raw(), resource.raw());
-        let cached = owned::with_cached(entry, |facts, key, state, shared| {
-            (apply(facts, state, shared), key)
-        });
-        let (outcome, key) = match cached {
-            Some(done) => done,
-            None => {
-                let changes = owned::changes();
-                // Resource and memory records are read before the ownership entries are
-                // locked.
-                let Some((facts, key, cache)) = facts(device, resource) else {
+        }
+        rec.recording
+    });
+    let Some(recording) = read else {
+        return Single::Gather;
+    };
+    if let Some(ledger) = ledger {
+        for (p, dst, layout) in ledger {
+            payload::ledger_release(p, dst, layout);
+        }
+    }
+    let Some(rest) = rest else {
+        return Single::Applied(applied);
+    };
+    let mut resolved: SmallVec<[(usize, owned::EntryRef); 2]> = SmallVec::new();
+    let mut apply = |at: &mut At, cb: u64, op: OpRef<'_>| {
+        let (done, entry) = apply_looked_up(at, cb, op)?;
+        if let Some((p, dst, layout)) = at.outcome(op, done, &mut applied, findings) {
+            payload::ledger_release(p, dst, layout);
+        }
+        Some(entry)
+    };
+    for left in rest {
+        match left {
+            Left::Op(i, op, held) => {
+                let Some(entry) = apply(&mut at, cb, op.as_ref()) else {
                     continue;
                 };
-                let outcome = owned::with_entry(entry, &facts, key, (changes, cache), |s, m| {
-                    apply(&facts, s, m)
-                });
-                (outcome, key)
+                if !std::ptr::eq(std::sync::Arc::as_ptr(&entry), held) {
+                    resolved.push((i, entry));
+                }
             }
-        };
-        applied.released |= outcome.released_external;
-        if !outcome.findings.is_empty() {
-            findings.extend(outcome.findings);
-        }
-        // Releases of exported payloads go to this process's ledger entry (when
-        // `ledger_dir` is set), outside the ownership entries' locks.
-        if let (true, Op::Barrier(b), owned::SharedKey::Payload(p)) = (ledger, op, key) {
-            if rules::is_special(b.dst) && !rules::is_special(b.src) {
-                payload::ledger_release(p, b.dst, b.new_layout);
+            Left::Execute(secondaries) => {
+                let mut ops = Ops::new();
+                for s in secondaries {
+                    flatten(device, s, 1, &mut ops);
+                }
+                for (scb, op) in &ops {
+                    apply(&mut at, *scb, op.as_ref());
+                }
             }
         }
     }
-    applied
+    if !resolved.is_empty() {
+        commands::store_entries(device, command_buffer, recording, resolved);
+    }
+    Single::Applied(applied)
+}
+
+/// [`apply_single`], not inlined.
+#[inline(never)]
+pub fn apply_single_call(
+    data: &DeviceData,
+    queue: vk::Queue,
+    command_buffer: vk::CommandBuffer,
+    findings: &mut Vec<Finding>,
+) -> Single {
+    apply_single(data, queue, command_buffer, findings)
+}
+
+fn entry_ptr(rec: &commands::Recorded<'_>, i: usize) -> *const owned::Entry {
+    rec.entry(i).map_or(std::ptr::null(), |e| e as *const _)
 }

@@ -1413,13 +1413,16 @@ mod tests {
                 },
                 ..Default::default()
             };
-            r.files.entry((id.dev, id.ino)).or_default().push(Box::new(Payload {
-                id: pid,
-                exporter,
-                clean_import: None,
-                exports: smallvec::smallvec![export(dup, id, (1, pid))],
-                ledger: None,
-            }));
+            r.files
+                .entry((id.dev, id.ino))
+                .or_default()
+                .push(Box::new(Payload {
+                    id: pid,
+                    exporter,
+                    clean_import: None,
+                    exports: smallvec::smallvec![export(dup, id, (1, pid))],
+                    ledger: None,
+                }));
             apps.push(app);
         }
         (r, apps)

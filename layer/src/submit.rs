@@ -2,10 +2,12 @@
 //! show the app saw work complete, and the pending-work model (`state::queues`) that the
 //! semaphore and fence fd rules of `sync.rs` ask through the `pub fn`s at the end.
 //!
-//! The ops of every batch are copied out of the command buffer records first, one lookup per
-//! command buffer that also shows it live (`ownership::Gathered`; only a command buffer the
-//! lookup missed goes to `liveness`). Then each batch goes through `ownership::apply_batch`
-//! in order, then `HANDOFF-Sync-release-without-signal` (best_practices). The submission's
+//! A submission of one command buffer (the common case; `submit_one` when it also chains
+//! nothing) is applied in place by `ownership::apply_single`, its one lookup also showing it
+//! live. Otherwise the ops of every batch are copied out of the command buffer records
+//! first, one lookup per command buffer that also shows it live (`ownership::Gathered`;
+//! only a command buffer the lookup missed goes to `liveness`). Then each batch goes
+//! through `ownership::apply_batch` in order, then `HANDOFF-Sync-release-without-signal` (best_practices). The submission's
 //! fence counts as a signal for every batch: it signals after all of them, so the other side
 //! can wait on it for any release of the submission. Findings at submit are reported and never block.
 //!
@@ -125,6 +127,61 @@ fn check_batches(
     report(data, findings);
 }
 
+/// [`check_batches`] for a submission whose only command buffer, in batch `batch`,
+/// `ownership::apply_single` applied (with `findings`).
+fn check_single(
+    data: &DeviceData,
+    queue: vk::Queue,
+    command: &'static str,
+    (batch, command_buffer, signals_semaphore): (usize, vk::CommandBuffer, bool),
+    applied: crate::ownership::Applied,
+    mut findings: Vec<Finding>,
+    fence: vk::Fence,
+) {
+    let best_practices = data.reporter.settings.best_practices;
+    if applied.released && best_practices {
+        findings.extend(rules::release_without_signal(&ReleaseBatch {
+            command,
+            queue: queue.as_raw(),
+            batch,
+            command_buffers: &[command_buffer],
+            released: applied.released,
+            signals_semaphore,
+            fence: !fence.is_null(),
+            can_export_sync: data.enabled.external_semaphore_fd || data.enabled.external_fence_fd,
+            best_practices,
+        }));
+    }
+    report(data, findings);
+}
+
+/// The only command buffer of a submission, as `(batch, command buffer, whether its batch
+/// signals a semaphore)`; `None` when it has none or several.
+fn only_command_buffer<S>(
+    submits: &[S],
+    count: impl Fn(&S) -> u32,
+    first: impl Fn(&S) -> (vk::CommandBuffer, bool),
+) -> Option<(usize, vk::CommandBuffer, bool)> {
+    if let [s] = submits {
+        return (count(s) == 1).then(|| {
+            let (cb, signals) = first(s);
+            (0, cb, signals)
+        });
+    }
+    let mut only = None;
+    for (i, s) in submits.iter().enumerate() {
+        match (count(s), only) {
+            (0, _) => {}
+            (1, None) => only = Some(i),
+            _ => return None,
+        }
+    }
+    only.map(|i| {
+        let (cb, signals) = first(&submits[i]);
+        (i, cb, signals)
+    })
+}
+
 /// Records a successful submission in the pending model. Submissions that use no semaphore
 /// and no fence leave nothing to track: only the order of tracked batches matters to it.
 fn record(
@@ -229,7 +286,64 @@ pub unsafe extern "system" fn queue_submit(
         };
         // SAFETY: valid array per the caller.
         let submits = unsafe { slice(p_submits, count) };
-        let mut gathered = crate::ownership::Gathered::default();
+        if let [s] = submits {
+            if s.p_next.is_null() && s.command_buffer_count == 1 && !s.p_command_buffers.is_null() {
+                // SAFETY: `s` is `p_submits[0]`, with valid arrays per the caller.
+                if let Some(r) = unsafe { submit_one(&data, queue, p_submits, fence) } {
+                    return r;
+                }
+            }
+        }
+        // SAFETY: forwarded contract.
+        unsafe { submit_general(&data, queue, count, p_submits, fence) }
+    })
+}
+
+/// `vkQueueSubmit` of any kind (see `submit_one` for the most common one), kept out of
+/// line so that the common path stays small.
+///
+/// # Safety
+/// Arguments valid for the Vulkan command.
+#[inline(never)]
+unsafe fn submit_general(
+    data: &DeviceData,
+    queue: vk::Queue,
+    count: u32,
+    p_submits: *const vk::SubmitInfo<'_>,
+    fence: vk::Fence,
+) -> vk::Result {
+    // SAFETY: valid array per the caller.
+    let submits = unsafe { slice(p_submits, count) };
+    // The common submission of one command buffer is applied in place; its lookup is
+    // also its liveness check.
+    let only = only_command_buffer(
+        submits,
+        |s| {
+            if s.p_command_buffers.is_null() {
+                0
+            } else {
+                s.command_buffer_count
+            }
+        },
+        // SAFETY: one command buffer in a valid array per the caller.
+        |s| {
+            (
+                unsafe { *s.p_command_buffers },
+                s.signal_semaphore_count > 0,
+            )
+        },
+    );
+    let mut findings = Vec::new();
+    let single = only.and_then(|o| {
+        match crate::ownership::apply_single_call(data, queue, o.1, &mut findings) {
+            crate::ownership::Single::Applied(a) => Some((o, a)),
+            crate::ownership::Single::Gather => None,
+        }
+    });
+    // Filled in place (it is large) when the submission is not applied above.
+    let mut gathered = None;
+    if single.is_none() {
+        let gathered = gathered.insert(crate::ownership::Gathered::default());
         for s in submits {
             // SAFETY: valid arrays per the caller.
             let cbs = unsafe { slice(s.p_command_buffers, s.command_buffer_count) };
@@ -238,35 +352,48 @@ pub unsafe extern "system" fn queue_submit(
         // liveness: only a command buffer the lookups above missed can be dead.
         if gathered.missing {
             // SAFETY: valid submit infos per the caller.
-            if let Some(r) = unsafe { crate::liveness::queue_submit(&data, queue, submits) } {
+            if let Some(r) = unsafe { crate::liveness::queue_submit(data, queue, submits) } {
                 return r;
             }
         }
-        // Each batch's chain is walked before the driver sees it: a looping chain is
-        // reported even when the driver then hangs on it, or refuses the submission. Most
-        // submissions chain nothing, and then nothing is collected.
-        let timeline: SmallVec<[(&[u64], &[u64]); 4]> =
-            if submits.iter().all(|s| s.p_next.is_null()) {
-                SmallVec::new()
-            } else {
-                submits
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        if s.p_next.is_null() {
-                            (&[][..], &[][..])
-                        } else {
-                            // SAFETY: valid chain and arrays per the caller.
-                            unsafe { timeline_values(&data, queue, i, s.p_next) }
-                        }
-                    })
-                    .collect()
-            };
-        check_batches(
-            &data,
+    }
+    // Each batch's chain is walked before the driver sees it: a looping chain is
+    // reported even when the driver then hangs on it, or refuses the submission. Most
+    // submissions chain nothing, and then nothing is collected.
+    // One pass for what the rest asks of every batch: a chain, a semaphore.
+    let (chained, uses_sync) = submits.iter().fold((false, false), |(c, u), s| {
+        (
+            c | !s.p_next.is_null(),
+            u | (s.wait_semaphore_count > 0) | (s.signal_semaphore_count > 0),
+        )
+    });
+    let timeline: SmallVec<[(&[u64], &[u64]); 4]> = if !chained {
+        SmallVec::new()
+    } else {
+        submits
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if s.p_next.is_null() {
+                    (&[][..], &[][..])
+                } else {
+                    // SAFETY: valid chain and arrays per the caller.
+                    unsafe { timeline_values(data, queue, i, s.p_next) }
+                }
+            })
+            .collect()
+    };
+    match (single, &gathered) {
+        (Some((o, applied)), _) => {
+            if (applied.released && data.reporter.settings.best_practices) || !findings.is_empty() {
+                check_single(data, queue, "vkQueueSubmit", o, applied, findings, fence)
+            }
+        }
+        (None, Some(gathered)) => check_batches(
+            data,
             queue,
             "vkQueueSubmit",
-            &gathered,
+            gathered,
             submits.len(),
             |i| {
                 let s = &submits[i];
@@ -275,40 +402,91 @@ pub unsafe extern "system" fn queue_submit(
                 (cbs.into(), s.signal_semaphore_count > 0)
             },
             fence,
+        ),
+        (None, None) => {}
+    }
+    // SAFETY: forwarding the app's arguments.
+    let r = unsafe { (data.fns.fp_v1_0().queue_submit)(queue, count, p_submits, fence) };
+    // Most submissions use no semaphore and no fence: nothing to record.
+    if r == vk::Result::SUCCESS && (!fence.is_null() || uses_sync) {
+        record(
+            data,
+            queue,
+            submits.len(),
+            fence,
+            |i| {
+                let s = &submits[i];
+                let (wv, sv) = timeline.get(i).copied().unwrap_or((&[], &[]));
+                // SAFETY: as above.
+                let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
+                // SAFETY: as above.
+                let signals = unsafe { slice(s.p_signal_semaphores, s.signal_semaphore_count) };
+                Batch {
+                    waits: paired(waits, wv),
+                    signals: paired(signals, sv),
+                    fence: 0,
+                }
+            },
+            uses_sync,
         );
-        // SAFETY: forwarding the app's arguments.
-        let r = unsafe { (data.fns.fp_v1_0().queue_submit)(queue, count, p_submits, fence) };
-        let uses_sync = || {
-            submits
-                .iter()
-                .any(|s| s.wait_semaphore_count > 0 || s.signal_semaphore_count > 0)
+    }
+    r
+}
+
+/// `vkQueueSubmit` of the most common kind: one batch, one command buffer, no chained
+/// struct. What `queue_submit` does for it, without what only other submissions need;
+/// `None` (nothing done) when `ownership::apply_single` leaves it to the general path.
+///
+/// # Safety
+/// `p_submits` points to one valid `VkSubmitInfo` with one command buffer and no `pNext`.
+unsafe fn submit_one(
+    data: &DeviceData,
+    queue: vk::Queue,
+    p_submits: *const vk::SubmitInfo<'_>,
+    fence: vk::Fence,
+) -> Option<vk::Result> {
+    // SAFETY: per the caller.
+    let s = unsafe { &*p_submits };
+    // SAFETY: one command buffer, per the caller.
+    let cb = unsafe { *s.p_command_buffers };
+    let mut findings = Vec::new();
+    let applied = match crate::ownership::apply_single(data, queue, cb, &mut findings) {
+        crate::ownership::Single::Applied(a) => a,
+        crate::ownership::Single::Gather => return None,
+    };
+    let signals_semaphore = s.signal_semaphore_count > 0;
+    if (applied.released && data.reporter.settings.best_practices) || !findings.is_empty() {
+        let batch = (0, cb, signals_semaphore);
+        check_single(
+            data,
+            queue,
+            "vkQueueSubmit",
+            batch,
+            applied,
+            findings,
+            fence,
+        );
+    }
+    // SAFETY: forwarding the app's arguments.
+    let r = unsafe { (data.fns.fp_v1_0().queue_submit)(queue, 1, p_submits, fence) };
+    let uses_sync = s.wait_semaphore_count > 0 || signals_semaphore;
+    // Most submissions use no semaphore and no fence: nothing to record.
+    if r == vk::Result::SUCCESS && (!fence.is_null() || uses_sync) {
+        let batch = |_| {
+            // SAFETY: valid arrays per the caller.
+            let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
+            // SAFETY: as above.
+            let signals = unsafe { slice(s.p_signal_semaphores, s.signal_semaphore_count) };
+            // No chain: no timeline values (binary semaphores read 0, as in `queue_submit`).
+            Batch {
+                waits: paired(waits, &[]),
+                signals: paired(signals, &[]),
+                fence: 0,
+            }
         };
-        // Most submissions use no semaphore and no fence: nothing to record.
-        if r == vk::Result::SUCCESS && (!fence.is_null() || uses_sync()) {
-            let uses_sync = uses_sync();
-            record(
-                &data,
-                queue,
-                submits.len(),
-                fence,
-                |i| {
-                    let s = &submits[i];
-                    let (wv, sv) = timeline.get(i).copied().unwrap_or((&[], &[]));
-                    // SAFETY: as above.
-                    let waits = unsafe { slice(s.p_wait_semaphores, s.wait_semaphore_count) };
-                    // SAFETY: as above.
-                    let signals = unsafe { slice(s.p_signal_semaphores, s.signal_semaphore_count) };
-                    Batch {
-                        waits: paired(waits, wv),
-                        signals: paired(signals, sv),
-                        fence: 0,
-                    }
-                },
-                uses_sync,
-            );
-        }
-        r
-    })
+        record(data, queue, 1, fence, batch, uses_sync);
+    }
+    Some(r)
 }
 
 /// Shared body of `vkQueueSubmit2` and `vkQueueSubmit2KHR`.
@@ -329,34 +507,69 @@ unsafe fn submit2(
     };
     // SAFETY: valid array per the caller.
     let submits = unsafe { slice(p_submits, count) };
-    let mut gathered = crate::ownership::Gathered::default();
-    for s in submits {
-        // SAFETY: valid arrays per the caller.
-        let infos = unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
-        gathered.batch(data.handle, infos.iter().map(|c| c.command_buffer.as_raw()));
-    }
-    // liveness: only a command buffer the lookups above missed can be dead.
-    if gathered.missing {
-        // SAFETY: valid submit infos per the caller.
-        if let Some(r) = unsafe { crate::liveness::queue_submit2(&data, queue, command, submits) } {
-            return r;
+    // As in `queue_submit`: one command buffer is applied in place.
+    let only = only_command_buffer(
+        submits,
+        |s| {
+            if s.p_command_buffer_infos.is_null() {
+                0
+            } else {
+                s.command_buffer_info_count
+            }
+        },
+        // SAFETY: one command buffer info in a valid array per the caller.
+        |s| {
+            let info = unsafe { &*s.p_command_buffer_infos };
+            (info.command_buffer, s.signal_semaphore_info_count > 0)
+        },
+    );
+    let mut findings = Vec::new();
+    let single = only.and_then(|o| {
+        match crate::ownership::apply_single_call(&data, queue, o.1, &mut findings) {
+            crate::ownership::Single::Applied(a) => Some((o, a)),
+            crate::ownership::Single::Gather => None,
+        }
+    });
+    match single {
+        Some((o, applied)) => {
+            if (applied.released && data.reporter.settings.best_practices) || !findings.is_empty() {
+                check_single(&data, queue, command, o, applied, findings, fence)
+            }
+        }
+        None => {
+            let mut gathered = crate::ownership::Gathered::default();
+            for s in submits {
+                // SAFETY: valid arrays per the caller.
+                let infos = unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
+                gathered.batch(data.handle, infos.iter().map(|c| c.command_buffer.as_raw()));
+            }
+            // liveness: only a command buffer the lookups above missed can be dead.
+            if gathered.missing {
+                // SAFETY: valid submit infos per the caller.
+                if let Some(r) =
+                    unsafe { crate::liveness::queue_submit2(&data, queue, command, submits) }
+                {
+                    return r;
+                }
+            }
+            check_batches(
+                &data,
+                queue,
+                command,
+                &gathered,
+                submits.len(),
+                |i| {
+                    let s = &submits[i];
+                    // SAFETY: valid arrays per the caller.
+                    let infos =
+                        unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
+                    let cbs = infos.iter().map(|c| c.command_buffer).collect();
+                    (cbs, s.signal_semaphore_info_count > 0)
+                },
+                fence,
+            );
         }
     }
-    check_batches(
-        &data,
-        queue,
-        command,
-        &gathered,
-        submits.len(),
-        |i| {
-            let s = &submits[i];
-            // SAFETY: valid arrays per the caller.
-            let infos = unsafe { slice(s.p_command_buffer_infos, s.command_buffer_info_count) };
-            let cbs = infos.iter().map(|c| c.command_buffer).collect();
-            (cbs, s.signal_semaphore_info_count > 0)
-        },
-        fence,
-    );
     let r = if khr {
         // SAFETY: forwarding the app's arguments.
         unsafe { (data.synchronization2.queue_submit2_khr)(queue, count, p_submits, fence) }

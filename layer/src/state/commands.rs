@@ -5,6 +5,7 @@
 //! so command buffers of an app that shares nothing stay empty (an empty `Vec` allocates
 //! nothing).
 
+use super::ownership::{Entry, EntryRef};
 use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
@@ -12,13 +13,49 @@ use handoff_rules::checks::ownership::RecordedOp;
 use once_cell::sync::Lazy;
 
 /// A `VkCommandBuffer` as allocated, with what it recorded since its last begin or reset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct CommandBufferRecord {
     pub pool: u64,
     /// `VkCommandPoolCreateInfo::queueFamilyIndex` of its pool.
     pub family: u32,
     pub level: vk::CommandBufferLevel,
     pub ops: Vec<RecordedOp>,
+    /// The ownership entry of each op's resource (same index as `ops`), as resolved by a
+    /// submission (`store_entries`): later submissions apply the op without looking the
+    /// resource up. Shorter than `ops` until resolved; `None` where not.
+    entries: Vec<Option<EntryRef>>,
+    /// Counts the recordings that had ops (begins and resets clearing them), so that a
+    /// resolution made for an older recording is not stored.
+    recording: u64,
+}
+
+impl CommandBufferRecord {
+    fn new(pool: u64, family: u32, level: vk::CommandBufferLevel) -> Self {
+        Self {
+            pool,
+            family,
+            level,
+            ops: Vec::new(),
+            entries: Vec::new(),
+            recording: 0,
+        }
+    }
+}
+
+/// What a submission reads of a command buffer's record (see [`with_recorded`]).
+pub struct Recorded<'a> {
+    pub ops: &'a [RecordedOp],
+    entries: &'a [Option<EntryRef>],
+    /// The recording these ops belong to (for [`store_entries`]).
+    pub recording: u64,
+}
+
+impl Recorded<'_> {
+    /// The resolved ownership entry of op `i`, if any.
+    #[inline]
+    pub fn entry(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i).and_then(|e| e.as_deref())
+    }
 }
 
 /// A `VkCommandPool`: its family and the command buffers allocated from it (so that
@@ -69,6 +106,49 @@ pub fn with_ops<R>(
     COMMAND_BUFFERS.get(&key(device, cb)).map(|r| f(&r.ops))
 }
 
+/// Runs `f` on the command buffer's record as a submission reads it, the record's shard
+/// held (`f` may take the ownership entries' and shared mutexes, the queue map and nothing
+/// listed before this map in fork.rs's order).
+#[inline(always)]
+pub fn with_recorded<R>(
+    device: vk::Device,
+    cb: vk::CommandBuffer,
+    f: impl FnOnce(Recorded<'_>) -> R,
+) -> Option<R> {
+    let r = COMMAND_BUFFERS.get(&key(device, cb))?;
+    Some(f(Recorded {
+        ops: &r.ops,
+        entries: &r.entries,
+        recording: r.recording,
+    }))
+}
+
+/// Stores the ownership entries resolved for ops of `recording` (`(op index, entry)`);
+/// nothing when the command buffer was re-recorded since.
+pub fn store_entries(
+    device: vk::Device,
+    cb: vk::CommandBuffer,
+    recording: u64,
+    resolved: impl IntoIterator<Item = (usize, EntryRef)>,
+) {
+    let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) else {
+        return;
+    };
+    if r.recording != recording {
+        return;
+    }
+    let len = r.ops.len();
+    for (i, e) in resolved {
+        if i >= len {
+            continue;
+        }
+        if r.entries.len() <= i {
+            r.entries.resize(i + 1, None);
+        }
+        r.entries[i] = Some(e);
+    }
+}
+
 /// Whether the command buffer recorded any operation since its last begin or reset.
 pub fn has_ops(device: vk::Device, cb: vk::CommandBuffer) -> bool {
     COMMAND_BUFFERS
@@ -93,6 +173,8 @@ pub fn clear_ops(device: vk::Device, cb: vk::CommandBuffer) {
     if let Some(mut r) = COMMAND_BUFFERS.get_mut(&key(device, cb)) {
         if !r.ops.is_empty() {
             r.ops.clear();
+            r.entries.clear();
+            r.recording = r.recording.wrapping_add(1);
         }
     }
 }
@@ -134,12 +216,7 @@ pub fn allocate(
         for &cb in cbs {
             COMMAND_BUFFERS.insert(
                 key(device, cb),
-                CommandBufferRecord {
-                    pool: pool.as_raw(),
-                    family,
-                    level,
-                    ops: Vec::new(),
-                },
+                CommandBufferRecord::new(pool.as_raw(), family, level),
             );
         }
     };
@@ -255,5 +332,37 @@ mod tests {
         assert_eq!(family(a, cb[0]), None);
         assert_eq!(family(b, cb[0]), Some(0));
         remove_device(b);
+    }
+
+    #[test]
+    fn resolved_entries_belong_to_one_recording() {
+        let dev = vk::Device::from_raw(0x7e57_0004);
+        let pool = vk::CommandPool::from_raw(0x30);
+        let cb = [vk::CommandBuffer::from_raw(0x31)];
+        insert_pool(dev, pool, 0);
+        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cb);
+        push_ops(dev, cb[0], [use_op(1), use_op(2)]);
+        let read = |i| {
+            with_recorded(dev, cb[0], |r| {
+                (r.recording, r.ops.len(), r.entry(i).is_some())
+            })
+            .unwrap()
+        };
+        let (recording, len, resolved) = read(1);
+        assert!(len == 2 && !resolved);
+        let e = EntryRef::default();
+        store_entries(dev, cb[0], recording, [(1, e.clone()), (7, e.clone())]);
+        assert!(
+            read(1).2 && !read(0).2,
+            "stored at its index; out of range ignored"
+        );
+        // Re-recorded: the old resolution is dropped and a late one is not stored.
+        clear_ops(dev, cb[0]);
+        push_ops(dev, cb[0], [use_op(1), use_op(2)]);
+        assert!(!read(1).2);
+        store_entries(dev, cb[0], recording, [(1, e)]);
+        assert!(!read(1).2);
+        destroy_pool(dev, pool);
+        assert!(with_recorded(dev, cb[0], |_| ()).is_none());
     }
 }

@@ -9,6 +9,9 @@
 //! hand, valid until a change is counted (a removal from the shared map, memory freed or
 //! linked to a payload, a resource bound or its handle reused: the state map counts the
 //! last three through [`changed`]), so an op on a resource seen before costs one lookup.
+//! A recorded op keeps its resource's entry once a submission resolved it ([`EntryRef`],
+//! stored in the command buffer's record): later submissions of that recording reach the
+//! entry with no lookup at all ([`with_resolved`]).
 
 use super::Key;
 use super::{fast_map, FastMap};
@@ -16,7 +19,12 @@ use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::{Facts, ResourceState, Shared};
 use once_cell::sync::Lazy;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+/// The lock of an entry and of what a memory shares: dashmap's (a compare-exchange each way
+/// uncontended, no poisoning to check: a panic inside is caught at the entry point and the
+/// state stays usable, as with `PoisonError::into_inner`).
+type Lock<T> = dashmap::RwLock<T>;
 
 /// What the resources of one piece of memory share: a payload of the registry (the same for
 /// the exporting and every importing memory, in any device or instance of this process), or
@@ -33,10 +41,37 @@ pub enum SharedKey {
 struct Tracked {
     binding: (u64, u64),
     state: ResourceState,
-    /// What its ops were last applied with. Its mutex is only ever taken while this entry of
-    /// [`RESOURCES`] is held, so whoever holds every shard of [`RESOURCES`] (fork.rs across
-    /// `fork()`) knows no such mutex is held.
+    /// What its ops were last applied with.
     cached: Option<Cached>,
+}
+
+/// The entry of one resource in [`RESOURCES`]. Its lock is taken while the entry's shard
+/// of [`RESOURCES`] is held (then [`SHARED`]'s shard may be taken inside it), or through an
+/// [`EntryRef`] while the command buffer record that holds the reference is
+/// (`state::commands`; then no lock of the fork order is taken inside it). Like the
+/// per-memory lock of `Shared` it is not held across `fork()`: a child reaches only
+/// entries of its own devices (keys the parent's copies cannot have).
+#[derive(Debug, Default)]
+pub struct Entry(Lock<Tracked>);
+
+/// A resource's entry as resolved for a recorded op (see [`with_resolved`]): used while it
+/// is the map's entry for the resource; a removal retires it, and the op goes back to the
+/// map.
+pub type EntryRef = Arc<Entry>;
+
+impl Entry {
+    #[inline]
+    fn lock(&self) -> dashmap::RwLockWriteGuard<'_, Tracked> {
+        self.0.write()
+    }
+
+    /// Frees the state of an entry taken out of the map. Without cached facts it is never
+    /// used through an [`EntryRef`] again (only the map's paths fill them, and they can no
+    /// longer reach it): an op that still names it goes back to the map.
+    #[cold]
+    fn retire(&self) {
+        *self.lock() = Tracked::default();
+    }
 }
 
 /// The facts of a resource and what its memory shares, as looked up at a [`CHANGES`] count:
@@ -46,13 +81,13 @@ struct Tracked {
 struct Cached {
     changes: u64,
     key: SharedKey,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<Lock<Shared>>,
     /// `None` when the facts must be looked up for every op (see [`with_entry`]).
     facts: Option<Facts>,
 }
 
-static RESOURCES: Lazy<FastMap<Key, Tracked>> = Lazy::new(fast_map);
-static SHARED: Lazy<FastMap<SharedKey, Arc<Mutex<Shared>>>> = Lazy::new(fast_map);
+static RESOURCES: Lazy<FastMap<Key, EntryRef>> = Lazy::new(fast_map);
+static SHARED: Lazy<FastMap<SharedKey, Arc<Lock<Shared>>>> = Lazy::new(fast_map);
 /// Counts the changes that can make a [`Cached`] stale: an entry leaving [`SHARED`], memory
 /// freed or linked to a payload, a resource bound or its handle reused. Each is counted
 /// after it is done.
@@ -74,42 +109,77 @@ pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
     [&*RESOURCES, &*SHARED]
 }
 
+/// `f` on the cached facts of a locked entry, when they are current.
+#[inline]
+fn apply_cached<R>(
+    t: &mut Tracked,
+    changes: u64,
+    f: impl FnOnce(&Facts, SharedKey, &mut ResourceState, &mut Shared) -> R,
+) -> Option<R> {
+    let Tracked { state, cached, .. } = t;
+    let c = cached.as_ref().filter(|c| c.changes == changes)?;
+    let facts = c.facts.as_ref()?;
+    let mut s = c.shared.write();
+    Some(f(facts, c.key, state, &mut s))
+}
+
 /// Runs `f` on the state of `resource` with the facts and shared state its last op was
 /// applied with, when nothing they depend on changed since; `None` otherwise (the caller
 /// looks the facts up and calls [`with_entry`]). `f` must not call back into this module.
+/// Also gives the entry (see [`with_resolved`]).
 #[inline]
 pub fn with_cached<R>(
     resource: Key,
     f: impl FnOnce(&Facts, SharedKey, &mut ResourceState, &mut Shared) -> R,
+) -> Option<(R, EntryRef)> {
+    let changes = changes();
+    let e = RESOURCES.get(&resource)?;
+    let mut t = e.lock();
+    let r = apply_cached(&mut t, changes, f)?;
+    drop(t);
+    Some((r, Arc::clone(&e)))
+}
+
+/// [`with_cached`] through a resolved entry, without a lookup in the map: `None` also when
+/// the entry left the map (the caller goes through [`with_cached`] and [`with_entry`]).
+/// Called while the command buffer record holding `entry` is locked: takes no lock of the
+/// maps.
+#[inline]
+pub fn with_resolved<R>(
+    entry: &Entry,
+    f: impl FnOnce(&Facts, SharedKey, &mut ResourceState, &mut Shared) -> R,
 ) -> Option<R> {
     let changes = changes();
-    let mut t = RESOURCES.get_mut(&resource)?;
-    let Tracked { state, cached, .. } = &mut *t;
-    let c = cached.as_ref().filter(|c| c.changes == changes)?;
-    let facts = c.facts.as_ref()?;
-    let mut s = c.shared.lock().unwrap_or_else(|e| e.into_inner());
-    Some(f(facts, c.key, state, &mut s))
+    let mut t = entry.lock();
+    apply_cached(&mut t, changes, f)
+}
+
+/// The entry of `resource` in the map, if any (to resolve a recorded op).
+pub fn entry(resource: Key) -> Option<EntryRef> {
+    RESOURCES.get(&resource).map(|e| Arc::clone(&e))
 }
 
 /// Runs `f` on the state of `(device, resource)` bound at `facts.memory` and `facts.offset`
 /// and on what its memory shares (`shared`), both created on first use and locked for the
 /// call; what `f` allocates is state. `changes` is the count read before `facts` and
 /// `shared` were looked up; `cache`: the facts hold until the count moves (they do not
-/// depend on anything read per op). `f` must not call back into this module.
+/// depend on anything read per op). `f` must not call back into this module. Also gives
+/// the entry (see [`with_resolved`]).
 pub fn with_entry<R>(
     resource: Key,
     facts: &Facts,
     shared: SharedKey,
     (changes, cache): (u64, bool),
     f: impl FnOnce(&mut ResourceState, &mut Shared) -> R,
-) -> R {
+) -> (R, EntryRef) {
     let binding = (facts.memory, facts.offset);
     // An existing entry (every op after a resource's first) is found without `entry`'s
-    // insertion path.
-    let mut t = match RESOURCES.get_mut(&resource) {
-        Some(t) => t,
-        None => RESOURCES.entry(resource).or_default(),
+    // insertion path. The shard stays held while the entry's mutex is taken.
+    let e = match RESOURCES.get(&resource) {
+        Some(e) => e,
+        None => RESOURCES.entry(resource).or_default().downgrade(),
     };
+    let mut t = e.lock();
     if t.binding != binding {
         *t = Tracked {
             binding,
@@ -135,13 +205,19 @@ pub fn with_entry<R>(
                 .shared
         }
     };
-    let mut s = current.lock().unwrap_or_else(|e| e.into_inner());
-    f(state, &mut s)
+    let mut s = current.write();
+    let r = f(state, &mut s);
+    drop(s);
+    drop(t);
+    (r, Arc::clone(&e))
 }
 
 /// Forgets a destroyed buffer or image (raw handle).
+#[inline]
 pub fn remove_resource(device: vk::Device, handle: u64) {
-    RESOURCES.remove(&(device.as_raw(), handle));
+    if let Some((_, e)) = RESOURCES.remove(&(device.as_raw(), handle)) {
+        e.retire();
+    }
 }
 
 /// Forgets freed memory that had no payload (payload entries outlive one memory object:
@@ -154,7 +230,13 @@ pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) {
 /// Forgets everything of `device` except payload entries.
 pub fn remove_device(device: vk::Device) {
     let dev = device.as_raw();
-    RESOURCES.retain(|k, _| k.0 != dev);
+    RESOURCES.retain(|k, e| {
+        let keep = k.0 != dev;
+        if !keep {
+            e.retire();
+        }
+        keep
+    });
     SHARED.retain(|k, _| !matches!(k, SharedKey::Memory((d, _)) if *d == dev));
     changed();
     RESOURCES.shrink_to_fit();
@@ -220,11 +302,47 @@ mod tests {
         // Other tests count changes of their own meanwhile: retried until none came between.
         let seen = (0..1000).find_map(|_| {
             with_entry(res, &f, key, (changes(), true), |_, s| s.uses += 1);
-            with_cached(res, |f, k, _, s| (f.memory, k, s.uses > 1))
+            with_cached(res, |f, k, _, s| (f.memory, k, s.uses > 1)).map(|(r, _)| r)
         });
         assert_eq!(seen, Some((0x10, key, true)));
         changed();
         assert!(with_cached(res, |_, _, _, _| ()).is_none(), "stale");
         remove_device(vk::Device::from_raw(0xe001));
+    }
+
+    #[test]
+    fn a_resolved_entry_holds_until_removed_or_stale() {
+        let key = SharedKey::Memory((0xe002, 0x10));
+        let f = facts(0x22, 0x10);
+        let res = (0xe002, 0x22);
+        let (_, e) = with_entry(res, &f, key, (changes(), false), |_, s| s.uses = 1);
+        assert!(Arc::ptr_eq(&e, &entry(res).unwrap()), "the map's entry");
+        assert!(
+            with_resolved(&e, |_, _, _, _| ()).is_none(),
+            "facts not cacheable"
+        );
+        // Other tests count changes of their own meanwhile: retried until none came between.
+        let seen = (0..1000).find_map(|_| {
+            with_entry(res, &f, key, (changes(), true), |_, s| s.uses += 1);
+            with_resolved(&e, |f, k, _, s| (f.memory, k, s.uses > 1))
+        });
+        assert_eq!(seen, Some((0x10, key, true)));
+        remove_resource(vk::Device::from_raw(0xe002), 0x22);
+        assert!(with_resolved(&e, |_, _, _, _| ()).is_none(), "removed");
+        assert!(entry(res).is_none());
+        // Back through the map: a new entry, starting afresh.
+        let (_, again) = with_entry(
+            res,
+            &f,
+            key,
+            (changes(), true),
+            |r, _| assert!(r.is_empty()),
+        );
+        assert!(!Arc::ptr_eq(&e, &again));
+        remove_device(vk::Device::from_raw(0xe002));
+        assert!(
+            with_resolved(&again, |_, _, _, _| ()).is_none(),
+            "device removed"
+        );
     }
 }

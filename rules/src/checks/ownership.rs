@@ -361,18 +361,32 @@ impl<T: Clone + PartialEq> Pieces<T> {
             .filter_map(move |(e, v)| e.intersect(extent).map(|x| (x, v)))
     }
 
+    /// The piece that is exactly `extent`, if any: pieces are disjoint, so then no other
+    /// piece overlaps it (its value is all that `overlapping` would give).
+    pub fn exact(&self, extent: &Extent) -> Option<(usize, &T)> {
+        self.pieces
+            .iter()
+            .enumerate()
+            .find_map(|(i, (e, v))| (e == extent).then_some((i, v)))
+    }
+
+    /// [`Pieces::update`] of the piece at `i`, as [`Pieces::exact`] found it.
+    pub fn update_exact(&mut self, i: usize, f: impl Fn(Option<&T>) -> T) {
+        let last = self.pieces.len() - 1;
+        if i != last {
+            self.pieces[i..].rotate_left(1);
+        }
+        let v = &mut self.pieces[last].1;
+        *v = f(Some(v));
+    }
+
     /// Sets every point of `extent` to `f` of its old value (`None` where never set).
     pub fn update(&mut self, extent: Extent, f: impl Fn(Option<&T>) -> T) {
         // The common case, an op on the same part as the last one (mostly the whole
         // resource), allocates nothing. Pieces are disjoint, so no other piece overlaps an
         // exact match; it moves last, as the general case below leaves it.
-        if let Some(i) = self.pieces.iter().position(|(e, _)| *e == extent) {
-            let last = self.pieces.len() - 1;
-            if i != last {
-                self.pieces[i..].rotate_left(1);
-            }
-            let v = &mut self.pieces[last].1;
-            *v = f(Some(v));
+        if let Some((i, _)) = self.exact(&extent) {
+            self.update_exact(i, f);
             return;
         }
         if self.pieces.is_empty() {
@@ -543,10 +557,21 @@ fn noun(r: Resource) -> String {
 
 /// The first release among the pieces of `state` overlapping `extent`.
 fn released_in(state: &ResourceState, extent: &Extent) -> Option<Release> {
-    state.overlapping(extent).find_map(|(_, p)| match p.owner {
+    state.overlapping(extent).find_map(|(_, p)| released(p))
+}
+
+fn released(p: &PieceState) -> Option<Release> {
+    match p.owner {
         Owner::Released(r) => Some(r),
         _ => None,
-    })
+    }
+}
+
+fn owned_by(p: &PieceState) -> Option<u32> {
+    match p.owner {
+        Owner::Family(f) => Some(f),
+        _ => None,
+    }
 }
 
 /// A `Use` op (transfer command or attachment): touches the whole resource.
@@ -700,7 +725,13 @@ fn release(
     };
     // Messages are formatted only for a finding: this runs on every submitted release.
     let here = || at_barrier(at, op, facts);
-    if let Some(r) = released_in(state, &extent) {
+    // Mostly the same part as the last op: one compare finds it, and its update.
+    let exact = state.exact(&extent).map(|(i, p)| (i, released(p)));
+    let prior = match exact {
+        Some((_, r)) => r,
+        None => released_in(state, &extent),
+    };
+    if let Some(r) = prior {
         out.findings.push(used_while_released(at, facts, op, r));
     }
     if !facts.external_memory {
@@ -736,10 +767,14 @@ fn release(
         uses: shared.uses,
         by: (at.device, facts.resource.raw()),
     };
-    state.update(extent, |_| PieceState {
+    let piece = |_: Option<&PieceState>| PieceState {
         owner: Owner::Released(rel),
         layout,
-    });
+    };
+    match exact {
+        Some((i, _)) => state.update_exact(i, piece),
+        None => state.update(extent, piece),
+    }
     if facts.payload {
         shared
             .releases
@@ -813,10 +848,12 @@ fn acquire(
 ) -> Outcome {
     let mut out = Outcome::default();
     let here = || at_barrier(at, op, facts);
-    let owned = state.overlapping(&extent).find_map(|(_, p)| match p.owner {
-        Owner::Family(f) => Some(f),
-        _ => None,
-    });
+    // Mostly the same part as the last op: one compare finds it, and its update.
+    let exact = state.exact(&extent).map(|(i, p)| (i, *p));
+    let owned = match exact {
+        Some((_, p)) => owned_by(&p),
+        None => state.overlapping(&extent).find_map(|(_, p)| owned_by(p)),
+    };
     if let Some(f) = owned {
         out.findings.push(Finding::new(
             &OWNERSHIP_ACQUIRE_WITHOUT_RELEASE,
@@ -896,7 +933,11 @@ fn acquire(
     }
     // 08922 counts from this resource's own most recent release.
     if op.acquire_unmodified {
-        if let Some(r) = released_in(state, &extent).filter(|r| shared.uses > r.uses) {
+        let prior = match exact {
+            Some((_, p)) => released(&p),
+            None => released_in(state, &extent),
+        };
+        if let Some(r) = prior.filter(|r| shared.uses > r.uses) {
             out.findings.push(Finding::new(
                 &ACQUIRE_UNMODIFIED_BUT_MODIFIED,
                 format!(
@@ -920,10 +961,14 @@ fn acquire(
     } else {
         vk::ImageLayout::UNDEFINED
     };
-    state.update(extent, |_| PieceState {
+    let piece = |_: Option<&PieceState>| PieceState {
         owner: Owner::Family(family),
         layout,
-    });
+    };
+    match exact {
+        Some((i, _)) => state.update_exact(i, piece),
+        None => state.update(extent, piece),
+    }
     out
 }
 
