@@ -171,10 +171,12 @@ fn bench(o: &Options) -> Result<Results, String> {
             }
             if o.callgrind {
                 for &config in &o.configs {
-                    let (ops_s, ir_s) = spawn::instructions(&env, driver, config, w, small)?;
-                    let (ops_l, ir_l) = spawn::instructions(&env, driver, config, w, large)?;
-                    let per_op = (ir_l as f64 - ir_s as f64) / (ops_l - ops_s).max(1) as f64;
-                    row.add_instructions(config, per_op);
+                    let a = spawn::instructions(&env, driver, config, w, small)?;
+                    let b = spawn::instructions(&env, driver, config, w, large)?;
+                    let ops = (b.ops - a.ops).max(1) as f64;
+                    let per_op = (b.total as f64 - a.total as f64) / ops;
+                    let in_layer = (b.in_layer as f64 - a.in_layer as f64) / ops;
+                    row.add_instructions(config, per_op, in_layer);
                 }
             }
             results.rows.push(row);

@@ -183,6 +183,18 @@ pub fn wall(
     })
 }
 
+/// What callgrind counted in a child's operation loops.
+pub struct Counted {
+    pub ops: u64,
+    /// Every instruction.
+    pub total: u64,
+    /// Those executed in Handoff's own library (its functions' self cost).
+    pub in_layer: u64,
+}
+
+/// The file name of Handoff's library, as callgrind names the object.
+const LAYER_OBJECT: &str = "libVkLayer_handoff.so";
+
 /// Instructions the child executed inside its operation loops (every thread that runs one;
 /// see `workloads::handoff_bench_loop`), counted by callgrind. Callers difference two sizes
 /// to cancel what the first operations pay once.
@@ -192,7 +204,7 @@ pub fn instructions(
     config: Config,
     workload: &str,
     n: u64,
-) -> Result<(u64, u64), String> {
+) -> Result<Counted, String> {
     let out = env.out_file("cg-child");
     let cg = env.dir.path().join("callgrind.out");
     let _ = std::fs::remove_file(&cg);
@@ -224,7 +236,58 @@ pub fn instructions(
         })
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .ok_or_else(|| format!("no instruction total in {}", cg.display()))?;
-    Ok((ops, total))
+    Ok(Counted {
+        ops,
+        total,
+        in_layer: object_instructions(&text, LAYER_OBJECT),
+    })
+}
+
+/// The self cost of every function in objects whose path ends with `object`, from a
+/// callgrind output file: cost lines count for the object of the last `ob=` line; the line
+/// after `calls=` is the call's inclusive cost and belongs to the callee, so it is skipped.
+fn object_instructions(text: &str, object: &str) -> u64 {
+    let mut names: std::collections::HashMap<String, bool> = Default::default();
+    let mut positions = 1;
+    let mut inside = false;
+    let mut skip = false;
+    let mut total = 0;
+    for l in text.lines() {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if let Some(p) = l.strip_prefix("positions:") {
+            positions = p.split_whitespace().count();
+        } else if let Some((v, callee)) = l
+            .strip_prefix("ob=")
+            .map(|v| (v, false))
+            .or_else(|| l.strip_prefix("cob=").map(|v| (v, true)))
+        {
+            // "(id) name" the first time, "(id)" after that (one compression table for `ob=`
+            // and `cob=`), or a plain "name".
+            let (id, name) = match v.strip_prefix('(').and_then(|r| r.split_once(')')) {
+                Some((id, name)) => (id.to_owned(), name.trim()),
+                None => (v.to_owned(), v),
+            };
+            let mine = if name.is_empty() {
+                names.get(&id).copied().unwrap_or(false)
+            } else {
+                let mine = name.ends_with(object);
+                names.insert(id, mine);
+                mine
+            };
+            if !callee {
+                inside = mine;
+            }
+        } else if l.starts_with("calls=") {
+            skip = true;
+        } else if inside && l.starts_with(|c: char| c.is_ascii_digit() || "+-*".contains(c)) {
+            if let Some(ir) = l.split_whitespace().nth(positions) {
+                total += ir.parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    total
 }
 
 /// The layer's summary record (`state_bytes`, `live_objects`) after the child ran `mode`
@@ -279,4 +342,20 @@ fn run_with_rusage(c: &mut Command) -> Result<(std::process::ExitStatus, u64), S
         std::process::ExitStatus::from_raw(status),
         usage.ru_maxrss as u64,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::object_instructions;
+
+    #[test]
+    fn self_costs_of_one_object() {
+        let text = "positions: line\nevents: Ir\n\
+                    ob=(1) /lib/libVkLayer_handoff.so\nfl=(1) a.rs\nfn=(1) f\n3 10\n+1 5\n\
+                    cob=(2) /lib/libc.so.6\ncfn=(2) g\ncalls=1 0\n4 100\n\
+                    ob=(2)\nfn=(2)\n7 100\n\
+                    ob=(1)\nfn=(3) h\n9 2\n";
+        assert_eq!(object_instructions(text, "libVkLayer_handoff.so"), 17);
+        assert_eq!(object_instructions(text, "libc.so.6"), 100);
+    }
 }

@@ -1336,14 +1336,7 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
         id,
         exporter,
     };
-    let key = (id.dev, id.ino);
-    match r.sync.map.entry(key) {
-        dashmap::Entry::Occupied(mut o) => o.get_mut().push(held),
-        dashmap::Entry::Vacant(v) => {
-            v.insert(smallvec::smallvec![held]);
-            r.sync.len.fetch_add(1, Ordering::Relaxed);
-        }
-    }
+    r.sync.update((id.dev, id.ino), |v| v.push(held));
 }
 
 /// Forgets the exports of a destroyed semaphore or fence (closing the held duplicates).
