@@ -141,6 +141,19 @@ struct Payload {
 }
 
 impl Payload {
+    /// Moves the exports whose owner `gone` names out to `out` (their order does not
+    /// matter).
+    fn take_exports(&mut self, gone: impl Fn((u64, u64)) -> bool, mut out: impl FnMut(Export)) {
+        let mut i = 0;
+        while i < self.exports.len() {
+            if gone(self.exports[i].owner) {
+                out(self.exports.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// Takes this process's ledger entry for the payload back (it is being forgotten).
     fn withdraw(&self) {
         if let Some(l) = &self.ledger {
@@ -447,15 +460,8 @@ impl Registry {
                 if p.clean_import.is_some_and(|k| gone(k.device, 0)) {
                     p.clean_import = None;
                 }
-                let mut i = 0;
-                while i < p.exports.len() {
-                    let e = &p.exports[i];
-                    if gone(e.owner.0, e.owner.1) {
-                        left.push((p.id, home, p.exports.swap_remove(i)));
-                    } else {
-                        i += 1;
-                    }
-                }
+                let pid = p.id;
+                p.take_exports(|(d, m)| gone(d, m), |e| left.push((pid, home, e)));
                 true
             });
             !ps.is_empty()
@@ -482,14 +488,7 @@ impl Registry {
                 if (p.exporter.side.device, p.exporter.memory) == owner {
                     removed = Some(ps.swap_remove(i));
                 } else {
-                    let mut j = 0;
-                    while j < p.exports.len() {
-                        if p.exports[j].owner == owner {
-                            left.push(p.exports.swap_remove(j));
-                        } else {
-                            j += 1;
-                        }
-                    }
+                    p.take_exports(|o| o == owner, |e| left.push(e));
                 }
             }
             ps.is_empty()
