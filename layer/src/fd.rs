@@ -66,13 +66,15 @@ pub fn classify_stat(fd: i32) -> (FdKind, Option<Stat>) {
 
 /// `fstat` of `fd`, or the errno it failed with (`EBADF`: not an open fd).
 pub fn stat(fd: i32) -> Result<Stat, i32> {
-    // SAFETY: all-zero bytes are a valid `struct stat`.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `st` is a writable `struct stat`; fstat does not change the fd, and any int is
     // a valid argument (EBADF for one that is not open).
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
+        // SAFETY: errno is this thread's, set by the failed call just above.
+        return Err(unsafe { *libc::__errno_location() });
     }
+    // SAFETY: fstat succeeded, so it filled the struct.
+    let st = unsafe { st.assume_init() };
     Ok(Stat {
         dev: st.st_dev,
         ino: st.st_ino,

@@ -41,6 +41,31 @@ pub unsafe extern "system" fn allocate_memory(
             let Some(info) = (unsafe { p_allocate_info.as_ref() }) else {
                 return alloc(p_allocate_info);
             };
+            // A repeat of an import of the common shape that the rules judged clean: its
+            // fd's payload, found by one lookup, stands for the checks.
+            // SAFETY: the chain of a valid allocate info.
+            let quick = unsafe { quick_shape(device, info) };
+            let mut classified = None;
+            if let Some((shape, fd)) = quick {
+                let (kind, stat) = fd::classify_stat(fd);
+                if let (true, Some(st)) = (kind.may_hold_memory(), stat) {
+                    if let Some(pending) = crate::payload::quick_import(shape, fd, st) {
+                        let res = alloc(p_allocate_info);
+                        let made = Made {
+                            export_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+                            import_type: shape.handle_type,
+                            dedicated: Dedicated::None,
+                            device_mask: 0,
+                            import_fd: fd,
+                        };
+                        // SAFETY: `p_memory` as the app passed it, written by the driver on
+                        // success.
+                        unsafe { allocated(device, info, p_memory, res, made, &pending) };
+                        return res;
+                    }
+                }
+                classified = Some((kind, stat));
+            }
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
             // The known extending structures: names for the rules, and a set for the memo
             // (a structure chained twice is the rules' business every time).
@@ -183,6 +208,7 @@ pub unsafe extern "system" fn allocate_memory(
             }
             let mut pending = crate::payload::PendingImport::none();
             let mut refusal = None;
+            let mut all_clean = false;
             // Without an import or a dedicated resource the rules read no handle and no
             // state: an allocation shape judged clean before is clean again.
             data.memo.judge(memo_key, || {
@@ -190,7 +216,9 @@ pub unsafe extern "system" fn allocate_memory(
                 let mut stat = None;
                 if let Some(imp) = call.fd_import.as_mut() {
                     if !imp.handle_type.is_empty() {
-                        (imp.kind, stat) = fd::classify_stat(imp.fd);
+                        (imp.kind, stat) = classified
+                            .take()
+                            .unwrap_or_else(|| fd::classify_stat(imp.fd));
                     }
                 }
                 let mut findings = memory_import::allocate_memory(&call);
@@ -202,6 +230,7 @@ pub unsafe extern "system" fn allocate_memory(
                     chained_set,
                 ));
                 let clean = findings.is_empty();
+                all_clean = clean;
                 refusal = data
                     .reporter
                     .refuse(findings, vk::Result::ERROR_INVALID_EXTERNAL_HANDLE);
@@ -210,39 +239,108 @@ pub unsafe extern "system" fn allocate_memory(
             if let Some(r) = refusal {
                 return r;
             }
-            let res = alloc(p_allocate_info);
-            if res == vk::Result::SUCCESS && !p_memory.is_null() {
-                // SAFETY: written by the driver on success.
-                let memory = unsafe { *p_memory };
-                state::insert_memory(
-                    device,
-                    memory,
-                    MemoryRecord {
-                        size: info.allocation_size,
-                        type_index: info.memory_type_index,
-                        export_types,
-                        import_type,
-                        // VK_NV_dedicated_allocation memory follows that extension's own
-                        // binding rules, not those of VkMemoryDedicatedAllocateInfo.
-                        dedicated: match call.dedicated {
-                            Some(d) if d.nv => Dedicated::None,
-                            Some(d) if d.image != 0 => Dedicated::Image(d.image),
-                            Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
-                            _ => Dedicated::None,
-                        },
-                        device_mask: call.device_mask.unwrap_or(0),
-                        payload: pending.payload(),
-                        payload_home: pending.payload_home(),
-                        import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
-                        exported: false,
-                    },
-                );
-                crate::payload::after_import(device, memory, &pending);
-                tracing::trace!(target: "handoff", memory = memory.as_raw(), ?export_types, "vkAllocateMemory");
+            if let (Some((shape, _)), true) = (quick, all_clean) {
+                crate::payload::quick_import_was_clean(shape, &pending);
             }
+            let res = alloc(p_allocate_info);
+            let made = Made {
+                export_types,
+                import_type,
+                // VK_NV_dedicated_allocation memory follows that extension's own binding
+                // rules, not those of VkMemoryDedicatedAllocateInfo.
+                dedicated: match call.dedicated {
+                    Some(d) if d.nv => Dedicated::None,
+                    Some(d) if d.image != 0 => Dedicated::Image(d.image),
+                    Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+                    _ => Dedicated::None,
+                },
+                device_mask: call.device_mask.unwrap_or(0),
+                import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
+            };
+            // SAFETY: `p_memory` as the app passed it, written by the driver on success.
+            unsafe { allocated(device, info, p_memory, res, made, &pending) };
             res
         },
     )
+}
+
+/// The import [`crate::payload::QuickShape`] describes, with its fd: `VkImportMemoryFdInfoKHR`
+/// alone in the chain, importing a non-negative fd as OPAQUE_FD or DMA_BUF.
+///
+/// # Safety
+/// `info` is a valid `VkMemoryAllocateInfo`: its `pNext` is null or a valid chain.
+unsafe fn quick_shape(
+    device: vk::Device,
+    info: &vk::MemoryAllocateInfo<'_>,
+) -> Option<(crate::payload::QuickShape, i32)> {
+    let head = info.p_next as *const vk::BaseInStructure<'_>;
+    if head.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null link of a valid chain starts with sType and pNext.
+    let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
+    if s_type != vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR || !next.is_null() {
+        return None;
+    }
+    // SAFETY: the sType says what the struct is.
+    let imp = unsafe { &*(head as *const vk::ImportMemoryFdInfoKHR<'_>) };
+    let fd_type = imp.handle_type == vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
+        || imp.handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
+    (fd_type && imp.fd >= 0).then_some((
+        crate::payload::QuickShape {
+            device: device.as_raw(),
+            size: info.allocation_size,
+            type_index: info.memory_type_index,
+            handle_type: imp.handle_type,
+        },
+        imp.fd,
+    ))
+}
+
+/// What a successful allocation records besides its size and type.
+struct Made {
+    export_types: vk::ExternalMemoryHandleTypeFlags,
+    import_type: vk::ExternalMemoryHandleTypeFlags,
+    dedicated: Dedicated,
+    device_mask: u32,
+    import_fd: i32,
+}
+
+/// Records the memory `vkAllocateMemory` made, when it succeeded (`res`).
+///
+/// # Safety
+/// `p_memory` is the app's output pointer: null, or written by the driver on success.
+unsafe fn allocated(
+    device: vk::Device,
+    info: &vk::MemoryAllocateInfo<'_>,
+    p_memory: *mut vk::DeviceMemory,
+    res: vk::Result,
+    made: Made,
+    pending: &crate::payload::PendingImport,
+) {
+    if res != vk::Result::SUCCESS || p_memory.is_null() {
+        return;
+    }
+    // SAFETY: written by the driver on success.
+    let memory = unsafe { *p_memory };
+    state::insert_memory(
+        device,
+        memory,
+        MemoryRecord {
+            size: info.allocation_size,
+            type_index: info.memory_type_index,
+            export_types: made.export_types,
+            import_type: made.import_type,
+            dedicated: made.dedicated,
+            device_mask: made.device_mask,
+            payload: pending.payload(),
+            payload_home: pending.payload_home(),
+            import_fd: made.import_fd,
+            exported: false,
+        },
+    );
+    crate::payload::after_import(device, memory, pending);
+    tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
 }
 
 /// # Safety

@@ -133,6 +133,9 @@ struct Payload {
     /// The last import found to match the exporter (`opaque_import` said nothing): an
     /// import with the same key gets the same verdict without the comparison.
     clean_import: Option<ImportKey>,
+    /// The last import of the quick shape (see [`quick_import`]) whose whole call the rules
+    /// found clean: the same import again skips them.
+    quick_clean: Option<QuickKey>,
     /// Almost always the one export that made the payload: inline, no allocation.
     exports: SmallVec<[Export; 1]>,
     /// This process's ledger entry for the payload (`ledger_dir`), republished at each
@@ -271,6 +274,26 @@ struct ImportKey {
     size: u64,
     type_index: u32,
     device_mask: Option<u32>,
+}
+
+/// The one import shape with a quick path: `VkImportMemoryFdInfoKHR` alone in the chain,
+/// an OPAQUE_FD or DMA_BUF import, of an fd that can hold memory. Every rule of such a call
+/// reads only these fields, the fd's payload and the importing device (whose facts cannot
+/// change while it lives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuickShape {
+    pub device: u64,
+    pub size: u64,
+    pub type_index: u32,
+    pub handle_type: vk::ExternalMemoryHandleTypeFlags,
+}
+
+/// A [`QuickShape`] with the handle type of the export the import's fd was found as (the
+/// opaque comparison runs only between two OPAQUE_FD handles).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct QuickKey {
+    shape: QuickShape,
+    export_type: vk::ExternalMemoryHandleTypeFlags,
 }
 
 /// What [`Registry::find`] found for an imported fd.
@@ -412,6 +435,34 @@ impl Registry {
         }
     }
 
+    /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is, when it is filed
+    /// at `fd`'s own inode and its last clean quick import was `shape` (else the full checks
+    /// run, aliases included).
+    fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<Found> {
+        let home = (id.dev, id.ino);
+        let ps = self.files.get(&home)?;
+        let (p, e) = ps.iter().find_map(|p| {
+            let e = p.exports.iter().find(|e| e.matches(fd, id))?;
+            Some((p, e))
+        })?;
+        let key = p.quick_clean?;
+        (key.shape == shape && key.export_type == e.handle_type).then_some(Found {
+            pid: p.id,
+            home,
+            handle_type: e.handle_type,
+            judged_clean: false,
+        })
+    }
+
+    /// Remembers that a quick import (`key`) of payload `pid` was clean.
+    fn quick_judged_clean(&self, pid: u64, home: Inode, key: QuickKey) {
+        if let Some(mut ps) = self.files.get_mut(&home) {
+            if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
+                p.quick_clean = Some(key);
+            }
+        }
+    }
+
     /// Files an export of payload `pid` (at home `home`) made under another inode.
     fn alias(&self, key: Inode, pid: u64, home: Inode) {
         self.aliases.update(key, |v| v.push((pid, home)));
@@ -459,6 +510,9 @@ impl Registry {
                 }
                 if p.clean_import.is_some_and(|k| gone(k.device, 0)) {
                     p.clean_import = None;
+                }
+                if p.quick_clean.is_some_and(|k| gone(k.shape.device, 0)) {
+                    p.quick_clean = None;
                 }
                 let pid = p.id;
                 p.take_exports(|(d, m)| gone(d, m), |e| left.push((pid, home, e)));
@@ -572,6 +626,8 @@ pub struct PendingImport {
     payload: Option<u64>,
     /// Where that payload is filed (see [`Registry::files`]).
     payload_home: Inode,
+    /// The handle type of the export the fd was found as.
+    export_type: vk::ExternalMemoryHandleTypeFlags,
     /// The exporter's ledger entry, when the fd comes from another process.
     remote: Option<Remote>,
     findings: Vec<Finding>,
@@ -619,6 +675,41 @@ fn import_dedicated(data: &DeviceData, call: &AllocateCall) -> DedicatedIdentity
         _ => Dedicated::None,
     };
     dedicated_identity(data.handle, d)
+}
+
+/// A repeat of a clean import of the quick shape: `Some` (what [`after_import`] needs) when
+/// `fd` (open, `stat` being its `fstat`) is an export of a payload the registry knows, an
+/// import of the same shape of that payload was judged clean (see
+/// [`quick_import_was_clean`]), and the fd number is not one an earlier import consumed.
+/// `None`: the full checks must run.
+pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<PendingImport> {
+    let id = file_id_of(fd, stat);
+    let r = &*REGISTRY;
+    let found = r.find_quick(fd, id, shape)?;
+    if !r.consumed.is_empty() && r.consumed.map.contains_key(&fd) {
+        return None;
+    }
+    Some(PendingImport {
+        fd,
+        id: Some(id),
+        payload: Some(found.pid),
+        payload_home: found.home,
+        export_type: found.handle_type,
+        remote: None,
+        findings: Vec::new(),
+    })
+}
+
+/// Remembers that an import of the quick shape, whose full checks said nothing, found the
+/// payload `pending` names: the next such import takes [`quick_import`].
+pub fn quick_import_was_clean(shape: QuickShape, pending: &PendingImport) {
+    if let Some(pid) = pending.payload {
+        let key = QuickKey {
+            shape,
+            export_type: pending.export_type,
+        };
+        REGISTRY.quick_judged_clean(pid, pending.payload_home, key);
+    }
 }
 
 /// Checks an import against the registry before the call goes down.
@@ -688,6 +779,7 @@ pub fn before_import(
         Some(f) => {
             p.payload = Some(f.pid);
             p.payload_home = f.home;
+            p.export_type = f.handle_type;
             let compare = imp.handle_type == OPAQUE && f.handle_type == OPAQUE && !f.judged_clean;
             if let Some(exporter) = compare.then(|| r.exporter(f.pid, f.home)).flatten() {
                 let importer = ImporterFacts {
@@ -1199,6 +1291,7 @@ pub fn after_export(
         id: pid,
         exporter,
         clean_import: None,
+        quick_clean: None,
         exports,
         ledger,
     });
@@ -1412,6 +1505,7 @@ mod tests {
                     id: pid,
                     exporter,
                     clean_import: None,
+                    quick_clean: None,
                     exports: smallvec::smallvec![export(dup, id, (1, pid))],
                     ledger: None,
                 }));
@@ -1500,6 +1594,52 @@ mod tests {
         assert!(!r.find(fd, id, None).unwrap().judged_clean);
         r.drop_where(|d, _| d == 9);
         assert!(!r.find(fd, id, Some(k)).unwrap().judged_clean);
+    }
+
+    #[test]
+    fn a_quick_import_needs_the_same_clean_shape_and_export_type() {
+        let (r, apps) = registry_of(1);
+        let (fd, h) = (apps[0].as_raw_fd(), home(&apps[0]));
+        let id = file_id(fd).unwrap();
+        let shape = QuickShape {
+            device: 9,
+            size: 4096,
+            type_index: 0,
+            handle_type: OPAQUE,
+        };
+        assert!(r.find_quick(fd, id, shape).is_none());
+        let export_type = r.find(fd, id, None).unwrap().handle_type;
+        r.quick_judged_clean(1, h, QuickKey { shape, export_type });
+        let f = r.find_quick(fd, id, shape).unwrap();
+        assert_eq!((f.pid, f.home), (1, h));
+        // Another size, another handle type, another device: the full checks again.
+        for other in [
+            QuickShape {
+                size: 8192,
+                ..shape
+            },
+            QuickShape {
+                handle_type: DMA_BUF,
+                ..shape
+            },
+            QuickShape { device: 8, ..shape },
+        ] {
+            assert!(r.find_quick(fd, id, other).is_none());
+        }
+        // A verdict found against an export of another type says nothing of this one.
+        r.quick_judged_clean(
+            1,
+            h,
+            QuickKey {
+                shape,
+                export_type: DMA_BUF,
+            },
+        );
+        assert!(export_type != DMA_BUF && r.find_quick(fd, id, shape).is_none());
+        r.quick_judged_clean(1, h, QuickKey { shape, export_type });
+        // The importing device goes: its verdicts go with it.
+        r.drop_where(|d, _| d == 9);
+        assert!(r.find_quick(fd, id, shape).is_none());
     }
 
     #[test]
