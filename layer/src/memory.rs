@@ -41,6 +41,26 @@ pub unsafe extern "system" fn allocate_memory(
             let Some(info) = (unsafe { p_allocate_info.as_ref() }) else {
                 return alloc(p_allocate_info);
             };
+            // An allocation of the common shapes (no chain, or VkExportMemoryAllocateInfo
+            // alone) the memo knows clean: nothing to walk, nothing to judge.
+            // SAFETY: the chain of a valid allocate info.
+            if let Some((key, export_types)) = unsafe { quick_allocate_key(info) } {
+                if data.memo.is_clean(&key) {
+                    let res = alloc(p_allocate_info);
+                    let made = Made {
+                        export_types,
+                        import_type: vk::ExternalMemoryHandleTypeFlags::empty(),
+                        dedicated: Dedicated::None,
+                        device_mask: 0,
+                        import_fd: -1,
+                    };
+                    let none = crate::payload::PendingImport::none();
+                    // SAFETY: `p_memory` as the app passed it, written by the driver on
+                    // success.
+                    unsafe { allocated(device, info, p_memory, res, made, &none) };
+                    return res;
+                }
+            }
             // A repeat of an import of the common shape that the rules judged clean: its
             // fd's payload, found by one lookup, stands for the checks.
             // SAFETY: the chain of a valid allocate info.
@@ -262,6 +282,42 @@ pub unsafe extern "system" fn allocate_memory(
             res
         },
     )
+}
+
+/// The memo key of an allocation whose chain is empty or holds `VkExportMemoryAllocateInfo`
+/// alone (what the full walk would build for it), with the export's handle types.
+///
+/// # Safety
+/// `info` is a valid `VkMemoryAllocateInfo`: its `pNext` is null or a valid chain.
+unsafe fn quick_allocate_key(
+    info: &vk::MemoryAllocateInfo<'_>,
+) -> Option<(Key, vk::ExternalMemoryHandleTypeFlags)> {
+    let head = info.p_next as *const vk::BaseInStructure<'_>;
+    let (chained, export_types) = if head.is_null() {
+        (0, vk::ExternalMemoryHandleTypeFlags::empty())
+    } else {
+        // SAFETY: a non-null link of a valid chain starts with sType and pNext.
+        let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
+        if s_type != vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO || !next.is_null() {
+            return None;
+        }
+        // SAFETY: the sType says what the struct is.
+        let export = unsafe { &*(head as *const vk::ExportMemoryAllocateInfo<'_>) };
+        let (bit, _) = crate::dedicated::allocate_struct_name(s_type)?;
+        (bit, export.handle_types)
+    };
+    Some((
+        Key::Allocate {
+            size: info.allocation_size,
+            type_index: info.memory_type_index,
+            chained,
+            export_khr: chained != 0,
+            export_types,
+            device_mask: None,
+            opaque_capture_address: 0,
+        },
+        export_types,
+    ))
 }
 
 /// The import [`crate::payload::QuickShape`] describes, with its fd: `VkImportMemoryFdInfoKHR`
