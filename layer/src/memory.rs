@@ -395,7 +395,9 @@ unsafe fn allocated(
             exported: false,
         },
     );
-    crate::payload::after_import(device, memory, pending);
+    if pending.is_import() {
+        crate::payload::after_import(device, memory, pending);
+    }
     tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
 }
 

@@ -642,6 +642,12 @@ impl PendingImport {
         }
     }
 
+    /// Whether the allocation imported an fd the registry could identify (else
+    /// [`after_import`] has nothing to do).
+    pub fn is_import(&self) -> bool {
+        self.id.is_some()
+    }
+
     /// The payload the imported fd was recognised as.
     pub fn payload(&self) -> Option<u64> {
         self.payload
