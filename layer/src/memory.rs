@@ -53,11 +53,11 @@ pub unsafe extern "system" fn allocate_memory(
                         dedicated: Dedicated::None,
                         device_mask: 0,
                         import_fd: -1,
+                        payload: None,
                     };
-                    let none = crate::payload::PendingImport::none();
                     // SAFETY: `p_memory` as the app passed it, written by the driver on
                     // success.
-                    unsafe { allocated(device, info, p_memory, res, made, &none) };
+                    unsafe { allocated(device, info, p_memory, res, made) };
                     return res;
                 }
             }
@@ -67,24 +67,27 @@ pub unsafe extern "system" fn allocate_memory(
             let quick = unsafe { quick_shape(device, info) };
             let mut classified = None;
             if let Some((shape, fd)) = quick {
-                let (kind, stat) = fd::classify_stat(fd);
-                if let (true, Some(st)) = (kind.may_hold_memory(), stat) {
-                    if let Some(pending) = crate::payload::quick_import(shape, fd, st) {
-                        let res = alloc(p_allocate_info);
-                        let made = Made {
-                            export_types: vk::ExternalMemoryHandleTypeFlags::empty(),
-                            import_type: shape.handle_type,
-                            dedicated: Dedicated::None,
-                            device_mask: 0,
-                            import_fd: fd,
-                        };
-                        // SAFETY: `p_memory` as the app passed it, written by the driver on
-                        // success.
-                        unsafe { allocated(device, info, p_memory, res, made, &pending) };
-                        return res;
+                let hit = fd::stat(fd)
+                    .ok()
+                    .and_then(|st| crate::payload::quick_import(shape, fd, st));
+                if let Some(hit) = hit {
+                    let res = alloc(p_allocate_info);
+                    let made = Made {
+                        export_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+                        import_type: shape.handle_type,
+                        dedicated: Dedicated::None,
+                        device_mask: 0,
+                        import_fd: fd,
+                        payload: Some(hit.payload()),
+                    };
+                    // SAFETY: `p_memory` as the app passed it, written by the driver on
+                    // success.
+                    if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
+                        crate::payload::after_quick_import(device, memory, &hit);
                     }
+                    return res;
                 }
-                classified = Some((kind, stat));
+                classified = Some(fd::classify_stat(fd));
             }
             let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
             // The known extending structures: names for the rules, and a set for the memo
@@ -276,9 +279,14 @@ pub unsafe extern "system" fn allocate_memory(
                 },
                 device_mask: call.device_mask.unwrap_or(0),
                 import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
+                payload: pending.payload().map(|p| (p, pending.payload_home())),
             };
             // SAFETY: `p_memory` as the app passed it, written by the driver on success.
-            unsafe { allocated(device, info, p_memory, res, made, &pending) };
+            if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
+                if pending.is_import() {
+                    crate::payload::after_import(device, memory, &pending);
+                }
+            }
             res
         },
     )
@@ -360,9 +368,11 @@ struct Made {
     dedicated: Dedicated,
     device_mask: u32,
     import_fd: i32,
+    /// The payload it imported and where the registry files it.
+    payload: Option<(u64, (u64, u64))>,
 }
 
-/// Records the memory `vkAllocateMemory` made, when it succeeded (`res`).
+/// Records the memory `vkAllocateMemory` made, when it succeeded (`res`): returns it.
 ///
 /// # Safety
 /// `p_memory` is the app's output pointer: null, or written by the driver on success.
@@ -372,10 +382,9 @@ unsafe fn allocated(
     p_memory: *mut vk::DeviceMemory,
     res: vk::Result,
     made: Made,
-    pending: &crate::payload::PendingImport,
-) {
+) -> Option<vk::DeviceMemory> {
     if res != vk::Result::SUCCESS || p_memory.is_null() {
-        return;
+        return None;
     }
     // SAFETY: written by the driver on success.
     let memory = unsafe { *p_memory };
@@ -389,16 +398,14 @@ unsafe fn allocated(
             import_type: made.import_type,
             dedicated: made.dedicated,
             device_mask: made.device_mask,
-            payload: pending.payload(),
-            payload_home: pending.payload_home(),
+            payload: made.payload.map(|(p, _)| p),
+            payload_home: made.payload.map_or((0, 0), |(_, home)| home),
             import_fd: made.import_fd,
             exported: false,
         },
     );
-    if pending.is_import() {
-        crate::payload::after_import(device, memory, pending);
-    }
     tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
+    Some(memory)
 }
 
 /// # Safety

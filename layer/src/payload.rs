@@ -683,26 +683,42 @@ fn import_dedicated(data: &DeviceData, call: &AllocateCall) -> DedicatedIdentity
     dedicated_identity(data.handle, d)
 }
 
-/// A repeat of a clean import of the quick shape: `Some` (what [`after_import`] needs) when
-/// `fd` (open, `stat` being its `fstat`) is an export of a payload the registry knows, an
-/// import of the same shape of that payload was judged clean (see
-/// [`quick_import_was_clean`]), and the fd number is not one an earlier import consumed.
-/// `None`: the full checks must run.
-pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<PendingImport> {
+/// What [`quick_import`] found: the import's fd and the payload it is.
+#[derive(Clone, Copy)]
+pub struct QuickImport {
+    fd: i32,
+    id: FileId,
+    pid: u64,
+    home: Inode,
+}
+
+impl QuickImport {
+    /// The payload, and where it is filed, for the memory's record.
+    pub fn payload(&self) -> (u64, Inode) {
+        (self.pid, self.home)
+    }
+}
+
+/// A repeat of a clean import of the quick shape: `Some` (what [`after_quick_import`] needs)
+/// when `fd` (open, `stat` being its `fstat`) is an export of a payload the registry knows,
+/// filed at its own inode, an import of the same shape of that payload was judged clean
+/// (see [`quick_import_was_clean`]), and the fd number is not one an earlier import
+/// consumed. `None`: the full checks must run.
+///
+/// The fd needs no classifying: an open file whose identity is a known export's is that
+/// export's payload, of the kind (memfd, dma-buf, device node) the clean import saw.
+pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
     let id = file_id_of(fd, stat);
     let r = &*REGISTRY;
     let found = r.find_quick(fd, id, shape)?;
     if !r.consumed.is_empty() && r.consumed.map.contains_key(&fd) {
         return None;
     }
-    Some(PendingImport {
+    Some(QuickImport {
         fd,
-        id: Some(id),
-        payload: Some(found.pid),
-        payload_home: found.home,
-        export_type: found.handle_type,
-        remote: None,
-        findings: Vec::new(),
+        id,
+        pid: found.pid,
+        home: found.home,
     })
 }
 
@@ -885,12 +901,29 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
     let Some(before) = pending.id else {
         return;
     };
-    let r = &*REGISTRY;
     if let Some(remote) = &pending.remote {
-        r.remote
+        REGISTRY
+            .remote
             .insert((device.as_raw(), memory.as_raw()), remote.clone());
     }
-    let fd = pending.fd;
+    consumed_or_not(device, memory, pending.fd, before, pending.payload);
+}
+
+/// [`after_import`] of a [`quick_import`].
+pub fn after_quick_import(device: vk::Device, memory: vk::DeviceMemory, quick: &QuickImport) {
+    consumed_or_not(device, memory, quick.fd, quick.id, Some(quick.pid));
+}
+
+/// Whether the driver kept the imported `fd` (whose identity was `before`) open: if so the
+/// number stays consumed by `memory` until that is freed.
+fn consumed_or_not(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    fd: i32,
+    before: FileId,
+    payload: Option<u64>,
+) {
+    let r = &*REGISTRY;
     // One fstat: it fails on a number the driver closed (EBADF), so no F_GETFD first.
     let still = file_id(fd).is_some_and(|now| now.dev == before.dev && now.ino == before.ino);
     if !still {
@@ -911,7 +944,7 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
                 memory: memory.as_raw(),
             },
             id: before,
-            payload: pending.payload,
+            payload,
         },
     );
 }

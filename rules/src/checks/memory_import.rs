@@ -36,15 +36,6 @@ pub enum FdKind {
 }
 
 impl FdKind {
-    /// Whether an fd of this kind can be a memory handle ([`FdKind::not_memory`] is `None`),
-    /// without building the message.
-    pub fn may_hold_memory(&self) -> bool {
-        matches!(
-            self,
-            FdKind::Regular | FdKind::CharDevice | FdKind::DmaBuf | FdKind::Unknown
-        )
-    }
-
     /// What the fd is, as a message says it ("is a pipe"), when it can be no memory handle.
     pub fn not_memory(&self) -> Option<String> {
         Some(match self {
