@@ -461,7 +461,7 @@ impl<'a> Pass<'a> {
         let cb = self.command_buffer;
         let family = *self
             .pool_family
-            .get_or_insert_with(|| recorded::family(data.handle, cb));
+            .get_or_insert_with(|| recorded::family_memo(data.handle, cb));
         family.is_none_or(|f| f == device_family)
     }
 
@@ -506,7 +506,7 @@ impl<'a> Pass<'a> {
         if self.pipeline && b.src != b.dst {
             let family = *self
                 .pool_family
-                .get_or_insert_with(|| recorded::family(data.handle, cb));
+                .get_or_insert_with(|| recorded::family_memo(data.handle, cb));
             if let Some(finding) = family.and_then(|f| cmd_rules::pool_family(ctx, b, f)) {
                 self.findings.push(finding);
             }
