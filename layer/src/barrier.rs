@@ -187,6 +187,115 @@ unsafe fn acquire_unmodified(p_next: *const c_void) -> (bool, Result<(), pnext::
     (unmodified, walked)
 }
 
+/// The sharing mode and externality of the resources this thread's barriers named last: a
+/// release and its acquire name the same few external images again and again, and a
+/// lookup in the state map costs about four times a hit here.
+///
+/// Only resources counted by the filter (external or CONCURRENT) are kept: each leaves the
+/// state map with a `filter::remove`, which moves `filter::removals` on, and a record
+/// replaced or bound in place moves `ownership::changes` on. An entry is used only while
+/// both counts are those read before its lookup, so a hit answers what the map would.
+mod facts {
+    use crate::state::{filter, ownership, resources as tracked};
+    use ash::vk::{self, Handle};
+    use handoff_rules::checks::ownership::Resource;
+    use std::cell::Cell;
+
+    /// Two ways of 128 sets: the few dozen images of a frame rarely find a set full.
+    const SLOTS: usize = 256;
+
+    #[derive(Clone, Copy)]
+    struct Fact {
+        /// Null for an empty slot (no device is null).
+        device: u64,
+        handle: u64,
+        /// `filter::removals() + ownership::changes()` when it was looked up: both only
+        /// grow, so the sum moves whenever either does.
+        stamp: u64,
+        sharing: vk::SharingMode,
+        image: bool,
+        external: bool,
+    }
+
+    const EMPTY: Fact = Fact {
+        device: 0,
+        handle: 0,
+        stamp: 0,
+        sharing: vk::SharingMode::EXCLUSIVE,
+        image: false,
+        external: false,
+    };
+
+    thread_local! {
+        static FACTS: [Cell<Fact>; SLOTS] = const { [const { Cell::new(EMPTY) }; SLOTS] };
+    }
+
+    /// [`tracked::sharing_and_external`], answered from this thread's recent lookups when
+    /// they are still current.
+    #[inline(always)]
+    pub fn sharing_and_external(
+        device: vk::Device,
+        resource: Resource,
+    ) -> Option<(vk::SharingMode, bool)> {
+        let stamp = filter::removals().wrapping_add(ownership::changes());
+        let (handle, image) = match resource {
+            Resource::Buffer(h) => (h, false),
+            Resource::Image(h) => (h, true),
+        };
+        let dev = device.as_raw();
+        // Handles are counters or pointers with a fixed stride: mixed (the first half of
+        // MurmurHash3's finalizer) so that a stride does not fold onto a few slots.
+        let mixed = (handle ^ (handle >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        let i = (((mixed ^ (mixed >> 33)) as usize) % SLOTS) & !1;
+        let hit = |f: Fact| {
+            (f.device == dev && f.handle == handle && f.stamp == stamp && f.image == image)
+                .then_some((f.sharing, f.external))
+        };
+        let (first, second) = FACTS.with(|facts| (facts[i].get(), facts[i + 1].get()));
+        if let Some(found) = hit(first).or_else(|| hit(second)) {
+            return Some(found);
+        }
+        miss(device, resource, i, stamp)
+    }
+
+    #[inline(never)]
+    fn miss(
+        device: vk::Device,
+        resource: Resource,
+        i: usize,
+        stamp: u64,
+    ) -> Option<(vk::SharingMode, bool)> {
+        let found = tracked::sharing_and_external(device, resource);
+        if let Some((sharing, external)) = found {
+            if external || sharing == vk::SharingMode::CONCURRENT {
+                let (handle, image) = match resource {
+                    Resource::Buffer(h) => (h, false),
+                    Resource::Image(h) => (h, true),
+                };
+                let fact = Fact {
+                    device: device.as_raw(),
+                    handle,
+                    stamp,
+                    sharing,
+                    image,
+                    external,
+                };
+                // The way whose entry is stale, or else the second.
+                FACTS.with(|facts| {
+                    let f = facts[i].get();
+                    let way = if f.device != 0 && f.stamp == stamp {
+                        i + 1
+                    } else {
+                        i
+                    };
+                    facts[way].set(fact)
+                });
+            }
+        }
+        found
+    }
+}
+
 /// The structure a barrier of `kind` is, as a finding names it.
 fn struct_name(kind: Kind) -> &'static str {
     match kind {
@@ -279,7 +388,14 @@ impl<'a> Pass<'a> {
         let (src, dst) = barrier.families();
         let resource = barrier.resource();
         let host = barrier.host(command_host);
-        let (sharing, external) = match tracked::sharing_and_external(data.handle, resource) {
+        let found = facts::sharing_and_external(data.handle, resource);
+        if let Some((vk::SharingMode::EXCLUSIVE, _)) = found {
+            if !host && self.quiet_transfer(src, dst) {
+                self.record(index, barrier, src, dst);
+                return;
+            }
+        }
+        let (sharing, external) = match found {
             Some((s, e)) => (Some(s), e),
             None => {
                 // liveness (helper B): an image missing from the lookup above may be one
@@ -314,31 +430,68 @@ impl<'a> Pass<'a> {
             self.check(&b, needs_check, sync1_concurrent);
         }
         if cmd_rules::records_barrier(src, dst, external) {
-            // SAFETY: the barrier's own chain, valid per the caller of the command.
-            let (unmodified, walked) = unsafe { acquire_unmodified(barrier.p_next()) };
-            if let Err(m) = walked {
-                self.findings.push(crate::instance::chain_malformed(
-                    struct_name(B::KIND),
-                    m,
-                    vec![handoff_rules::Object::new(
-                        vk::ObjectType::COMMAND_BUFFER,
-                        self.command_buffer.as_raw(),
-                    )],
-                ));
-            }
-            let (old_layout, new_layout) = barrier.layouts();
-            self.ops.push(BarrierOp {
-                resource,
-                range: barrier.range(),
-                src,
-                dst,
-                old_layout,
-                new_layout,
-                acquire_unmodified: unmodified,
-                command: self.command,
-                index: index as u32,
-            });
+            self.record(index, barrier, src, dst);
         }
+    }
+
+    /// Whether an EXCLUSIVE barrier without a HOST stage is a transfer that no rule of
+    /// [`Pass::check`] can fault, with nothing to look up but the pool's family: one side a
+    /// family of the device, the other `EXTERNAL` or `FOREIGN` with its extension enabled,
+    /// the pool's family named (`vkCmdPipelineBarrier(2)` only; the wait-events rules take
+    /// the general path). Every release to and acquire from another API has this shape.
+    /// Such a barrier is always recorded.
+    #[inline(always)]
+    fn quiet_transfer(&mut self, src: u32, dst: u32) -> bool {
+        let data = self.data;
+        let (special, device_family) = if rules::is_special(dst) {
+            (dst, src)
+        } else if rules::is_special(src) {
+            (src, dst)
+        } else {
+            return false;
+        };
+        let enabled = if special == vk::QUEUE_FAMILY_EXTERNAL {
+            data.api_version >= vk::API_VERSION_1_1 || data.enabled.external_memory
+        } else {
+            data.enabled.queue_family_foreign
+        };
+        if !(self.pipeline && enabled && device_family < data.queue_family_count) {
+            return false;
+        }
+        let cb = self.command_buffer;
+        let family = *self
+            .pool_family
+            .get_or_insert_with(|| recorded::family_memo(data.handle, cb));
+        family.is_none_or(|f| f == device_family)
+    }
+
+    /// Keeps a barrier for the ownership rules (see `RecordedOp::Barrier`).
+    #[inline(always)]
+    fn record<B: AppBarrier>(&mut self, index: usize, barrier: &B, src: u32, dst: u32) {
+        // SAFETY: the barrier's own chain, valid per the caller of the command.
+        let (unmodified, walked) = unsafe { acquire_unmodified(barrier.p_next()) };
+        if let Err(m) = walked {
+            self.findings.push(crate::instance::chain_malformed(
+                struct_name(B::KIND),
+                m,
+                vec![handoff_rules::Object::new(
+                    vk::ObjectType::COMMAND_BUFFER,
+                    self.command_buffer.as_raw(),
+                )],
+            ));
+        }
+        let (old_layout, new_layout) = barrier.layouts();
+        self.ops.push(BarrierOp {
+            resource: barrier.resource(),
+            range: barrier.range(),
+            src,
+            dst,
+            old_layout,
+            new_layout,
+            acquire_unmodified: unmodified,
+            command: self.command,
+            index: index as u32,
+        });
     }
 
     /// The record-time rules of a barrier that names a family or a CONCURRENT resource.
@@ -353,7 +506,7 @@ impl<'a> Pass<'a> {
         if self.pipeline && b.src != b.dst {
             let family = *self
                 .pool_family
-                .get_or_insert_with(|| recorded::family(data.handle, cb));
+                .get_or_insert_with(|| recorded::family_memo(data.handle, cb));
             if let Some(finding) = family.and_then(|f| cmd_rules::pool_family(ctx, b, f)) {
                 self.findings.push(finding);
             }

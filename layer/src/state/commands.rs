@@ -11,6 +11,8 @@ use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::RecordedOp;
 use once_cell::sync::Lazy;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A `VkCommandBuffer` as allocated, with what it recorded since its last begin or reset.
 #[derive(Clone, Debug)]
@@ -69,6 +71,23 @@ struct PoolRecord {
 static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> = Lazy::new(fast_map);
 
 static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(fast_map);
+
+/// Counts the changes of which command buffers [`COMMAND_BUFFERS`] holds (allocated,
+/// inserted, freed, removed, their pool or device destroyed), each after it is done. A
+/// record's family never changes in place, so a family read at a count still current is
+/// still the record's (see [`family_memo`]).
+static MEMBERSHIP: AtomicU64 = AtomicU64::new(0);
+
+fn membership_changed() {
+    MEMBERSHIP.fetch_add(1, Ordering::Release);
+}
+
+thread_local! {
+    /// This thread's last [`family_memo`] answer: device, command buffer, the
+    /// [`MEMBERSHIP`] count before the lookup, and the family.
+    static LAST_FAMILY: Cell<(u64, u64, u64, Option<u32>)> =
+        const { Cell::new((0, 0, u64::MAX, None)) };
+}
 /// For fork.rs, which holds them across fork(), in this order.
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
     [&*POOLS, &*COMMAND_BUFFERS]
@@ -80,18 +99,36 @@ fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
 
 pub fn insert_command_buffer(device: vk::Device, cb: vk::CommandBuffer, rec: CommandBufferRecord) {
     COMMAND_BUFFERS.insert(key(device, cb), rec);
+    membership_changed();
 }
 
 pub fn remove_command_buffer(
     device: vk::Device,
     cb: vk::CommandBuffer,
 ) -> Option<CommandBufferRecord> {
-    COMMAND_BUFFERS.remove(&key(device, cb)).map(|(_, v)| v)
+    let removed = COMMAND_BUFFERS.remove(&key(device, cb)).map(|(_, v)| v);
+    membership_changed();
+    removed
 }
 
 /// The queue family of the command buffer's pool.
 pub fn family(device: vk::Device, cb: vk::CommandBuffer) -> Option<u32> {
     COMMAND_BUFFERS.get(&key(device, cb)).map(|r| r.family)
+}
+
+/// [`family`], remembered per thread for the last command buffer asked about: a thread
+/// recording barriers asks about the same command buffer call after call.
+#[inline]
+pub fn family_memo(device: vk::Device, cb: vk::CommandBuffer) -> Option<u32> {
+    let count = MEMBERSHIP.load(Ordering::Acquire);
+    let k = key(device, cb);
+    let (d, c, at, family_then) = LAST_FAMILY.with(Cell::get);
+    if d == k.0 && c == k.1 && at == count {
+        return family_then;
+    }
+    let f = family(device, cb);
+    LAST_FAMILY.with(|last| last.set((k.0, k.1, count, f)));
+    f
 }
 
 /// Runs `f` on the command buffer's recorded operations (no other lock of this map may be
@@ -219,6 +256,7 @@ pub fn allocate(
                 CommandBufferRecord::new(pool.as_raw(), family, level),
             );
         }
+        membership_changed();
     };
 }
 
@@ -229,6 +267,7 @@ pub fn free(device: vk::Device, pool: vk::CommandPool, cbs: &[vk::CommandBuffer]
         for &cb in cbs {
             COMMAND_BUFFERS.remove(&key(device, cb));
         }
+        membership_changed();
         if let Some(mut p) = POOLS.get_mut(&pk) {
             p.command_buffers
                 .retain(|h| !cbs.iter().any(|c| c.as_raw() == *h));
@@ -254,6 +293,7 @@ pub fn destroy_pool(device: vk::Device, pool: vk::CommandPool) {
         for cb in p.command_buffers {
             COMMAND_BUFFERS.remove(&(pk.0, cb));
         }
+        membership_changed();
     };
 }
 
@@ -263,6 +303,7 @@ pub fn remove_device(device: vk::Device) {
     {
         POOLS.retain(|k, _| k.0 != dev);
         COMMAND_BUFFERS.retain(|k, _| k.0 != dev);
+        membership_changed();
         POOLS.shrink_to_fit();
         COMMAND_BUFFERS.shrink_to_fit();
     };
@@ -305,9 +346,12 @@ mod tests {
         free(dev, pool, &cbs[..1]);
         assert_eq!(family(dev, cbs[0]), None);
         assert_eq!(family(dev, cbs[1]), Some(2));
+        assert_eq!(family_memo(dev, cbs[1]), Some(2));
+        assert_eq!(family_memo(dev, cbs[1]), Some(2), "remembered");
         // Destroying the pool forgets its remaining command buffers.
         destroy_pool(dev, pool);
         assert_eq!(family(dev, cbs[1]), None);
+        assert_eq!(family_memo(dev, cbs[1]), None, "not once destroyed");
         assert_eq!(pool_family(dev, pool), None);
         // Unknown command buffers and pools are left alone.
         push_ops(dev, cbs[1], [use_op(4)]);

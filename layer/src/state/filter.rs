@@ -7,7 +7,7 @@
 //! they leave before any map lookup. A collision only sends a plain resource down the slow
 //! path, which looks the record up and finds it plain.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 const BITS: u32 = 13;
 
@@ -23,10 +23,24 @@ pub fn add(device: u64, handle: u64) {
     slot(device, handle).fetch_add(1, Ordering::Relaxed);
 }
 
+/// Counts the removals: every buffer or image that leaves the state map while counted
+/// here (destroyed, replaced, its device destroyed) moves it on, after it left. A fact
+/// about a counted resource, read from the map at a count that is still current, still
+/// holds unless the resource's record changed in place, which `ownership::changes` counts
+/// (see `barrier::facts`).
+static REMOVALS: AtomicU64 = AtomicU64::new(0);
+
 pub fn remove(device: u64, handle: u64) {
     // Never below zero, whatever a bug elsewhere does: a stuck count is only a slow path.
     let _ = slot(device, handle)
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    REMOVALS.fetch_add(1, Ordering::Release);
+}
+
+/// The count of removals (see [`REMOVALS`]): read before a lookup whose answer is kept.
+#[inline]
+pub fn removals() -> u64 {
+    REMOVALS.load(Ordering::Acquire)
 }
 
 /// False when the resource is certainly neither external nor CONCURRENT.
@@ -53,6 +67,8 @@ mod tests {
         assert!(!maybe(d, h));
         add(d, h);
         assert!(maybe(d, h));
+        let before = removals();
         remove(d, h);
+        assert!(removals() > before, "a removal moves the count on");
     }
 }
