@@ -282,6 +282,18 @@ const FREED_CASES: &[(&str, &[&str], &[&str])] = &[
         &["--sync2"],
         &["VUID-VkImageMemoryBarrier2-image-parameter"],
     ),
+    // Released while alive on the same thread first: nothing the layer keeps of the live
+    // image (its per-thread facts) may hide that it is gone.
+    (
+        "barrier-image",
+        &["--used-before"],
+        &["VUID-VkImageMemoryBarrier-image-parameter"],
+    ),
+    (
+        "barrier-image",
+        &["--sync2", "--used-before"],
+        &["VUID-VkImageMemoryBarrier2-image-parameter"],
+    ),
     (
         "submit-cb",
         &[],
@@ -421,6 +433,8 @@ on_both_drivers! {
     fn barrier_on_destroyed_image_is_blocked(d: Driver) {
         freed_handle_is_blocked(d, "barrier-image", &[]);
         freed_handle_is_blocked(d, "barrier-image", &["--sync2"]);
+        freed_handle_is_blocked(d, "barrier-image", &["--used-before"]);
+        freed_handle_is_blocked(d, "barrier-image", &["--sync2", "--used-before"]);
     }
 }
 

@@ -21,6 +21,7 @@
 //!   its pool), `recreate-image` (destroy an image, create another, which may get the same
 //!   handle value, and use it: valid), `unknown-image` (destroy, bind and release to EXTERNAL an image handle no
 //!   one created, as a swapchain image looks to the layer: mock ICD only); `--bind2`: the binds through vkBindBufferMemory2 / vkBindImageMemory2,
+//!   `--used-before`: `barrier-image` records a release of the live image first,
 //!   `--sync2`: the barrier and the submit through vkCmdPipelineBarrier2KHR /
 //!   vkQueueSubmit2KHR; with `--live` the same calls on live objects (the valid twin). The
 //!   freed handle reaches the driver only if the layer lets it through
@@ -609,6 +610,13 @@ fn freed_use(a: &Args, dev: &Device, type_index: u32) -> ScenarioResult {
                 d.bind_image_memory(i, m, 0)
                     .map_err(|e| format!("vkBindImageMemory: {e:?}"))?;
                 if what == "barrier-image" && !live {
+                    if a.flag("--used-before") {
+                        // The layer has seen this thread release the live image (in another
+                        // command buffer): what it remembers of it must not outlive the image.
+                        let (before_pool, before) = command_buffer(dev)?;
+                        record_release(dev, before, i, sync2)?;
+                        d.destroy_command_pool(before_pool, None);
+                    }
                     d.destroy_image(i, None);
                 }
                 record_release(dev, cb, i, sync2)?;
