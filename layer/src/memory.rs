@@ -89,207 +89,243 @@ pub unsafe extern "system" fn allocate_memory(
                 }
                 classified = Some(fd::classify_stat(fd));
             }
-            let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
-            // The known extending structures: names for the rules, and a set for the memo
-            // (a structure chained twice is the rules' business every time).
-            let mut chained: SmallVec<[&'static str; 3]> = SmallVec::new();
-            let mut chained_set = 0u32;
-            let mut repeated = false;
-            let mut call = AllocateCall {
-                device: device.as_raw(),
-                allocation_size: info.allocation_size,
-                memory_type_index: info.memory_type_index,
-                ..Default::default()
-            };
-            // SAFETY: the chain of a valid allocate info; each cast matches its sType.
-            let walked = unsafe {
-                pnext::walk(info.p_next, |st, p| {
-                    if let Some((bit, name)) = crate::dedicated::allocate_struct_name(st) {
-                        repeated |= chained_set & bit != 0;
-                        chained_set |= bit;
-                        chained.push(name);
-                    }
-                    match st {
-                        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
-                            call.export_khr = true;
-                            export_types |=
-                                (*(p as *const vk::ExportMemoryAllocateInfo<'_>)).handle_types;
-                        }
-                        vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
-                            call.export_nv.push("VkExportMemoryAllocateInfoNV");
-                            let t =
-                                (*(p as *const vk::ExportMemoryAllocateInfoNV<'_>)).handle_types;
-                            *call.export_nv_types.get_or_insert_with(Default::default) |= t;
-                        }
-                        vk::StructureType::EXPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
-                            call.export_nv.push("VkExportMemoryWin32HandleInfoNV");
-                        }
-                        vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => {
-                            let i = &*(p as *const vk::ImportMemoryFdInfoKHR<'_>);
-                            // Only the first one counts, as for any repeated struct.
-                            if call.fd_import.is_none() {
-                                call.fd_import = Some(FdImport {
-                                    handle_type: i.handle_type,
-                                    fd: i.fd,
-                                    kind: FdKind::Unknown,
-                                });
-                            }
-                        }
-                        vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
-                            call.host_pointer_type |=
-                                (*(p as *const vk::ImportMemoryHostPointerInfoEXT<'_>)).handle_type;
-                        }
-                        vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_KHR => {
-                            let i = &*(p as *const vk::ImportMemoryWin32HandleInfoKHR<'_>);
-                            if !i.handle_type.is_empty() {
-                                call.other_imports.push("VkImportMemoryWin32HandleInfoKHR");
-                            }
-                        }
-                        vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
-                            let i = &*(p as *const vk::ImportMemoryWin32HandleInfoNV<'_>);
-                            if !i.handle_type.is_empty() {
-                                call.other_imports.push("VkImportMemoryWin32HandleInfoNV");
-                            }
-                        }
-                        vk::StructureType::IMPORT_MEMORY_ZIRCON_HANDLE_INFO_FUCHSIA => {
-                            let i = &*(p as *const vk::ImportMemoryZirconHandleInfoFUCHSIA<'_>);
-                            if !i.handle_type.is_empty() {
-                                call.other_imports
-                                    .push("VkImportMemoryZirconHandleInfoFUCHSIA");
-                            }
-                        }
-                        vk::StructureType::IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID => {
-                            let i = &*(p as *const vk::ImportAndroidHardwareBufferInfoANDROID<'_>);
-                            if !i.buffer.is_null() {
-                                call.other_imports
-                                    .push("VkImportAndroidHardwareBufferInfoANDROID");
-                            }
-                        }
-                        vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO
-                            if call.dedicated.is_none() =>
-                        {
-                            let d = &*(p as *const vk::MemoryDedicatedAllocateInfo<'_>);
-                            call.dedicated = Some(DedicatedInfo {
-                                buffer: d.buffer.as_raw(),
-                                image: d.image.as_raw(),
-                                nv: false,
-                            });
-                        }
-                        vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV
-                            if call.dedicated.is_none() =>
-                        {
-                            let d = &*(p as *const vk::DedicatedAllocationMemoryAllocateInfoNV<'_>);
-                            call.dedicated = Some(DedicatedInfo {
-                                buffer: d.buffer.as_raw(),
-                                image: d.image.as_raw(),
-                                nv: true,
-                            });
-                        }
-                        vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => {
-                            let f = &*(p as *const vk::MemoryAllocateFlagsInfo<'_>);
-                            if f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK) {
-                                call.device_mask = Some(f.device_mask);
-                            }
-                        }
-                        vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
-                            call.opaque_capture_address = (*(p
-                                as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
-                                .opaque_capture_address;
-                        }
-                        _ => {}
-                    }
-                })
-            };
-            let memo_key = (walked.is_ok()
-                && !repeated
-                && call.fd_import.is_none()
-                && call.host_pointer_type.is_empty()
-                && call.other_imports.is_empty()
-                && call.export_nv.is_empty()
-                && call.export_nv_types.is_none()
-                && call.dedicated.is_none())
-            .then_some(Key::Allocate {
-                size: info.allocation_size,
-                type_index: info.memory_type_index,
-                chained: chained_set,
-                export_khr: call.export_khr,
-                export_types,
-                device_mask: call.device_mask,
-                opaque_capture_address: call.opaque_capture_address,
-            });
-            if let Err(m) = walked {
-                data.reporter.report(chain_malformed(
-                    "VkMemoryAllocateInfo",
-                    m,
-                    vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
-                ));
-            }
-            call.export_types = export_types;
-            let mut import_type = call.host_pointer_type;
-            if let Some(imp) = call.fd_import.as_ref() {
-                import_type |= imp.handle_type;
-            }
-            let mut pending = crate::payload::PendingImport::none();
-            let mut refusal = None;
-            let mut all_clean = false;
-            // Without an import or a dedicated resource the rules read no handle and no
-            // state: an allocation shape judged clean before is clean again.
-            data.memo.judge(memo_key, || {
-                call.chained = std::mem::take(&mut chained);
-                let mut stat = None;
-                if let Some(imp) = call.fd_import.as_mut() {
-                    if !imp.handle_type.is_empty() {
-                        (imp.kind, stat) = classified
-                            .take()
-                            .unwrap_or_else(|| fd::classify_stat(imp.fd));
-                    }
-                }
-                let mut findings = memory_import::allocate_memory(&call);
-                pending = crate::payload::before_import(&data, &call, stat);
-                pending.merge_into(&mut findings);
-                findings.extend(crate::dedicated::allocation_findings(
+            // SAFETY: the caller's arguments, forwarded.
+            unsafe {
+                allocate_checked(
                     &data,
-                    &call,
-                    chained_set,
-                ));
-                let clean = findings.is_empty();
-                all_clean = clean;
-                refusal = data
-                    .reporter
-                    .refuse(findings, vk::Result::ERROR_INVALID_EXTERNAL_HANDLE);
-                clean
-            });
-            if let Some(r) = refusal {
-                return r;
+                    device,
+                    info,
+                    (p_allocate_info, p_allocator, p_memory),
+                    quick,
+                    classified,
+                )
             }
-            if let (Some((shape, _)), true) = (quick, all_clean) {
-                crate::payload::quick_import_was_clean(shape, &pending);
-            }
-            let res = alloc(p_allocate_info);
-            let made = Made {
-                export_types,
-                import_type,
-                // VK_NV_dedicated_allocation memory follows that extension's own binding
-                // rules, not those of VkMemoryDedicatedAllocateInfo.
-                dedicated: match call.dedicated {
-                    Some(d) if d.nv => Dedicated::None,
-                    Some(d) if d.image != 0 => Dedicated::Image(d.image),
-                    Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
-                    _ => Dedicated::None,
-                },
-                device_mask: call.device_mask.unwrap_or(0),
-                import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
-                payload: pending.payload().map(|p| (p, pending.payload_home())),
-            };
-            // SAFETY: `p_memory` as the app passed it, written by the driver on success.
-            if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
-                if pending.is_import() {
-                    crate::payload::after_import(device, memory, &pending);
-                }
-            }
-            res
         },
     )
+}
+
+/// What `vkAllocateMemory` passes down: the allocate info, the allocator and the output.
+type AllocateArgs<'a> = (
+    *const vk::MemoryAllocateInfo<'a>,
+    *const vk::AllocationCallbacks<'a>,
+    *mut vk::DeviceMemory,
+);
+
+/// The full checks of `vkAllocateMemory`, then the call and the record: out of line, so
+/// that the shortcuts of [`allocate_memory`] keep a small frame. `quick` and `classified`
+/// are the quick-shape import and its fd's classification when the shortcut missed.
+///
+/// # Safety
+/// `info` is `*args.0`, a valid allocate info; the rest as [`allocate_memory`] received it.
+#[inline(never)]
+unsafe fn allocate_checked(
+    data: &crate::dispatch::DeviceData,
+    device: vk::Device,
+    info: &vk::MemoryAllocateInfo<'_>,
+    args: AllocateArgs<'_>,
+    quick: Option<(crate::payload::QuickShape, i32)>,
+    mut classified: Option<(FdKind, Option<fd::Stat>)>,
+) -> vk::Result {
+    let (p_allocate_info, p_allocator, p_memory) = args;
+    let alloc = |info| {
+        // SAFETY: forwarding the app's arguments.
+        unsafe { (data.fns.fp_v1_0().allocate_memory)(device, info, p_allocator, p_memory) }
+    };
+    let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
+    // The known extending structures: names for the rules, and a set for the memo
+    // (a structure chained twice is the rules' business every time).
+    let mut chained: SmallVec<[&'static str; 3]> = SmallVec::new();
+    let mut chained_set = 0u32;
+    let mut repeated = false;
+    let mut call = AllocateCall {
+        device: device.as_raw(),
+        allocation_size: info.allocation_size,
+        memory_type_index: info.memory_type_index,
+        ..Default::default()
+    };
+    // SAFETY: the chain of a valid allocate info; each cast matches its sType.
+    let walked = unsafe {
+        pnext::walk(info.p_next, |st, p| {
+            if let Some((bit, name)) = crate::dedicated::allocate_struct_name(st) {
+                repeated |= chained_set & bit != 0;
+                chained_set |= bit;
+                chained.push(name);
+            }
+            match st {
+                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO => {
+                    call.export_khr = true;
+                    export_types |= (*(p as *const vk::ExportMemoryAllocateInfo<'_>)).handle_types;
+                }
+                vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO_NV => {
+                    call.export_nv.push("VkExportMemoryAllocateInfoNV");
+                    let t = (*(p as *const vk::ExportMemoryAllocateInfoNV<'_>)).handle_types;
+                    *call.export_nv_types.get_or_insert_with(Default::default) |= t;
+                }
+                vk::StructureType::EXPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                    call.export_nv.push("VkExportMemoryWin32HandleInfoNV");
+                }
+                vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR => {
+                    let i = &*(p as *const vk::ImportMemoryFdInfoKHR<'_>);
+                    // Only the first one counts, as for any repeated struct.
+                    if call.fd_import.is_none() {
+                        call.fd_import = Some(FdImport {
+                            handle_type: i.handle_type,
+                            fd: i.fd,
+                            kind: FdKind::Unknown,
+                        });
+                    }
+                }
+                vk::StructureType::IMPORT_MEMORY_HOST_POINTER_INFO_EXT => {
+                    call.host_pointer_type |=
+                        (*(p as *const vk::ImportMemoryHostPointerInfoEXT<'_>)).handle_type;
+                }
+                vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_KHR => {
+                    let i = &*(p as *const vk::ImportMemoryWin32HandleInfoKHR<'_>);
+                    if !i.handle_type.is_empty() {
+                        call.other_imports.push("VkImportMemoryWin32HandleInfoKHR");
+                    }
+                }
+                vk::StructureType::IMPORT_MEMORY_WIN32_HANDLE_INFO_NV => {
+                    let i = &*(p as *const vk::ImportMemoryWin32HandleInfoNV<'_>);
+                    if !i.handle_type.is_empty() {
+                        call.other_imports.push("VkImportMemoryWin32HandleInfoNV");
+                    }
+                }
+                vk::StructureType::IMPORT_MEMORY_ZIRCON_HANDLE_INFO_FUCHSIA => {
+                    let i = &*(p as *const vk::ImportMemoryZirconHandleInfoFUCHSIA<'_>);
+                    if !i.handle_type.is_empty() {
+                        call.other_imports
+                            .push("VkImportMemoryZirconHandleInfoFUCHSIA");
+                    }
+                }
+                vk::StructureType::IMPORT_ANDROID_HARDWARE_BUFFER_INFO_ANDROID => {
+                    let i = &*(p as *const vk::ImportAndroidHardwareBufferInfoANDROID<'_>);
+                    if !i.buffer.is_null() {
+                        call.other_imports
+                            .push("VkImportAndroidHardwareBufferInfoANDROID");
+                    }
+                }
+                vk::StructureType::MEMORY_DEDICATED_ALLOCATE_INFO if call.dedicated.is_none() => {
+                    let d = &*(p as *const vk::MemoryDedicatedAllocateInfo<'_>);
+                    call.dedicated = Some(DedicatedInfo {
+                        buffer: d.buffer.as_raw(),
+                        image: d.image.as_raw(),
+                        nv: false,
+                    });
+                }
+                vk::StructureType::DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV
+                    if call.dedicated.is_none() =>
+                {
+                    let d = &*(p as *const vk::DedicatedAllocationMemoryAllocateInfoNV<'_>);
+                    call.dedicated = Some(DedicatedInfo {
+                        buffer: d.buffer.as_raw(),
+                        image: d.image.as_raw(),
+                        nv: true,
+                    });
+                }
+                vk::StructureType::MEMORY_ALLOCATE_FLAGS_INFO => {
+                    let f = &*(p as *const vk::MemoryAllocateFlagsInfo<'_>);
+                    if f.flags.contains(vk::MemoryAllocateFlags::DEVICE_MASK) {
+                        call.device_mask = Some(f.device_mask);
+                    }
+                }
+                vk::StructureType::MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO => {
+                    call.opaque_capture_address = (*(p
+                        as *const vk::MemoryOpaqueCaptureAddressAllocateInfo<'_>))
+                        .opaque_capture_address;
+                }
+                _ => {}
+            }
+        })
+    };
+    let memo_key = (walked.is_ok()
+        && !repeated
+        && call.fd_import.is_none()
+        && call.host_pointer_type.is_empty()
+        && call.other_imports.is_empty()
+        && call.export_nv.is_empty()
+        && call.export_nv_types.is_none()
+        && call.dedicated.is_none())
+    .then_some(Key::Allocate {
+        size: info.allocation_size,
+        type_index: info.memory_type_index,
+        chained: chained_set,
+        export_khr: call.export_khr,
+        export_types,
+        device_mask: call.device_mask,
+        opaque_capture_address: call.opaque_capture_address,
+    });
+    if let Err(m) = walked {
+        data.reporter.report(chain_malformed(
+            "VkMemoryAllocateInfo",
+            m,
+            vec![Object::new(vk::ObjectType::DEVICE, device.as_raw())],
+        ));
+    }
+    call.export_types = export_types;
+    let mut import_type = call.host_pointer_type;
+    if let Some(imp) = call.fd_import.as_ref() {
+        import_type |= imp.handle_type;
+    }
+    let mut pending = crate::payload::PendingImport::none();
+    let mut refusal = None;
+    let mut all_clean = false;
+    // Without an import or a dedicated resource the rules read no handle and no
+    // state: an allocation shape judged clean before is clean again.
+    data.memo.judge(memo_key, || {
+        call.chained = std::mem::take(&mut chained);
+        let mut stat = None;
+        if let Some(imp) = call.fd_import.as_mut() {
+            if !imp.handle_type.is_empty() {
+                (imp.kind, stat) = classified
+                    .take()
+                    .unwrap_or_else(|| fd::classify_stat(imp.fd));
+            }
+        }
+        let mut findings = memory_import::allocate_memory(&call);
+        pending = crate::payload::before_import(data, &call, stat);
+        pending.merge_into(&mut findings);
+        findings.extend(crate::dedicated::allocation_findings(
+            data,
+            &call,
+            chained_set,
+        ));
+        let clean = findings.is_empty();
+        all_clean = clean;
+        refusal = data
+            .reporter
+            .refuse(findings, vk::Result::ERROR_INVALID_EXTERNAL_HANDLE);
+        clean
+    });
+    if let Some(r) = refusal {
+        return r;
+    }
+    if let (Some((shape, _)), true) = (quick, all_clean) {
+        crate::payload::quick_import_was_clean(shape, &pending);
+    }
+    let res = alloc(p_allocate_info);
+    let made = Made {
+        export_types,
+        import_type,
+        // VK_NV_dedicated_allocation memory follows that extension's own binding
+        // rules, not those of VkMemoryDedicatedAllocateInfo.
+        dedicated: match call.dedicated {
+            Some(d) if d.nv => Dedicated::None,
+            Some(d) if d.image != 0 => Dedicated::Image(d.image),
+            Some(d) if d.buffer != 0 => Dedicated::Buffer(d.buffer),
+            _ => Dedicated::None,
+        },
+        device_mask: call.device_mask.unwrap_or(0),
+        import_fd: call.fd_import.as_ref().map_or(-1, |i| i.fd),
+        payload: pending.payload().map(|p| (p, pending.payload_home())),
+    };
+    // SAFETY: `p_memory` as the app passed it, written by the driver on success.
+    if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
+        if pending.is_import() {
+            crate::payload::after_import(device, memory, &pending);
+        }
+    }
+    res
 }
 
 /// The memo key of an allocation whose chain is empty or holds `VkExportMemoryAllocateInfo`
