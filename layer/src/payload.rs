@@ -197,6 +197,7 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         }
     }
 
+    #[inline(always)]
     fn is_empty(&self) -> bool {
         self.len.load(Ordering::Relaxed) == 0
     }
@@ -207,10 +208,17 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         }
     }
 
+    #[inline(always)]
     fn remove(&self, k: &K) -> Option<V> {
         if self.is_empty() {
             return None;
         }
+        self.remove_present(k)
+    }
+
+    /// [`CountedMap::remove`] once the map is known not to be empty.
+    #[inline(never)]
+    fn remove_present(&self, k: &K) -> Option<V> {
         let v = self.map.remove(k).map(|(_, v)| v);
         if v.is_some() {
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -218,6 +226,7 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         v
     }
 
+    #[inline]
     fn remove_if(&self, k: &K, f: impl FnOnce(&V) -> bool) {
         if !self.is_empty() && self.map.remove_if(k, |_, v| f(v)).is_some() {
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -419,10 +428,15 @@ impl Registry {
 
     /// Forgets exports of payload `pid` (at home `home`) that are leaving: their aliases
     /// and their duplicates' places.
+    #[inline]
     fn forget_exports(&self, pid: u64, home: Inode, exports: &[Export]) {
+        // No alias filed at all (the common case): only the held duplicates to count.
+        let aliased = !self.aliases.is_empty();
+        let mut held = 0;
         for e in exports {
+            held += usize::from(e.fd.is_some());
             let key = (e.id.dev, e.id.ino);
-            if key != home {
+            if aliased && key != home {
                 self.aliases.remove_if_mut(&key, |v| {
                     if let Some(i) = v.iter().position(|&a| a == (pid, home)) {
                         v.swap_remove(i);
@@ -431,7 +445,7 @@ impl Registry {
                 });
             }
         }
-        self.release_held(exports.iter().filter(|e| e.fd.is_some()).count());
+        self.release_held(held);
     }
 
     /// Gives back the tables of emptied shards. The maps never shrink on the hot paths (a
@@ -497,7 +511,13 @@ impl Registry {
         match removed {
             Some(p) => {
                 p.withdraw();
-                self.forget_exports(pid, home, &p.exports);
+                // The common payload: one export, filed at its home, no duplicate held.
+                if p.exports
+                    .iter()
+                    .any(|e| e.fd.is_some() || (e.id.dev, e.id.ino) != home)
+                {
+                    self.forget_exports(pid, home, &p.exports);
+                }
                 Some(pid)
             }
             None => {
