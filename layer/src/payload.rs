@@ -1195,33 +1195,31 @@ pub fn after_export(
     }
     // The first export: a new payload with `memory` as its exporter.
     let pid = r.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let exporter = ExporterFacts {
-        side: device_side(data),
-        memory: memory.as_raw(),
-        allocation_size: rec.size,
-        memory_type_index: rec.type_index,
-        dedicated: dedicated_identity(device, rec.dedicated),
-        device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
-        process: None,
-    };
-    let mut exports = SmallVec::new();
-    let mut ledger = None;
+    // Built in its box: the facts are not moved again.
+    let mut payload = Box::new(Payload {
+        id: pid,
+        exporter: ExporterFacts {
+            side: device_side(data),
+            memory: memory.as_raw(),
+            allocation_size: rec.size,
+            memory_type_index: rec.type_index,
+            dedicated: dedicated_identity(device, rec.dedicated),
+            device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+            process: None,
+        },
+        clean_import: None,
+        exports: SmallVec::new(),
+        ledger: None,
+    });
     if let Some(dup) = hold(r) {
-        ledger = publish(&exporter, dup.as_ref());
-        exports.push(Export {
+        payload.ledger = publish(&payload.exporter, dup.as_ref());
+        payload.exports.push(Export {
             fd: dup,
             id,
             handle_type,
             owner,
         });
     }
-    let payload = Box::new(Payload {
-        id: pid,
-        exporter,
-        clean_import: None,
-        exports,
-        ledger,
-    });
     r.files.entry(key).or_default().push(payload);
     state::set_memory_exported(device, memory, pid, key);
 }

@@ -119,6 +119,21 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
         .map(|r| *r)
 }
 
+/// `f` on a tracked memory object's record, read in place under its shard's read lock (no
+/// copy of the record); `None` for unknown memory. `f` must be short and must not touch the
+/// state map.
+#[inline]
+pub fn with_memory<R>(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    f: impl FnOnce(&MemoryRecord) -> R,
+) -> Option<R> {
+    STATE
+        .memory
+        .get(&key(device, ash::vk::Handle::as_raw(memory)))
+        .map(|r| f(&r))
+}
+
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
 pub fn set_memory_exported(
     device: vk::Device,

@@ -112,6 +112,7 @@ fn shared_count(key: &SharedKey) -> &'static AtomicUsize {
 
 /// Counts a change (see [`CHANGES`]): the state map calls it when a binding, a memory's
 /// payload or a resource record changes.
+#[inline]
 pub fn changed() {
     CHANGES.fetch_add(1, Ordering::Release);
 }
@@ -244,9 +245,13 @@ pub fn with_entry<R>(
 /// Forgets a destroyed buffer or image (raw handle).
 #[inline]
 pub fn remove_resource(device: vk::Device, handle: u64) {
-    if RESOURCE_ENTRIES.load(Ordering::Relaxed) == 0 {
-        return;
+    if RESOURCE_ENTRIES.load(Ordering::Relaxed) != 0 {
+        remove_entry(device, handle);
     }
+}
+
+#[inline(never)]
+fn remove_entry(device: vk::Device, handle: u64) {
     if let Some((_, e)) = RESOURCES.remove_if(&(device.as_raw(), handle), |_, _| {
         RESOURCE_ENTRIES.fetch_sub(1, Ordering::Relaxed);
         true
@@ -256,19 +261,25 @@ pub fn remove_resource(device: vk::Device, handle: u64) {
 }
 
 /// Removes `key` from [`SHARED`], unless no entry of its kind exists.
-#[inline]
+#[inline(always)]
 fn remove_shared(key: SharedKey) {
     let count = shared_count(&key);
     if count.load(Ordering::Relaxed) != 0 {
-        SHARED.remove_if(&key, |_, _| {
-            count.fetch_sub(1, Ordering::Relaxed);
-            true
-        });
+        remove_shared_entry(key, count);
     }
+}
+
+#[inline(never)]
+fn remove_shared_entry(key: SharedKey, count: &AtomicUsize) {
+    SHARED.remove_if(&key, |_, _| {
+        count.fetch_sub(1, Ordering::Relaxed);
+        true
+    });
 }
 
 /// Forgets freed memory that had no payload (payload entries outlive one memory object:
 /// the other side may still hold the payload).
+#[inline]
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) {
     remove_shared(SharedKey::Memory((device.as_raw(), memory.as_raw())));
     changed();
@@ -298,6 +309,7 @@ pub fn remove_device(device: vk::Device) {
 }
 
 /// Forgets a payload once no memory of this process holds it.
+#[inline]
 pub fn remove_payload(payload: u64) {
     remove_shared(SharedKey::Payload(payload));
     changed();
