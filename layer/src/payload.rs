@@ -66,6 +66,7 @@ fn file_id(fd: i32) -> Option<FileId> {
 }
 
 /// The identity of open fd `fd` from what `fstat` said of it.
+#[inline]
 fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
     // One inode per payload: a memfd (a regular file on shmem, lavapipe's and the mock's
     // payloads) or a dma-buf. A character device (NVIDIA's /dev/nvidiactl) shares one inode
@@ -1130,7 +1131,11 @@ pub fn after_export(
     let owner = (device.as_raw(), memory.as_raw());
     // The number is the app's fresh fd now, whatever an earlier import did with it.
     r.consumed.remove(&fd);
-    let ledger_dir = open_ledger(data);
+    let ledger_dir = if data.reporter.settings.ledger_dir.is_some() {
+        open_ledger(data)
+    } else {
+        None
+    };
     let hold = |r: &Registry| {
         if id.unique && ledger_dir.is_none() {
             return Some(None);
@@ -1203,7 +1208,10 @@ pub fn after_export(
             memory: memory.as_raw(),
             allocation_size: rec.size,
             memory_type_index: rec.type_index,
-            dedicated: dedicated_identity(device, rec.dedicated),
+            dedicated: match rec.dedicated {
+                Dedicated::None => DedicatedIdentity::None,
+                d => dedicated_identity(device, d),
+            },
             device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
             process: None,
         },
@@ -1212,7 +1220,9 @@ pub fn after_export(
         ledger: None,
     });
     if let Some(dup) = hold(r) {
-        payload.ledger = publish(&payload.exporter, dup.as_ref());
+        if dup.is_some() {
+            payload.ledger = publish(&payload.exporter, dup.as_ref());
+        }
         payload.exports.push(Export {
             fd: dup,
             id,
