@@ -58,6 +58,7 @@ struct FileId {
     unique: bool,
 }
 
+#[inline]
 fn file_id(fd: i32) -> Option<FileId> {
     if fd < 0 {
         return None;
@@ -1116,6 +1117,7 @@ pub fn has_remote_imports() -> bool {
 /// Records a successful `vkGetMemoryFdKHR`: files the export under the payload of `memory`
 /// (creating the payload, with `memory` as its exporter, on the first export), holding a
 /// duplicate of `fd` where identity needs one (see [`Export::fd`]).
+#[inline]
 pub fn after_export(
     data: &DeviceData,
     memory: vk::DeviceMemory,
@@ -1236,6 +1238,7 @@ pub fn after_export(
 
 /// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
 /// duplicates. Memory that neither exported nor imported never reached the registry.
+#[inline]
 pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&MemoryRecord>) {
     let Some(rec) = rec else {
         return;

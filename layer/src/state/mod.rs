@@ -102,16 +102,19 @@ fn key(device: vk::Device, handle: u64) -> Key {
     (ash::vk::Handle::as_raw(device), handle)
 }
 
+#[inline]
 pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     STATE.memory.insert(k, rec);
 }
 
+#[inline]
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     STATE.memory.remove(&k).map(|(_, v)| v)
 }
 
+#[inline]
 pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     STATE
         .memory
@@ -135,6 +138,7 @@ pub fn with_memory<R>(
 }
 
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
+#[inline]
 pub fn set_memory_exported(
     device: vk::Device,
     memory: vk::DeviceMemory,
