@@ -138,7 +138,7 @@ pub fn with_memory<R>(
 }
 
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
-#[inline]
+#[inline(always)]
 pub fn set_memory_exported(
     device: vk::Device,
     memory: vk::DeviceMemory,
