@@ -496,6 +496,18 @@ impl Registry {
     /// (`after_export` files each export there).
     fn drop_memory(&self, device: u64, memory: u64, pid: u64, home: Inode) -> Option<u64> {
         let owner = (device, memory);
+        // The common payload: the only one filed at its home, exported by this memory. Its
+        // entry goes whole.
+        let alone = self.files.remove_if(&home, |_, ps| {
+            ps.len() == 1
+                && ps[0].id == pid
+                && (ps[0].exporter.side.device, ps[0].exporter.memory) == owner
+        });
+        if let Some(p) = alone.and_then(|(_, mut ps)| ps.pop()) {
+            self.remote.remove(&owner);
+            self.forget_payload(pid, home, &p);
+            return Some(pid);
+        }
         let mut removed = None;
         let mut left: SmallVec<[Export; 1]> = SmallVec::new();
         self.files.remove_if_mut(&home, |_, ps| {
@@ -512,20 +524,27 @@ impl Registry {
         self.remote.remove(&owner);
         match removed {
             Some(p) => {
-                p.withdraw();
-                // The common payload: one export, filed at its home, no duplicate held.
-                if p.exports
-                    .iter()
-                    .any(|e| e.fd.is_some() || (e.id.dev, e.id.ino) != home)
-                {
-                    self.forget_exports(pid, home, &p.exports);
-                }
+                self.forget_payload(pid, home, &p);
                 Some(pid)
             }
             None => {
                 self.forget_exports(pid, home, &left);
                 None
             }
+        }
+    }
+
+    /// What goes with payload `pid` (filed at `home`) once it left the map: its ledger
+    /// entry, its aliases and its duplicates' places.
+    #[inline]
+    fn forget_payload(&self, pid: u64, home: Inode, p: &Payload) {
+        p.withdraw();
+        // The common payload: one export, filed at its home, no duplicate held.
+        if p.exports
+            .iter()
+            .any(|e| e.fd.is_some() || (e.id.dev, e.id.ino) != home)
+        {
+            self.forget_exports(pid, home, &p.exports);
         }
     }
 }
