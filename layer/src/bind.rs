@@ -74,7 +74,7 @@ fn check_buffer(
     external: &mut bool,
 ) -> Vec<Finding> {
     let device = data.handle;
-    let mem = state::memory(device, memory).map(|m| memory_facts(&m));
+    let mem = state::with_memory(device, memory, memory_facts);
     // What the buffer's record says, read in place: `None` for nothing to judge (no rule can
     // fire, or the memo knows the pairing clean), else a copy of the record to judge.
     let verdict = tracked::with_buffer(device, buffer, |buf| {

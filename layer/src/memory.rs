@@ -501,22 +501,19 @@ pub unsafe extern "system" fn get_memory_fd(
                 handle_type: info.handle_type,
             };
             let rec = state::memory(device, info.memory);
-            let facts = rec.map(|m| ExportFacts {
-                export_types: m.export_types,
-            });
-            let mut findings = memory_export::get_memory_fd(&call, facts.as_ref());
-            crate::payload::before_export(
-                &data,
-                &call,
-                p_fd.is_null(),
-                rec.as_ref(),
-                &mut findings,
-            );
-            if let Some(r) = data
-                .reporter
-                .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
-            {
-                return r;
+            // The common call: one fd handle type the memory was allocated to export, a
+            // pointer to write it to, memory that was no import (no re-export rule). No rule
+            // of the export or of the payload registry can fire: they are not run.
+            let plain = !p_fd.is_null()
+                && (info.handle_type == vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
+                    || info.handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT)
+                && rec.as_ref().is_some_and(|m| {
+                    m.import_type.is_empty() && m.export_types.contains(info.handle_type)
+                });
+            if !plain {
+                if let Some(r) = judge_get_fd(&data, &call, p_fd.is_null(), rec.as_ref()) {
+                    return r;
+                }
             }
             let res = forward();
             if res == vk::Result::SUCCESS && !p_fd.is_null() {
@@ -529,6 +526,25 @@ pub unsafe extern "system" fn get_memory_fd(
             res
         },
     )
+}
+
+/// The rules of a `vkGetMemoryFdKHR` call that is not plainly valid: reports the findings;
+/// `Some` result when the call is refused.
+#[cold]
+#[inline(never)]
+fn judge_get_fd(
+    data: &crate::dispatch::DeviceData,
+    call: &GetFdCall,
+    fd_pointer_null: bool,
+    rec: Option<&MemoryRecord>,
+) -> Option<vk::Result> {
+    let facts = rec.map(|m| ExportFacts {
+        export_types: m.export_types,
+    });
+    let mut findings = memory_export::get_memory_fd(call, facts.as_ref());
+    crate::payload::before_export(data, call, fd_pointer_null, rec, &mut findings);
+    data.reporter
+        .refuse(findings, vk::Result::ERROR_VALIDATION_FAILED_EXT)
 }
 
 /// # Safety

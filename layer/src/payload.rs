@@ -58,6 +58,7 @@ struct FileId {
     unique: bool,
 }
 
+#[inline]
 fn file_id(fd: i32) -> Option<FileId> {
     if fd < 0 {
         return None;
@@ -66,6 +67,7 @@ fn file_id(fd: i32) -> Option<FileId> {
 }
 
 /// The identity of open fd `fd` from what `fstat` said of it.
+#[inline]
 fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
     // One inode per payload: a memfd (a regular file on shmem, lavapipe's and the mock's
     // payloads) or a dma-buf. A character device (NVIDIA's /dev/nvidiactl) shares one inode
@@ -200,6 +202,7 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         }
     }
 
+    #[inline(always)]
     fn is_empty(&self) -> bool {
         self.len.load(Ordering::Relaxed) == 0
     }
@@ -210,10 +213,17 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         }
     }
 
+    #[inline(always)]
     fn remove(&self, k: &K) -> Option<V> {
         if self.is_empty() {
             return None;
         }
+        self.remove_present(k)
+    }
+
+    /// [`CountedMap::remove`] once the map is known not to be empty.
+    #[inline(never)]
+    fn remove_present(&self, k: &K) -> Option<V> {
         let v = self.map.remove(k).map(|(_, v)| v);
         if v.is_some() {
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -221,6 +231,7 @@ impl<K: Eq + std::hash::Hash, V> CountedMap<K, V> {
         v
     }
 
+    #[inline]
     fn remove_if(&self, k: &K, f: impl FnOnce(&V) -> bool) {
         if !self.is_empty() && self.map.remove_if(k, |_, v| f(v)).is_some() {
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -470,10 +481,15 @@ impl Registry {
 
     /// Forgets exports of payload `pid` (at home `home`) that are leaving: their aliases
     /// and their duplicates' places.
+    #[inline]
     fn forget_exports(&self, pid: u64, home: Inode, exports: &[Export]) {
+        // No alias filed at all (the common case): only the held duplicates to count.
+        let aliased = !self.aliases.is_empty();
+        let mut held = 0;
         for e in exports {
+            held += usize::from(e.fd.is_some());
             let key = (e.id.dev, e.id.ino);
-            if key != home {
+            if aliased && key != home {
                 self.aliases.remove_if_mut(&key, |v| {
                     if let Some(i) = v.iter().position(|&a| a == (pid, home)) {
                         v.swap_remove(i);
@@ -482,7 +498,7 @@ impl Registry {
                 });
             }
         }
-        self.release_held(exports.iter().filter(|e| e.fd.is_some()).count());
+        self.release_held(held);
     }
 
     /// Gives back the tables of emptied shards. The maps never shrink on the hot paths (a
@@ -534,6 +550,18 @@ impl Registry {
     /// (`after_export` files each export there).
     fn drop_memory(&self, device: u64, memory: u64, pid: u64, home: Inode) -> Option<u64> {
         let owner = (device, memory);
+        // The common payload: the only one filed at its home, exported by this memory. Its
+        // entry goes whole.
+        let alone = self.files.remove_if(&home, |_, ps| {
+            ps.len() == 1
+                && ps[0].id == pid
+                && (ps[0].exporter.side.device, ps[0].exporter.memory) == owner
+        });
+        if let Some(p) = alone.and_then(|(_, mut ps)| ps.pop()) {
+            self.remote.remove(&owner);
+            self.forget_payload(pid, home, &p);
+            return Some(pid);
+        }
         let mut removed = None;
         let mut left: SmallVec<[Export; 1]> = SmallVec::new();
         self.files.remove_if_mut(&home, |_, ps| {
@@ -550,14 +578,27 @@ impl Registry {
         self.remote.remove(&owner);
         match removed {
             Some(p) => {
-                p.withdraw();
-                self.forget_exports(pid, home, &p.exports);
+                self.forget_payload(pid, home, &p);
                 Some(pid)
             }
             None => {
                 self.forget_exports(pid, home, &left);
                 None
             }
+        }
+    }
+
+    /// What goes with payload `pid` (filed at `home`) once it left the map: its ledger
+    /// entry, its aliases and its duplicates' places.
+    #[inline]
+    fn forget_payload(&self, pid: u64, home: Inode, p: &Payload) {
+        p.withdraw();
+        // The common payload: one export, filed at its home, no duplicate held.
+        if p.exports
+            .iter()
+            .any(|e| e.fd.is_some() || (e.id.dev, e.id.ino) != home)
+        {
+            self.forget_exports(pid, home, &p.exports);
         }
     }
 }
@@ -1226,6 +1267,7 @@ pub fn has_remote_imports() -> bool {
 /// Records a successful `vkGetMemoryFdKHR`: files the export under the payload of `memory`
 /// (creating the payload, with `memory` as its exporter, on the first export), holding a
 /// duplicate of `fd` where identity needs one (see [`Export::fd`]).
+#[inline]
 pub fn after_export(
     data: &DeviceData,
     memory: vk::DeviceMemory,
@@ -1241,7 +1283,11 @@ pub fn after_export(
     let owner = (device.as_raw(), memory.as_raw());
     // The number is the app's fresh fd now, whatever an earlier import did with it.
     r.consumed.remove(&fd);
-    let ledger_dir = open_ledger(data);
+    let ledger_dir = if data.reporter.settings.ledger_dir.is_some() {
+        open_ledger(data)
+    } else {
+        None
+    };
     let hold = |r: &Registry| {
         if id.unique && ledger_dir.is_none() {
             return Some(None);
@@ -1306,40 +1352,44 @@ pub fn after_export(
     }
     // The first export: a new payload with `memory` as its exporter.
     let pid = r.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let exporter = ExporterFacts {
-        side: device_side(data),
-        memory: memory.as_raw(),
-        allocation_size: rec.size,
-        memory_type_index: rec.type_index,
-        dedicated: dedicated_identity(device, rec.dedicated),
-        device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
-        process: None,
-    };
-    let mut exports = SmallVec::new();
-    let mut ledger = None;
+    // Built in its box: the facts are not moved again.
+    let mut payload = Box::new(Payload {
+        id: pid,
+        exporter: ExporterFacts {
+            side: device_side(data),
+            memory: memory.as_raw(),
+            allocation_size: rec.size,
+            memory_type_index: rec.type_index,
+            dedicated: match rec.dedicated {
+                Dedicated::None => DedicatedIdentity::None,
+                d => dedicated_identity(device, d),
+            },
+            device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+            process: None,
+        },
+        clean_import: None,
+        quick_clean: None,
+        exports: SmallVec::new(),
+        ledger: None,
+    });
     if let Some(dup) = hold(r) {
-        ledger = publish(&exporter, dup.as_ref());
-        exports.push(Export {
+        if dup.is_some() {
+            payload.ledger = publish(&payload.exporter, dup.as_ref());
+        }
+        payload.exports.push(Export {
             fd: dup,
             id,
             handle_type,
             owner,
         });
     }
-    let payload = Box::new(Payload {
-        id: pid,
-        exporter,
-        clean_import: None,
-        quick_clean: None,
-        exports,
-        ledger,
-    });
     r.files.entry(key).or_default().push(payload);
     state::set_memory_exported(device, memory, pid, key);
 }
 
 /// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
 /// duplicates. Memory that neither exported nor imported never reached the registry.
+#[inline]
 pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&MemoryRecord>) {
     let Some(rec) = rec else {
         return;

@@ -159,7 +159,7 @@ pub unsafe extern "system" fn destroy_buffer(
         };
         if !buffer.is_null() {
             // liveness (helper B): the removal proves a double destroy, no new lookup.
-            let known = tracked::remove_buffer(device, buffer).is_some();
+            let known = tracked::forget_buffer(device, buffer);
             if !known && crate::liveness::destroy_buffer(&data, buffer) {
                 return;
             }

@@ -102,16 +102,19 @@ fn key(device: vk::Device, handle: u64) -> Key {
     (ash::vk::Handle::as_raw(device), handle)
 }
 
+#[inline]
 pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     STATE.memory.insert(k, rec);
 }
 
+#[inline]
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     STATE.memory.remove(&k).map(|(_, v)| v)
 }
 
+#[inline]
 pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     STATE
         .memory
@@ -119,7 +122,23 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
         .map(|r| *r)
 }
 
+/// `f` on a tracked memory object's record, read in place under its shard's read lock (no
+/// copy of the record); `None` for unknown memory. `f` must be short and must not touch the
+/// state map.
+#[inline]
+pub fn with_memory<R>(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    f: impl FnOnce(&MemoryRecord) -> R,
+) -> Option<R> {
+    STATE
+        .memory
+        .get(&key(device, ash::vk::Handle::as_raw(memory)))
+        .map(|r| f(&r))
+}
+
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
+#[inline(always)]
 pub fn set_memory_exported(
     device: vk::Device,
     memory: vk::DeviceMemory,

@@ -18,7 +18,7 @@ use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::{Facts, ResourceState, Shared};
 use once_cell::sync::Lazy;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The lock of an entry and of what a memory shares: dashmap's (a compare-exchange each way
@@ -92,9 +92,27 @@ static SHARED: Lazy<FastMap<SharedKey, Arc<Lock<Shared>>>> = Lazy::new(fast_map)
 /// freed or linked to a payload, a resource bound or its handle reused. Each is counted
 /// after it is done.
 static CHANGES: AtomicU64 = AtomicU64::new(0);
+/// Entries in [`RESOURCES`], and entries of each kind in [`SHARED`]: a removal from an empty
+/// kind (every freed memory and destroyed buffer of an app that never submits an op on an
+/// external resource) costs one load instead of a shard lock. Counted under the shard's
+/// write lock of the insertion or removal; a removal that reads 0 races only with the
+/// app's own use of the object it is destroying.
+static RESOURCE_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+static MEMORY_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+static PAYLOAD_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// The counter of `SHARED` entries of `key`'s kind.
+#[inline]
+fn shared_count(key: &SharedKey) -> &'static AtomicUsize {
+    match key {
+        SharedKey::Payload(_) => &PAYLOAD_ENTRIES,
+        SharedKey::Memory(_) => &MEMORY_ENTRIES,
+    }
+}
 
 /// Counts a change (see [`CHANGES`]): the state map calls it when a binding, a memory's
 /// payload or a resource record changes.
+#[inline]
 pub fn changed() {
     CHANGES.fetch_add(1, Ordering::Release);
 }
@@ -177,7 +195,13 @@ pub fn with_entry<R>(
     // insertion path. The shard stays held while the entry's mutex is taken.
     let e = match RESOURCES.get(&resource) {
         Some(e) => e,
-        None => RESOURCES.entry(resource).or_default().downgrade(),
+        None => match RESOURCES.entry(resource) {
+            dashmap::Entry::Occupied(o) => o.into_ref().downgrade(),
+            dashmap::Entry::Vacant(v) => {
+                RESOURCE_ENTRIES.fetch_add(1, Ordering::Relaxed);
+                v.insert(EntryRef::default()).downgrade()
+            }
+        },
     };
     let mut t = e.lock();
     if t.binding != binding {
@@ -194,7 +218,13 @@ pub fn with_entry<R>(
             &c.shared
         }
         _ => {
-            let s = Arc::clone(&SHARED.entry(shared).or_default());
+            let s = match SHARED.entry(shared) {
+                dashmap::Entry::Occupied(o) => Arc::clone(o.get()),
+                dashmap::Entry::Vacant(v) => {
+                    shared_count(&shared).fetch_add(1, Ordering::Relaxed);
+                    Arc::clone(&v.insert(Arc::default()))
+                }
+            };
             &cached
                 .insert(Cached {
                     changes,
@@ -215,15 +245,43 @@ pub fn with_entry<R>(
 /// Forgets a destroyed buffer or image (raw handle).
 #[inline]
 pub fn remove_resource(device: vk::Device, handle: u64) {
-    if let Some((_, e)) = RESOURCES.remove(&(device.as_raw(), handle)) {
+    if RESOURCE_ENTRIES.load(Ordering::Relaxed) != 0 {
+        remove_entry(device, handle);
+    }
+}
+
+#[inline(never)]
+fn remove_entry(device: vk::Device, handle: u64) {
+    if let Some((_, e)) = RESOURCES.remove_if(&(device.as_raw(), handle), |_, _| {
+        RESOURCE_ENTRIES.fetch_sub(1, Ordering::Relaxed);
+        true
+    }) {
         e.retire();
     }
 }
 
+/// Removes `key` from [`SHARED`], unless no entry of its kind exists.
+#[inline(always)]
+fn remove_shared(key: SharedKey) {
+    let count = shared_count(&key);
+    if count.load(Ordering::Relaxed) != 0 {
+        remove_shared_entry(key, count);
+    }
+}
+
+#[inline(never)]
+fn remove_shared_entry(key: SharedKey, count: &AtomicUsize) {
+    SHARED.remove_if(&key, |_, _| {
+        count.fetch_sub(1, Ordering::Relaxed);
+        true
+    });
+}
+
 /// Forgets freed memory that had no payload (payload entries outlive one memory object:
 /// the other side may still hold the payload).
+#[inline]
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) {
-    SHARED.remove(&SharedKey::Memory((device.as_raw(), memory.as_raw())));
+    remove_shared(SharedKey::Memory((device.as_raw(), memory.as_raw())));
     changed();
 }
 
@@ -233,19 +291,27 @@ pub fn remove_device(device: vk::Device) {
     RESOURCES.retain(|k, e| {
         let keep = k.0 != dev;
         if !keep {
+            RESOURCE_ENTRIES.fetch_sub(1, Ordering::Relaxed);
             e.retire();
         }
         keep
     });
-    SHARED.retain(|k, _| !matches!(k, SharedKey::Memory((d, _)) if *d == dev));
+    SHARED.retain(|k, _| {
+        let keep = !matches!(k, SharedKey::Memory((d, _)) if *d == dev);
+        if !keep {
+            MEMORY_ENTRIES.fetch_sub(1, Ordering::Relaxed);
+        }
+        keep
+    });
     changed();
     RESOURCES.shrink_to_fit();
     SHARED.shrink_to_fit();
 }
 
 /// Forgets a payload once no memory of this process holds it.
+#[inline]
 pub fn remove_payload(payload: u64) {
-    SHARED.remove(&SharedKey::Payload(payload));
+    remove_shared(SharedKey::Payload(payload));
     changed();
 }
 

@@ -138,6 +138,24 @@ pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRec
     old
 }
 
+/// [`remove_buffer`] for a caller that only asks whether the buffer was tracked.
+#[inline]
+pub fn forget_buffer(device: vk::Device, buffer: vk::Buffer) -> bool {
+    let k = key(device, buffer.as_raw());
+    let mut interesting = false;
+    let known = RESOURCES
+        .buffers
+        .remove_if(&k, |_, r| {
+            interesting = r.interesting();
+            true
+        })
+        .is_some();
+    if interesting {
+        filter::remove(k.0, k.1);
+    }
+    known
+}
+
 pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
     RESOURCES
         .buffers
