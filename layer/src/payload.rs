@@ -452,17 +452,22 @@ impl Registry {
     fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<Found> {
         let home = (id.dev, id.ino);
         let ps = self.files.get(&home)?;
-        let (p, e) = ps.iter().find_map(|p| {
-            let e = p.exports.iter().find(|e| e.matches(fd, id))?;
-            Some((p, e))
-        })?;
-        let key = p.quick_clean?;
-        (key.shape == shape && key.export_type == e.handle_type).then_some(Found {
-            pid: p.id,
-            home,
-            handle_type: e.handle_type,
-            judged_clean: false,
-        })
+        // An open file is one payload's at most, so the payloads without this verdict can be
+        // passed over before their exports are compared (a `kcmp` for a device node).
+        for p in ps.iter() {
+            let Some(key) = p.quick_clean.filter(|k| k.shape == shape) else {
+                continue;
+            };
+            if let Some(e) = p.exports.iter().find(|e| e.matches(fd, id)) {
+                return (key.export_type == e.handle_type).then_some(Found {
+                    pid: p.id,
+                    home,
+                    handle_type: e.handle_type,
+                    judged_clean: false,
+                });
+            }
+        }
+        None
     }
 
     /// Remembers that a quick import (`key`) of payload `pid` was clean.
