@@ -59,8 +59,8 @@ pub struct DeviceData {
     /// The physical devices the device was created from: `VkDeviceGroupDeviceCreateInfo`'s
     /// list, or just `physical_device`.
     pub group: Vec<vk::PhysicalDevice>,
-    /// `group` as raw handles, shared by every export's recorded facts.
-    pub group_raw: Arc<[u64]>,
+    /// `group` as raw handles, copied into every export's recorded facts.
+    pub group_raw: handoff_rules::checks::payload::DeviceGroup,
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,
     pub external_memory_fd: ash::khr::external_memory_fd::DeviceFn,

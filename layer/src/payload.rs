@@ -321,7 +321,8 @@ struct Found {
 /// ever held at once (every operation copies what it needs out of one map before it
 /// touches the next), so they need no order among themselves.
 struct Registry {
-    next_id: AtomicU64,
+    /// Written by every first export: on lines of its own (see [`state::CacheLine`]).
+    next_id: state::CacheLine<AtomicU64>,
     /// The payloads, filed under the inode of their first export (their home): an import
     /// looks its fd's inode up here, since only an export of the same inode can be the
     /// same payload (`same_payload`). One entry per payload for memfds and dma-bufs; a
@@ -361,7 +362,7 @@ pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 5] {
 impl Registry {
     fn new() -> Registry {
         Registry {
-            next_id: AtomicU64::new(0),
+            next_id: state::CacheLine(AtomicU64::new(0)),
             files: state::fast_map(),
             aliases: CountedMap::new(),
             held: AtomicUsize::new(0),
@@ -624,7 +625,7 @@ pub(crate) fn device_side(data: &DeviceData) -> DeviceSide {
     DeviceSide {
         device: data.handle.as_raw(),
         instance,
-        group: std::sync::Arc::clone(&data.group_raw),
+        group: data.group_raw.clone(),
         device_uuid: data.device_uuid,
         driver_uuid: data.driver_uuid,
     }

@@ -11,7 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-static STATE_BYTES: AtomicI64 = AtomicI64::new(0);
+static STATE_BYTES: super::CacheLine<AtomicI64> = super::CacheLine(AtomicI64::new(0));
 
 /// Bytes the layer holds now.
 pub fn state_bytes() -> u64 {

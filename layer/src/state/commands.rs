@@ -76,7 +76,7 @@ static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(fast_map);
 /// inserted, freed, removed, their pool or device destroyed), each after it is done. A
 /// record's family never changes in place, so a family read at a count still current is
 /// still the record's (see [`family_memo`]).
-static MEMBERSHIP: AtomicU64 = AtomicU64::new(0);
+static MEMBERSHIP: super::CacheLine<AtomicU64> = super::CacheLine(AtomicU64::new(0));
 
 fn membership_changed() {
     MEMBERSHIP.fetch_add(1, Ordering::Release);

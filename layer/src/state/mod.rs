@@ -30,6 +30,20 @@ pub type FastMap<K, V> = DashMap<K, V, rustc_hash::FxBuildHasher>;
 /// 16 write locks are plenty for the 8 threads the stress test runs.
 const SHARDS: usize = 16;
 
+/// A value alone on its cache lines (two, for the adjacent-line prefetcher): for the few
+/// process-wide counters that intercepted calls write, so that threads bumping one do not
+/// take away the line of the read-mostly statics the linker put beside it.
+#[repr(align(128))]
+pub struct CacheLine<T>(pub T);
+
+impl<T> std::ops::Deref for CacheLine<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// An empty [`FastMap`].
 pub fn fast_map<K: Eq + std::hash::Hash, V>() -> FastMap<K, V> {
     DashMap::with_hasher_and_shard_amount(rustc_hash::FxBuildHasher, SHARDS)

@@ -91,7 +91,7 @@ static SHARED: Lazy<FastMap<SharedKey, Arc<Lock<Shared>>>> = Lazy::new(fast_map)
 /// Counts the changes that can make a [`Cached`] stale: an entry leaving [`SHARED`], memory
 /// freed or linked to a payload, a resource bound or its handle reused. Each is counted
 /// after it is done.
-static CHANGES: AtomicU64 = AtomicU64::new(0);
+static CHANGES: super::CacheLine<AtomicU64> = super::CacheLine(AtomicU64::new(0));
 /// Entries in [`RESOURCES`], and entries of each kind in [`SHARED`]: a removal from an empty
 /// kind (every freed memory and destroyed buffer of an app that never submits an op on an
 /// external resource) costs one load instead of a shard lock. Counted under the shard's

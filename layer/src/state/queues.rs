@@ -120,7 +120,7 @@ static LAST_FAMILY: LastFamily = LastFamily {
 
 /// Moves after every change of a family in [`QUEUES`] (a family set, a device's queues
 /// dropped), so that a slot filled before it is not used after it.
-static FAMILY_EPOCH: AtomicU64 = AtomicU64::new(0);
+static FAMILY_EPOCH: super::CacheLine<AtomicU64> = super::CacheLine(AtomicU64::new(0));
 
 /// Records the family of a queue returned by `vkGetDeviceQueue(2)`.
 pub fn set_family(device: vk::Device, queue: vk::Queue, family: u32) {

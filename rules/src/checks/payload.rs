@@ -63,11 +63,68 @@ pub struct DeviceSide {
     /// Identifies the `VkInstance` (its dispatch key): physical-device handles compare only
     /// within one instance.
     pub instance: u64,
-    /// The physical devices the device was created from, in order (shared: every export
-    /// of a device records the same list).
-    pub group: std::sync::Arc<[u64]>,
+    /// The physical devices the device was created from, in order: held inline for the
+    /// usual one or two (every export copies it; a shared `Arc` made threads that export at
+    /// once take turns at its count).
+    pub group: DeviceGroup,
     pub device_uuid: Option<[u8; vk::UUID_SIZE]>,
     pub driver_uuid: Option<[u8; vk::UUID_SIZE]>,
+}
+
+/// The physical devices of a device, in order: inline for the usual one or two (a copy, no
+/// count to take), shared beyond (device groups of up to 32).
+#[derive(Clone, Debug)]
+pub enum DeviceGroup {
+    Inline(u8, [u64; 2]),
+    Shared(std::sync::Arc<[u64]>),
+}
+
+impl Default for DeviceGroup {
+    fn default() -> Self {
+        DeviceGroup::Inline(0, [0; 2])
+    }
+}
+
+impl std::ops::Deref for DeviceGroup {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        match self {
+            DeviceGroup::Inline(n, ids) => &ids[..usize::from(*n)],
+            DeviceGroup::Shared(ids) => ids,
+        }
+    }
+}
+
+impl PartialEq for DeviceGroup {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for DeviceGroup {}
+
+impl From<&[u64]> for DeviceGroup {
+    fn from(ids: &[u64]) -> Self {
+        match *ids {
+            [] => DeviceGroup::default(),
+            [a] => DeviceGroup::Inline(1, [a, 0]),
+            [a, b] => DeviceGroup::Inline(2, [a, b]),
+            _ => DeviceGroup::Shared(ids.into()),
+        }
+    }
+}
+
+impl From<Vec<u64>> for DeviceGroup {
+    fn from(ids: Vec<u64>) -> Self {
+        DeviceGroup::from(ids.as_slice())
+    }
+}
+
+impl FromIterator<u64> for DeviceGroup {
+    fn from_iter<I: IntoIterator<Item = u64>>(iter: I) -> Self {
+        DeviceGroup::from(iter.into_iter().collect::<Vec<_>>())
+    }
 }
 
 /// What the registry recorded when a payload was exported.
@@ -599,6 +656,18 @@ mod tests {
             sharing_mode: vk::SharingMode::EXCLUSIVE,
             external_types: OPAQUE,
         }
+    }
+
+    #[test]
+    fn device_groups_compare_by_their_members() {
+        let one = DeviceGroup::from(vec![0x100]);
+        assert_eq!(&*one, &[0x100]);
+        assert_eq!(one, DeviceGroup::from(&[0x100u64][..]));
+        assert_ne!(one, DeviceGroup::from(vec![0x100, 0x101]));
+        let four: DeviceGroup = (1..=4u64).collect();
+        assert_eq!(four.len(), 4);
+        assert_eq!(four.clone(), DeviceGroup::from(vec![1, 2, 3, 4]));
+        assert!(DeviceGroup::default().is_empty());
     }
 
     #[test]
