@@ -103,6 +103,35 @@ fn check_buffer(
     }
 }
 
+/// A buffer bind that [`check_buffer`] would find nothing in (no rule can fire, or the memo
+/// knows the pairing clean), recorded as the driver will make it, under the lookup that
+/// judged it: `Some(previous binding)`, for taking it back should the driver refuse. `None`
+/// (nothing recorded): the full path decides, and records after the driver.
+#[inline]
+fn quick_bind_buffer(
+    data: &DeviceData,
+    buffer: vk::Buffer,
+    memory: vk::DeviceMemory,
+    offset: u64,
+) -> Option<Option<Binding>> {
+    if memory.is_null() {
+        return None;
+    }
+    let device = data.handle;
+    let mem = state::with_memory(device, memory, memory_facts)?;
+    tracked::bind_buffer_if(device, buffer, |buf| {
+        let clean = (mem.is_plain() && buf.external_types.is_empty())
+            || (mem.dedicated == DedicatedTo::None
+                && buf.plain_chain
+                && data.memo.is_clean(&bind_key(&mem, buf)));
+        clean.then_some(Binding {
+            memory: memory.as_raw(),
+            offset,
+            external_memory: is_external(&mem),
+        })
+    })
+}
+
 /// The memo key of a bind of `mem` (dedicated to nothing) to a buffer of record `buf`.
 #[inline(always)]
 fn bind_key(mem: &MemoryFacts, buf: &BufferRecord) -> Key {
@@ -383,21 +412,24 @@ pub unsafe extern "system" fn bind_buffer_memory(
             let Some(data) = dispatch::device(unsafe { dispatch::key(device) }) else {
                 return vk::Result::ERROR_INITIALIZATION_FAILED;
             };
+            let forward = || {
+                // SAFETY: forwarding the app's arguments.
+                unsafe {
+                    (data.fns.fp_v1_0().bind_buffer_memory)(device, buffer, memory, memory_offset)
+                }
+            };
+            if let Some(prev) = quick_bind_buffer(&data, buffer, memory, memory_offset) {
+                let res = forward();
+                if res != vk::Result::SUCCESS {
+                    tracked::restore_buffer_binding(device, buffer, prev);
+                }
+                return res;
+            }
             bind_one_and_record(
                 &data,
                 Target::Buffer,
                 (buffer.as_raw(), memory, memory_offset),
-                || {
-                    // SAFETY: forwarding the app's arguments.
-                    unsafe {
-                        (data.fns.fp_v1_0().bind_buffer_memory)(
-                            device,
-                            buffer,
-                            memory,
-                            memory_offset,
-                        )
-                    }
-                },
+                forward,
             )
         },
     )

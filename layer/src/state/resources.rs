@@ -193,6 +193,46 @@ pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Bindi
     }
 }
 
+/// A bind judged and recorded under one lookup: runs `judge` on the tracked buffer's
+/// record under its shard's write lock and, when it returns a binding, records it there
+/// and then. Returns the binding the buffer had before (for [`restore_buffer_binding`]),
+/// or `None` for an unknown buffer or a `judge` that returned `None` (nothing recorded).
+/// `judge` must be short and must not touch the state map.
+#[inline]
+pub fn bind_buffer_if(
+    device: vk::Device,
+    buffer: vk::Buffer,
+    judge: impl FnOnce(&BufferRecord) -> Option<Binding>,
+) -> Option<Option<Binding>> {
+    let k = key(device, buffer.as_raw());
+    let prev = {
+        let mut r = RESOURCES.buffers.get_mut(&k)?;
+        let binding = judge(&r)?;
+        let was = r.interesting();
+        let prev = std::mem::replace(&mut r.bound, Some(binding));
+        if !was && r.interesting() {
+            filter::add(k.0, k.1);
+        }
+        prev
+    };
+    // helper-S: facts cached by the ownership state are stale now.
+    super::ownership::changed();
+    Some(prev)
+}
+
+/// Takes back a binding [`bind_buffer_if`] recorded (the driver refused the bind).
+pub fn restore_buffer_binding(device: vk::Device, buffer: vk::Buffer, prev: Option<Binding>) {
+    let k = key(device, buffer.as_raw());
+    if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
+        let was = r.interesting();
+        r.bound = prev;
+        if was && !r.interesting() {
+            filter::remove(k.0, k.1);
+        }
+    }
+    super::ownership::changed();
+}
+
 /// Records the memory bound to a tracked image; an unknown image is left alone.
 pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding) {
     let k = key(device, image.as_raw());
@@ -336,4 +376,58 @@ pub fn is_external(
     resource: handoff_rules::checks::ownership::Resource,
 ) -> bool {
     sharing_and_external(device, resource).is_some_and(|(_, e)| e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ash::vk::Handle;
+
+    /// A bind recorded before the driver's answer is taken back whole when the driver
+    /// refuses: binding, external flag and the barrier filter's count.
+    #[test]
+    fn an_early_bind_is_taken_back() {
+        let (device, buffer) = (
+            vk::Device::from_raw(0x7e57_0001),
+            vk::Buffer::from_raw(0x42),
+        );
+        insert_buffer(
+            device,
+            buffer,
+            BufferRecord {
+                size: 4096,
+                flags: vk::BufferCreateFlags::empty(),
+                usage: vk::BufferUsageFlags::TRANSFER_DST,
+                sharing_mode: vk::SharingMode::EXCLUSIVE,
+                external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+                bound: None,
+                plain_chain: true,
+            },
+        );
+        let key = (device.as_raw(), buffer.as_raw());
+        assert!(!filter::maybe(key.0, key.1));
+        let exported = Binding {
+            memory: 7,
+            offset: 0,
+            external_memory: true,
+        };
+        // A judge that finds something records nothing.
+        assert_eq!(bind_buffer_if(device, buffer, |_| None), None);
+        assert_eq!(buffer_bound(device, buffer), None);
+        let prev = bind_buffer_if(device, buffer, |_| Some(exported)).unwrap();
+        assert_eq!(prev, None);
+        assert_eq!(buffer_bound(device, buffer), Some(exported));
+        assert!(filter::maybe(key.0, key.1));
+        restore_buffer_binding(device, buffer, prev);
+        assert_eq!(buffer_bound(device, buffer), None);
+        assert!(!filter::maybe(key.0, key.1));
+        // An unknown buffer: nothing to judge, nothing recorded.
+        let other = vk::Buffer::from_raw(0x43);
+        assert_eq!(bind_buffer_if(device, other, |_| Some(exported)), None);
+        assert!(remove_buffer(device, buffer).is_some());
+    }
+
+    fn buffer_bound(device: vk::Device, buffer: vk::Buffer) -> Option<Binding> {
+        super::buffer(device, buffer).and_then(|b| b.bound)
+    }
 }
