@@ -209,7 +209,7 @@ pub fn bind_buffer_if(
         let mut r = RESOURCES.buffers.get_mut(&k)?;
         let binding = judge(&r)?;
         let was = r.interesting();
-        let prev = std::mem::replace(&mut r.bound, Some(binding));
+        let prev = r.bound.replace(binding);
         if !was && r.interesting() {
             filter::add(k.0, k.1);
         }
