@@ -30,6 +30,7 @@ pub mod report;
 pub mod requirements;
 pub mod resources;
 pub mod settings;
+pub mod spare;
 pub mod state;
 pub mod submit;
 pub mod sync;

@@ -347,6 +347,9 @@ struct Registry {
 
 static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
 
+/// The box of the last payload freed, for the next first export (see `spare`).
+static SPARE: crate::spare::Spare<Payload> = crate::spare::Spare::new();
+
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 5] {
     let r = &*REGISTRY;
@@ -566,6 +569,7 @@ impl Registry {
         if let Some(p) = alone.and_then(|(_, mut ps)| ps.pop()) {
             self.remote.remove(&owner);
             self.forget_payload(pid, home, &p);
+            SPARE.give_back(p);
             return Some(pid);
         }
         let mut removed = None;
@@ -585,6 +589,7 @@ impl Registry {
         match removed {
             Some(p) => {
                 self.forget_payload(pid, home, &p);
+                SPARE.give_back(p);
                 Some(pid)
             }
             None => {
@@ -1358,8 +1363,8 @@ pub fn after_export(
     }
     // The first export: a new payload with `memory` as its exporter.
     let pid = r.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    // Built in its box: the facts are not moved again.
-    let mut payload = Box::new(Payload {
+    // Built in its box (the last one freed, if any): the facts are not moved again.
+    let mut payload = SPARE.boxed(Payload {
         id: pid,
         exporter: ExporterFacts {
             side: device_side(data),
