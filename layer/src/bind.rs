@@ -740,19 +740,7 @@ mod tests {
     fn bindings_are_recorded_on_known_resources_only() {
         let device = vk::Device::from_raw(0xb1d0);
         let buffer = vk::Buffer::from_raw(0xb1d1);
-        tracked::insert_buffer(
-            device,
-            buffer,
-            BufferRecord {
-                size: 4096,
-                flags: vk::BufferCreateFlags::empty(),
-                usage: vk::BufferUsageFlags::TRANSFER_DST,
-                sharing_mode: vk::SharingMode::EXCLUSIVE,
-                external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
-                bound: None,
-                plain_chain: true,
-            },
-        );
+        tracked::insert_buffer(device, buffer, tracked::plain_buffer());
         let binding = Binding {
             memory: 0x77,
             offset: 256,

@@ -378,6 +378,20 @@ pub fn is_external(
     sharing_and_external(device, resource).is_some_and(|(_, e)| e)
 }
 
+/// A plain, unbound 4 KiB transfer buffer's record, for tests.
+#[cfg(test)]
+pub(crate) fn plain_buffer() -> BufferRecord {
+    BufferRecord {
+        size: 4096,
+        flags: vk::BufferCreateFlags::empty(),
+        usage: vk::BufferUsageFlags::TRANSFER_DST,
+        sharing_mode: vk::SharingMode::EXCLUSIVE,
+        external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+        bound: None,
+        plain_chain: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,19 +405,7 @@ mod tests {
             vk::Device::from_raw(0x7e57_0001),
             vk::Buffer::from_raw(0x42),
         );
-        insert_buffer(
-            device,
-            buffer,
-            BufferRecord {
-                size: 4096,
-                flags: vk::BufferCreateFlags::empty(),
-                usage: vk::BufferUsageFlags::TRANSFER_DST,
-                sharing_mode: vk::SharingMode::EXCLUSIVE,
-                external_types: vk::ExternalMemoryHandleTypeFlags::empty(),
-                bound: None,
-                plain_chain: true,
-            },
-        );
+        insert_buffer(device, buffer, plain_buffer());
         let key = (device.as_raw(), buffer.as_raw());
         assert!(!filter::maybe(key.0, key.1));
         let exported = Binding {
