@@ -28,7 +28,13 @@ pub fn classify_stat(fd: i32) -> (FdKind, Option<Stat>) {
     if fd < 0 {
         return (FdKind::Negative, None);
     }
-    let stat = match stat(fd) {
+    classify_statted(fd, stat(fd))
+}
+
+/// [`classify_stat`] of a non-negative `fd` whose `fstat` answer (see [`stat`]) the caller
+/// already has.
+pub fn classify_statted(fd: i32, stat: Result<Stat, i32>) -> (FdKind, Option<Stat>) {
+    let stat = match stat {
         Ok(st) => st,
         Err(libc::EBADF) => return (FdKind::Closed, None),
         // Open but not statable: give it the benefit of the doubt.

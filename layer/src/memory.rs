@@ -67,7 +67,8 @@ pub unsafe extern "system" fn allocate_memory(
             let quick = unsafe { quick_shape(device, info) };
             let mut classified = None;
             if let Some((shape, fd)) = quick {
-                let hit = fd::stat(fd)
+                let stat = fd::stat(fd);
+                let hit = stat
                     .ok()
                     .and_then(|st| crate::payload::quick_import(shape, fd, st));
                 if let Some(hit) = hit {
@@ -87,7 +88,8 @@ pub unsafe extern "system" fn allocate_memory(
                     }
                     return res;
                 }
-                classified = Some(fd::classify_stat(fd));
+                // The full checks classify the fd from the same answer: one fstat.
+                classified = Some(fd::classify_statted(fd, stat));
             }
             // SAFETY: the caller's arguments, forwarded.
             unsafe {
@@ -336,13 +338,12 @@ unsafe fn allocate_checked(
 unsafe fn quick_allocate_key(
     info: &vk::MemoryAllocateInfo<'_>,
 ) -> Option<(Key, vk::ExternalMemoryHandleTypeFlags)> {
-    let head = info.p_next as *const vk::BaseInStructure<'_>;
-    let (chained, export_types) = if head.is_null() {
+    let (chained, export_types) = if info.p_next.is_null() {
         (0, vk::ExternalMemoryHandleTypeFlags::empty())
     } else {
-        // SAFETY: a non-null link of a valid chain starts with sType and pNext.
-        let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
-        if s_type != vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO || !next.is_null() {
+        // SAFETY: the chain of a valid allocate info.
+        let (s_type, head) = unsafe { pnext::single_link(info.p_next) }?;
+        if s_type != vk::StructureType::EXPORT_MEMORY_ALLOCATE_INFO {
             return None;
         }
         // SAFETY: the sType says what the struct is.
@@ -373,20 +374,14 @@ unsafe fn quick_shape(
     device: vk::Device,
     info: &vk::MemoryAllocateInfo<'_>,
 ) -> Option<(crate::payload::QuickShape, i32)> {
-    let head = info.p_next as *const vk::BaseInStructure<'_>;
-    if head.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null link of a valid chain starts with sType and pNext.
-    let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
-    if s_type != vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR || !next.is_null() {
+    // SAFETY: the chain of a valid allocate info.
+    let (s_type, head) = unsafe { pnext::single_link(info.p_next) }?;
+    if s_type != vk::StructureType::IMPORT_MEMORY_FD_INFO_KHR {
         return None;
     }
     // SAFETY: the sType says what the struct is.
     let imp = unsafe { &*(head as *const vk::ImportMemoryFdInfoKHR<'_>) };
-    let fd_type = imp.handle_type == vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
-        || imp.handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
-    (fd_type && imp.fd >= 0).then_some((
+    (memory_export::is_fd_handle_type(imp.handle_type) && imp.fd >= 0).then_some((
         crate::payload::QuickShape {
             device: device.as_raw(),
             size: info.allocation_size,
@@ -505,8 +500,7 @@ pub unsafe extern "system" fn get_memory_fd(
             // pointer to write it to, memory that was no import (no re-export rule). No rule
             // of the export or of the payload registry can fire: they are not run.
             let plain = !p_fd.is_null()
-                && (info.handle_type == vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
-                    || info.handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT)
+                && memory_export::is_fd_handle_type(info.handle_type)
                 && rec.as_ref().is_some_and(|m| {
                     m.import_type.is_empty() && m.export_types.contains(info.handle_type)
                 });

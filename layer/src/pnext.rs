@@ -48,6 +48,25 @@ pub unsafe fn walk(
     unsafe { walk_measured(head, visit) }
 }
 
+/// The one struct of a chain of exactly one link starting at `head`, with its `sType`;
+/// `None` for an empty chain or a longer one. For the shortcuts that recognise a single
+/// known struct before any walk.
+///
+/// # Safety
+/// As [`walk`].
+#[inline]
+pub unsafe fn single_link(
+    head: *const c_void,
+) -> Option<(vk::StructureType, *const vk::BaseInStructure<'static>)> {
+    let head = head as *const vk::BaseInStructure<'static>;
+    if head.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null link of the chain, valid by this function's contract.
+    let (s_type, next) = unsafe { ((*head).s_type, (*head).p_next) };
+    next.is_null().then_some((s_type, head))
+}
+
 /// [`walk`] of a chain of more than one link.
 ///
 /// # Safety

@@ -21,12 +21,14 @@ pub struct ExportFacts {
     pub export_types: vk::ExternalMemoryHandleTypeFlags,
 }
 
-/// Handle types `vkGetMemoryFdKHR` can return.
-pub const FD_HANDLE_TYPES: vk::ExternalMemoryHandleTypeFlags =
-    vk::ExternalMemoryHandleTypeFlags::from_raw(
-        vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD.as_raw()
-            | vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT.as_raw(),
-    );
+/// Whether `t` is exactly one of the handle types `vkGetMemoryFdKHR` can return and an fd
+/// import can take (OPAQUE_FD or DMA_BUF).
+#[inline]
+pub fn is_fd_handle_type(t: vk::ExternalMemoryHandleTypeFlags) -> bool {
+    // Two compares, no population count (x86-64's baseline has no POPCNT instruction).
+    t == vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
+        || t == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT
+}
 
 /// Checks a `vkGetMemoryFdKHR` call. `memory` is `None` when the layer does not know the
 /// handle (never allocated on this device, or freed).
@@ -36,8 +38,7 @@ pub fn get_memory_fd(call: &GetFdCall, memory: Option<&ExportFacts>) -> Vec<Find
     let dev_obj = Object::new(vk::ObjectType::DEVICE, call.device);
 
     // 00672 is about the argument alone; it holds whatever the memory is.
-    let single_fd_type =
-        call.handle_type.as_raw().count_ones() == 1 && FD_HANDLE_TYPES.contains(call.handle_type);
+    let single_fd_type = is_fd_handle_type(call.handle_type);
     if !single_fd_type {
         out.push(Finding::new(
             &GET_FD_HANDLE_TYPE_NOT_FD,
@@ -104,6 +105,16 @@ mod tests {
 
     fn ids(f: &[Finding]) -> Vec<&'static str> {
         f.iter().map(|f| f.id()).collect()
+    }
+
+    #[test]
+    fn fd_handle_types_are_one_bit_of_opaque_fd_or_dma_buf() {
+        use vk::ExternalMemoryHandleTypeFlags as T;
+        assert!(is_fd_handle_type(T::OPAQUE_FD));
+        assert!(is_fd_handle_type(T::DMA_BUF_EXT));
+        assert!(!is_fd_handle_type(T::OPAQUE_FD | T::DMA_BUF_EXT));
+        assert!(!is_fd_handle_type(T::OPAQUE_WIN32));
+        assert!(!is_fd_handle_type(T::empty()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::catalogue::{
     FD_PROPERTIES_FD_INVALID, FD_PROPERTIES_OPAQUE_FD, IMPORT_FD_HANDLE_TYPE_NOT_FD,
     IMPORT_FD_INVALID,
 };
-use crate::checks::memory_export::FD_HANDLE_TYPES;
+use crate::checks::memory_export::is_fd_handle_type;
 use crate::finding::{Finding, Object};
 use ash::vk;
 
@@ -199,8 +199,7 @@ pub fn allocate_memory(call: &AllocateCall) -> Vec<Finding> {
         .as_ref()
         .filter(|i| !i.handle_type.is_empty())
     {
-        let single_fd_type =
-            imp.handle_type.as_raw().count_ones() == 1 && FD_HANDLE_TYPES.contains(imp.handle_type);
+        let single_fd_type = is_fd_handle_type(imp.handle_type);
         if !single_fd_type {
             out.push(Finding::new(
                 &IMPORT_FD_HANDLE_TYPE_NOT_FD,
