@@ -450,10 +450,10 @@ impl Registry {
         }
     }
 
-    /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is, when it is filed
-    /// at `fd`'s own inode and its last clean quick import was `shape` (else the full checks
-    /// run, aliases included).
-    fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<Found> {
+    /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is and its home, when
+    /// it is filed at `fd`'s own inode and its last clean quick import was `shape` (else the
+    /// full checks run, aliases included).
+    fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<(u64, Inode)> {
         let home = (id.dev, id.ino);
         let ps = self.files.get(&home)?;
         // An open file is one payload's at most, so the payloads without this verdict can be
@@ -463,12 +463,7 @@ impl Registry {
                 continue;
             };
             if let Some(e) = p.exports.iter().find(|e| e.matches(fd, id)) {
-                return (key.export_type == e.handle_type).then_some(Found {
-                    pid: p.id,
-                    home,
-                    handle_type: e.handle_type,
-                    judged_clean: false,
-                });
+                return (key.export_type == e.handle_type).then_some((p.id, home));
             }
         }
         None
@@ -762,16 +757,11 @@ impl QuickImport {
 pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
     let id = file_id_of(fd, stat);
     let r = &*REGISTRY;
-    let found = r.find_quick(fd, id, shape)?;
+    let (pid, home) = r.find_quick(fd, id, shape)?;
     if !r.consumed.is_empty() && r.consumed.map.contains_key(&fd) {
         return None;
     }
-    Some(QuickImport {
-        fd,
-        id,
-        pid: found.pid,
-        home: found.home,
-    })
+    Some(QuickImport { fd, id, pid, home })
 }
 
 /// Remembers that an import of the quick shape, whose full checks said nothing, found the
@@ -1710,8 +1700,7 @@ mod tests {
         assert!(r.find_quick(fd, id, shape).is_none());
         let export_type = r.find(fd, id, None).unwrap().handle_type;
         r.quick_judged_clean(1, h, QuickKey { shape, export_type });
-        let f = r.find_quick(fd, id, shape).unwrap();
-        assert_eq!((f.pid, f.home), (1, h));
+        assert_eq!(r.find_quick(fd, id, shape), Some((1, h)));
         // Another size, another handle type, another device: the full checks again.
         for other in [
             QuickShape {

@@ -178,19 +178,39 @@ pub fn with_buffer<R>(
         .map(|r| f(&r))
 }
 
+/// Sets a tracked buffer's binding to what `decide` returns for its record (under its
+/// shard's write lock), keeping the barrier filter's count in step with the record and
+/// counting an ownership change; returns the binding it had before. `None`: an unknown
+/// buffer, or `decide` said to leave it. `decide` must be short and must not touch the
+/// state map.
+#[inline]
+fn replace_buffer_binding(
+    device: vk::Device,
+    buffer: vk::Buffer,
+    decide: impl FnOnce(&BufferRecord) -> Option<Option<Binding>>,
+) -> Option<Option<Binding>> {
+    let k = key(device, buffer.as_raw());
+    let prev = {
+        let mut r = RESOURCES.buffers.get_mut(&k)?;
+        let bound = decide(&r)?;
+        let was = r.interesting();
+        let prev = std::mem::replace(&mut r.bound, bound);
+        match (was, r.interesting()) {
+            (false, true) => filter::add(k.0, k.1),
+            (true, false) => filter::remove(k.0, k.1),
+            _ => {}
+        }
+        prev
+    };
+    // helper-S: facts cached by the ownership state are stale now.
+    super::ownership::changed();
+    Some(prev)
+}
+
 /// Records the memory bound to a tracked buffer; an unknown buffer is left alone.
 #[inline]
 pub fn set_buffer_binding(device: vk::Device, buffer: vk::Buffer, binding: Binding) {
-    let k = key(device, buffer.as_raw());
-    if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
-        let was = r.interesting();
-        r.bound = Some(binding);
-        // helper-S: facts cached by the ownership state are stale now.
-        super::ownership::changed();
-        if !was && r.interesting() {
-            filter::add(k.0, k.1);
-        }
-    }
+    replace_buffer_binding(device, buffer, |_| Some(Some(binding)));
 }
 
 /// A bind judged and recorded under one lookup: runs `judge` on the tracked buffer's
@@ -204,33 +224,12 @@ pub fn bind_buffer_if(
     buffer: vk::Buffer,
     judge: impl FnOnce(&BufferRecord) -> Option<Binding>,
 ) -> Option<Option<Binding>> {
-    let k = key(device, buffer.as_raw());
-    let prev = {
-        let mut r = RESOURCES.buffers.get_mut(&k)?;
-        let binding = judge(&r)?;
-        let was = r.interesting();
-        let prev = r.bound.replace(binding);
-        if !was && r.interesting() {
-            filter::add(k.0, k.1);
-        }
-        prev
-    };
-    // helper-S: facts cached by the ownership state are stale now.
-    super::ownership::changed();
-    Some(prev)
+    replace_buffer_binding(device, buffer, |r| judge(r).map(Some))
 }
 
 /// Takes back a binding [`bind_buffer_if`] recorded (the driver refused the bind).
 pub fn restore_buffer_binding(device: vk::Device, buffer: vk::Buffer, prev: Option<Binding>) {
-    let k = key(device, buffer.as_raw());
-    if let Some(mut r) = RESOURCES.buffers.get_mut(&k) {
-        let was = r.interesting();
-        r.bound = prev;
-        if was && !r.interesting() {
-            filter::remove(k.0, k.1);
-        }
-    }
-    super::ownership::changed();
+    replace_buffer_binding(device, buffer, |_| Some(prev));
 }
 
 /// Records the memory bound to a tracked image; an unknown image is left alone.
