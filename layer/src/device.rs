@@ -189,6 +189,7 @@ unsafe fn create_device_inner(
         enabled: dispatch::HotExtensions::new(&extensions),
         extensions,
         reporter: Arc::clone(&inst.reporter),
+        lazy_fd_exports: Default::default(),
         memo: Default::default(),
         requirement_cache: Default::default(),
     };

@@ -95,6 +95,11 @@ pub struct DeviceData {
     /// (a string search per call cost more than the checks).
     pub enabled: HotExtensions,
     pub reporter: Arc<Reporter>,
+    /// The fd handle types whose exports this device's driver was seen to make as regular
+    /// files (memfds): one file per memory, the same at every export, so that the payload
+    /// registry can learn an export's inode later, from an export of its own
+    /// (`payload::export_lazily`). Bits of `payload::lazy_bit`.
+    pub lazy_fd_exports: std::sync::atomic::AtomicU8,
     /// Parameter sets the create, allocate and bind rules found clean on this device.
     pub memo: crate::memo::Memo,
     /// Memory requirements by resource create parameters (`requiresDedicatedAllocation` for
@@ -271,6 +276,12 @@ pub fn remove_device(key: usize) -> Option<Arc<DeviceData>> {
     // As in `remove_instance`: a destroyed device leaves no table behind.
     DEVICES.shrink_to_fit();
     gone
+}
+
+/// The data of the device with dispatch key `key`, kept alive by the returned `Arc` (for
+/// work on a device other than the one of the current call).
+pub fn device_shared(key: usize) -> Option<Arc<DeviceData>> {
+    DEVICES.get(&key).map(|e| Arc::clone(e.value()))
 }
 
 pub fn device(key: usize) -> Option<DeviceRef> {

@@ -495,7 +495,25 @@ pub unsafe extern "system" fn get_memory_fd(
                 memory: info.memory.as_raw(),
                 handle_type: info.handle_type,
             };
-            let rec = state::memory(device, info.memory);
+            // The first export of memory whose driver exports memfds, where no rule can
+            // fire: recorded under one lookup, its inode learnt only if an import needs it.
+            let lazy =
+                !p_fd.is_null() && crate::payload::may_export_lazily(&data, info.handle_type);
+            let rec = if lazy {
+                match crate::payload::export_lazily(&data, info.memory, info.handle_type) {
+                    Ok(()) => {
+                        let res = forward();
+                        if res == vk::Result::SUCCESS {
+                            // SAFETY: written by the driver on success.
+                            crate::payload::after_lazy_export(unsafe { *p_fd });
+                        }
+                        return res;
+                    }
+                    Err(rec) => rec,
+                }
+            } else {
+                state::memory(device, info.memory)
+            };
             // The common call: one fd handle type the memory was allocated to export, a
             // pointer to write it to, memory that was no import (no re-export rule). No rule
             // of the export or of the payload registry can fire: they are not run.

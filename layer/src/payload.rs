@@ -56,6 +56,8 @@ struct FileId {
     ino: u64,
     /// One inode per payload (memfd, dma-buf): inode equality proves the same payload.
     unique: bool,
+    /// A regular file (a memfd): the memory's own file, the same at every export of it.
+    regular: bool,
 }
 
 #[inline]
@@ -81,6 +83,7 @@ fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
         dev: st.dev,
         ino: st.ino,
         unique,
+        regular: st.file_type == libc::S_IFREG,
     }
 }
 
@@ -403,6 +406,20 @@ impl Registry {
         if n > 0 {
             self.held.fetch_sub(n, Ordering::Relaxed);
         }
+    }
+
+    /// Files `payload` at `home`, unless a payload with its id is filed there already (an
+    /// export and the resolution of one lazily exported payload can meet: see
+    /// [`export_lazily`]).
+    fn file(&self, home: Inode, payload: Box<Payload>) {
+        let mut ps = self.files.entry(home).or_default();
+        if !ps.iter().any(|p| p.id == payload.id) {
+            ps.push(payload);
+            return;
+        }
+        drop(ps);
+        self.forget_exports(payload.id, home, &payload.exports);
+        SPARE.give_back(payload);
     }
 
     /// The payload `fd` (open, with `id`) is, with the matching export's handle type, and
@@ -814,7 +831,10 @@ pub fn before_import(
         type_index: call.memory_type_index,
         device_mask: call.device_mask,
     });
-    let found = r.find(imp.fd, id, key);
+    // No payload for the fd: it may be one exported lazily (filed only now).
+    let found = r
+        .find(imp.fd, id, key)
+        .or_else(|| resolve_lazy().then(|| r.find(imp.fd, id, key)).flatten());
     let reused = if r.consumed.is_empty() {
         None
     } else {
@@ -1280,6 +1300,9 @@ pub fn after_export(
     let Some(id) = file_id(fd) else {
         return;
     };
+    if id.regular {
+        learn_lazy(data, handle_type);
+    }
     let r = &*REGISTRY;
     let owner = (device.as_raw(), memory.as_raw());
     // The number is the app's fresh fd now, whatever an earlier import did with it.
@@ -1307,9 +1330,11 @@ pub fn after_export(
         }
     };
     let key = (id.dev, id.ino);
+    // A payload exported lazily is filed now, at this export's inode, under its own id.
+    let lazy = rec.payload.filter(|_| rec.payload_home.0 == LAZY_DEV);
     // Another export of a payload the registry knows (a second fd, another handle type,
     // or a re-export of imported memory).
-    if let Some(pid) = rec.payload {
+    if let (Some(pid), None) = (rec.payload, lazy) {
         let home = rec.payload_home;
         let mut filed = None;
         if let Some(mut ps) = r.files.get_mut(&home) {
@@ -1352,27 +1377,12 @@ pub fn after_export(
         }
     }
     // The first export: a new payload with `memory` as its exporter.
-    let pid = r.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    // Built in its box (the last one freed, if any): the facts are not moved again.
-    let mut payload = SPARE.boxed(Payload {
-        id: pid,
-        exporter: ExporterFacts {
-            side: device_side(data),
-            memory: memory.as_raw(),
-            allocation_size: rec.size,
-            memory_type_index: rec.type_index,
-            dedicated: match rec.dedicated {
-                Dedicated::None => DedicatedIdentity::None,
-                d => dedicated_identity(device, d),
-            },
-            device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
-            process: None,
-        },
-        clean_import: None,
-        quick_clean: None,
-        exports: SmallVec::new(),
-        ledger: None,
-    });
+    let pid = lazy.unwrap_or_else(|| r.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+    let dedicated = match rec.dedicated {
+        Dedicated::None => DedicatedIdentity::None,
+        d => dedicated_identity(device, d),
+    };
+    let mut payload = new_payload(data, memory, rec, pid, dedicated);
     if let Some(dup) = hold(r) {
         if dup.is_some() {
             payload.ledger = publish(&payload.exporter, dup.as_ref());
@@ -1384,8 +1394,200 @@ pub fn after_export(
             owner,
         });
     }
-    r.files.entry(key).or_default().push(payload);
+    r.file(key, payload);
     state::set_memory_exported(device, memory, pid, key);
+}
+
+/// A new payload `pid` with `memory` (whose record is `rec`) as its exporter, in the box of
+/// the last one freed if any: the facts are built in place, not moved again.
+fn new_payload(
+    data: &DeviceData,
+    memory: vk::DeviceMemory,
+    rec: &MemoryRecord,
+    pid: u64,
+    dedicated: DedicatedIdentity,
+) -> Box<Payload> {
+    SPARE.boxed(Payload {
+        id: pid,
+        exporter: ExporterFacts {
+            side: device_side(data),
+            memory: memory.as_raw(),
+            allocation_size: rec.size,
+            memory_type_index: rec.type_index,
+            dedicated,
+            device_mask: (rec.device_mask != 0).then_some(rec.device_mask),
+            process: None,
+        },
+        clean_import: None,
+        quick_clean: None,
+        exports: SmallVec::new(),
+        ledger: None,
+    })
+}
+
+// ---- Lazy exports ---------------------------------------------------------------------
+//
+// A driver that exports a handle type as memfds (lavapipe, the mock) hands out the memory's
+// one file at every export of it: its inode can be learnt at any later time from an export
+// the layer makes itself. So once a device's driver was seen doing so, the first export of
+// memory that no rule can fault (not dedicated, not imported, no ledger) costs one record
+// update and no `fstat`: the payload gets its id at once (ownership names it) and the
+// marker home [`lazy_home`] until an import finds no payload for its fd. That import files
+// every payload exported lazily so far (`resolve_lazy`), asking the driver for an fd of
+// each, then looks again. Memory freed before that is forgotten without ever being filed.
+
+/// The `st_dev` of no file: a record whose payload home has it is exported lazily.
+const LAZY_DEV: u64 = u64::MAX;
+
+/// Set by every lazy export, cleared by the resolution that files it.
+static LAZY: state::CacheLine<AtomicBool> = state::CacheLine(AtomicBool::new(false));
+
+/// Bits of [`DeviceData::lazy_fd_exports`]: 0 for a handle type that cannot be lazy.
+pub fn lazy_bit(handle_type: vk::ExternalMemoryHandleTypeFlags) -> u8 {
+    if handle_type == OPAQUE {
+        1
+    } else if handle_type == DMA_BUF {
+        2
+    } else {
+        0
+    }
+}
+
+/// The payload home of memory exported lazily as `handle_type` (empty: its resolution
+/// failed, it stays unfiled).
+fn lazy_home(handle_type: vk::ExternalMemoryHandleTypeFlags) -> Inode {
+    (LAZY_DEV, u64::from(handle_type.as_raw()))
+}
+
+/// Remembers that `data`'s driver exports `handle_type` as regular files.
+fn learn_lazy(data: &DeviceData, handle_type: vk::ExternalMemoryHandleTypeFlags) {
+    let bit = lazy_bit(handle_type);
+    if data.lazy_fd_exports.load(Ordering::Relaxed) & bit != bit {
+        data.lazy_fd_exports.fetch_or(bit, Ordering::Relaxed);
+    }
+}
+
+/// Whether a `vkGetMemoryFdKHR` of `handle_type` on `data` may be recorded lazily (before the
+/// call: [`export_lazily`]).
+#[inline(always)]
+pub fn may_export_lazily(
+    data: &DeviceData,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+) -> bool {
+    let bit = lazy_bit(handle_type);
+    bit != 0
+        && data.lazy_fd_exports.load(Ordering::Relaxed) & bit != 0
+        && data.reporter.settings.ledger_dir.is_none()
+}
+
+/// Records, before the driver call, the first export of `memory` as `handle_type` as a
+/// payload filed lazily, when no rule of the export can fire (an fd handle type the memory
+/// was allocated to export, memory that is no import and not dedicated; the caller checked
+/// the pointer and [`may_export_lazily`]). `Err`: the memory's record (or `None`, unknown
+/// memory) for the full path. A failed call leaves the mark: the resolution asks the driver
+/// for an fd of the memory itself, and files nothing when it gets none.
+#[inline(always)]
+pub fn export_lazily(
+    data: &DeviceData,
+    memory: vk::DeviceMemory,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
+) -> Result<(), Option<MemoryRecord>> {
+    let r = &*REGISTRY;
+    state::set_memory_exported_if(
+        data.handle,
+        memory,
+        |m| {
+            m.payload.is_none()
+                && m.import_type.is_empty()
+                && m.dedicated == Dedicated::None
+                && m.export_types.contains(handle_type)
+        },
+        || r.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+        lazy_home(handle_type),
+    )?;
+    if !LAZY.load(Ordering::Relaxed) {
+        LAZY.store(true, Ordering::Release);
+    }
+    Ok(())
+}
+
+/// After a successful lazy export: the number is the app's fresh fd now.
+#[inline(always)]
+pub fn after_lazy_export(fd: i32) {
+    if fd >= 0 {
+        REGISTRY.consumed.remove(&fd);
+    }
+}
+
+/// Files every payload exported lazily since the last resolution; whether it filed any.
+#[cold]
+#[inline(never)]
+fn resolve_lazy() -> bool {
+    if !LAZY.load(Ordering::Acquire) || !LAZY.swap(false, Ordering::AcqRel) {
+        return false;
+    }
+    let pending = state::memory_find(|device, memory, m| {
+        let lazy = m.exported && m.payload_home.0 == LAZY_DEV && m.payload_home.1 != 0;
+        lazy.then_some((device, memory))
+    });
+    let mut filed = false;
+    for (device, memory) in pending {
+        filed |= resolve_one(device, memory);
+    }
+    filed
+}
+
+/// Files the payload `memory` exported lazily, at the inode of an fd the layer asks the
+/// driver for (and closes); whether it did.
+fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
+    let asked = state::with_memory_mut(device, memory, |m| {
+        if m.payload.is_none() || m.payload_home.0 != LAZY_DEV || m.payload_home.1 == 0 {
+            return None;
+        }
+        let handle_type = vk::ExternalMemoryHandleTypeFlags::from_raw(m.payload_home.1 as u32);
+        // Unfiled for good unless the driver's answer below names a regular file.
+        m.payload_home = lazy_home(vk::ExternalMemoryHandleTypeFlags::empty());
+        // SAFETY: the memory's record is there and locked, so its device is alive:
+        // `vkDestroyDevice` removes its memory records before it calls down.
+        let data = dispatch::device_shared(unsafe { dispatch::key(device) })?;
+        let info = vk::MemoryGetFdInfoKHR::default()
+            .memory(memory)
+            .handle_type(handle_type);
+        let mut raw = -1;
+        // SAFETY: a live device and memory (freeing it waits for the record's lock), a valid
+        // info and a writable int; the fd the driver returns is the layer's to close.
+        let res = unsafe { (data.external_memory_fd.get_memory_fd_khr)(device, &info, &mut raw) };
+        if res != vk::Result::SUCCESS || raw < 0 {
+            return None;
+        }
+        // SAFETY: the driver just made `raw` for the layer; nothing else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let id = file_id(fd.as_raw_fd()).filter(|id| id.regular)?;
+        m.payload_home = (id.dev, id.ino);
+        Some((data, *m, id, handle_type))
+    })
+    .flatten();
+    let Some((data, rec, id, handle_type)) = asked else {
+        return false;
+    };
+    let r = &*REGISTRY;
+    let Some(pid) = rec.payload else {
+        return false;
+    };
+    let home = (id.dev, id.ino);
+    let mut payload = new_payload(&data, memory, &rec, pid, DedicatedIdentity::None);
+    payload.exports.push(Export {
+        fd: None,
+        id,
+        handle_type,
+        owner: (device.as_raw(), memory.as_raw()),
+    });
+    r.file(home, payload);
+    // A free between the record's update and the filing found nothing to remove yet.
+    if state::with_memory(device, memory, |m| m.payload == Some(pid)) != Some(true) {
+        forget_payloads(r.drop_memory(device.as_raw(), memory.as_raw(), pid, home));
+    }
+    true
 }
 
 /// Forgets what `memory` (whose record was `rec`) exported or imported, closing the held
@@ -1408,7 +1610,12 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&M
     // Only memory that exported left exports behind (imported memory's payload is its
     // exporter's).
     if let (true, Some(pid)) = (rec.exported, rec.payload) {
-        let gone = r.drop_memory(owner.0, owner.1, pid, rec.payload_home);
+        // A payload exported lazily and never filed has only its ownership state to go.
+        let gone = if rec.payload_home.0 == LAZY_DEV {
+            Some(pid)
+        } else {
+            r.drop_memory(owner.0, owner.1, pid, rec.payload_home)
+        };
         forget_payloads(gone);
     } else {
         r.remote.remove(&owner);
@@ -1428,6 +1635,11 @@ pub fn device_destroyed(device: vk::Device) {
     let r = &*REGISTRY;
     let gone = r.drop_where(|dev, _| dev == d);
     forget_payloads(gone);
+    // Payloads its memory exported lazily were never filed.
+    forget_payloads(state::memory_find(|dev, _, m| {
+        let lazy = dev == device && m.exported && m.payload_home.0 == LAZY_DEV;
+        lazy.then_some(m.payload).flatten()
+    }));
     r.drop_sync(|dev, _, _| dev == d);
     r.shrink();
     // The semaphore and fence records of the device go with its payloads.

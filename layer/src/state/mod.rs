@@ -164,11 +164,70 @@ pub fn set_memory_exported(
         rec.exported = true;
         if rec.payload != Some(payload) {
             rec.payload = Some(payload);
-            rec.payload_home = home;
             // Facts cached by the ownership state name the payload: stale now.
             ownership::changed();
         }
+        rec.payload_home = home;
     };
+}
+
+/// Under one lookup of `memory`'s record: when `eligible` says yes, records that it exported
+/// payload `id()` filed at `home` and returns that id; otherwise a copy of the record
+/// (`Err(None)` for unknown memory).
+#[inline(always)]
+pub fn set_memory_exported_if(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    eligible: impl FnOnce(&MemoryRecord) -> bool,
+    id: impl FnOnce() -> u64,
+    home: (u64, u64),
+) -> Result<u64, Option<MemoryRecord>> {
+    let k = key(device, ash::vk::Handle::as_raw(memory));
+    let Some(mut rec) = STATE.memory.get_mut(&k) else {
+        return Err(None);
+    };
+    if !eligible(&rec) {
+        return Err(Some(*rec));
+    }
+    let payload = id();
+    rec.exported = true;
+    rec.payload = Some(payload);
+    rec.payload_home = home;
+    drop(rec);
+    // Facts cached by the ownership state name the payload: stale now.
+    ownership::changed();
+    Ok(payload)
+}
+
+/// `f` on `memory`'s record, changed in place under its shard's write lock; `None` for
+/// unknown memory. While `f` runs the memory cannot leave the map, so `f` may call the driver
+/// on it (`vkFreeMemory` removes the record before it calls down). `f` must not touch the
+/// state map or any lock that comes before it (see `fork.rs`).
+pub fn with_memory_mut<R>(
+    device: vk::Device,
+    memory: vk::DeviceMemory,
+    f: impl FnOnce(&mut MemoryRecord) -> R,
+) -> Option<R> {
+    let k = key(device, ash::vk::Handle::as_raw(memory));
+    STATE.memory.get_mut(&k).map(|mut r| f(&mut r))
+}
+
+/// What `f` picks out of every memory record, for the rare visits of all memory.
+pub fn memory_find<T>(
+    mut f: impl FnMut(vk::Device, vk::DeviceMemory, &MemoryRecord) -> Option<T>,
+) -> Vec<T> {
+    STATE
+        .memory
+        .iter()
+        .filter_map(|e| {
+            let (d, m) = *e.key();
+            f(
+                <vk::Device as vk::Handle>::from_raw(d),
+                <vk::DeviceMemory as vk::Handle>::from_raw(m),
+                e.value(),
+            )
+        })
+        .collect()
 }
 
 /// Drops everything recorded for `device`; returns the memory handles that were still live.
