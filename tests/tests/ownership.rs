@@ -224,6 +224,25 @@ on_both_setups! {
 }
 
 on_both_setups! {
+    /// The same handoffs when the exporting device had exported before (`--warm`), so that
+    /// the layer records the payload's export without its inode and files it only at the
+    /// import: the release and the acquire still meet in one payload.
+    fn handoff_of_a_lazy_export_pairs(s: Setup) {
+        for second in ["instance", "device"] {
+            let sc = || ownership(s).args(["--second", second, "--warm"]);
+            let out = run_steps(sc(), "image", "a:release:general,b:acquire:transfer-src");
+            out.assert_ids(&[LAYOUT_MISMATCH]);
+            names(&out, LAYOUT_MISMATCH, "b", 1, false, "error");
+            let across = "a:use,a:release:general,b:acquire:general,b:use,\
+                          b:release:general,a:acquire:general,a:use";
+            for res in ["buffer", "image"] {
+                run_steps(sc(), res, across).assert_ids(&[]);
+            }
+        }
+    }
+}
+
+on_both_setups! {
     /// A non-GENERAL release: a WARNING with peer = unknown, an ERROR with peer = other-api,
     /// silent with peer = vulkan; always an ERROR for FOREIGN.
     fn layout_not_general_follows_peer(s: Setup) {

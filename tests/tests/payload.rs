@@ -118,6 +118,55 @@ on_both_drivers! {
     }
 }
 
+// ---- lazy exports --------------------------------------------------------------------
+//
+// `--rounds 1` exports (and imports) once before the payload under test, so the layer has
+// seen the device's driver export memfds and records the next export without its inode
+// (lavapipe and the mock both export memfds); the import that follows files it.
+
+on_both_drivers! {
+    /// The import rules see a lazily recorded export as they see any other: 01742 names the
+    /// exporter's memory, on the same device, on a second instance, and through a socket.
+    fn lazy_export_is_checked_at_import(d: Driver) {
+        for extra in [&[][..], &["--import-instance"], &["--via", "socket"]] {
+            let sc = || scenario("payload", d).args(["--rounds", "1"]).args(extra.iter().copied());
+            let out = sc().args(["--import-size", "131072"]).run();
+            out.assert_ids(&[SIZE_TYPE]);
+            let export_memory = out.result_str("export_memory");
+            assert!(objects_of(&out, SIZE_TYPE).contains(&export_memory), "{}", out.context());
+            // Twin: the export's own size.
+            let out = sc().run();
+            out.assert_ids(&[]);
+            assert_eq!(imports(&out), [VK_SUCCESS], "{}", out.context());
+        }
+    }
+}
+
+on_both_drivers! {
+    /// A second export of memory whose first was recorded lazily files the payload under
+    /// its first id: both fds import silently, and a wrong size on either is 01742.
+    fn second_export_of_a_lazy_export(d: Driver) {
+        let sc = || scenario("payload", d).args(["--rounds", "1", "--exports", "2", "--import-all"]);
+        let out = sc().run();
+        out.assert_ids(&[]);
+        assert_eq!(imports(&out), [VK_SUCCESS, VK_SUCCESS], "{}", out.context());
+        let out = sc().args(["--import-size", "131072"]).run();
+        out.assert_ids(&[SIZE_TYPE, SIZE_TYPE]);
+    }
+}
+
+on_both_drivers! {
+    /// A dedicated export is never lazy (its resource's identity is taken at the export):
+    /// after a warm round, a dedicated import of another image is still 01878.
+    fn dedicated_export_after_a_round_is_01878(d: Driver) {
+        let out = scenario("payload", d)
+            .args(["--rounds", "1", "--dedicated-export", "image", "--dedicated-import", "image"])
+            .args(["--import-width", "32"])
+            .run();
+        out.assert_ids(&[DEDICATED_IMAGE]);
+    }
+}
+
 // ---- 01742 ---------------------------------------------------------------------------
 
 on_both_drivers! {

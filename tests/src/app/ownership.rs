@@ -225,6 +225,32 @@ impl Side {
         .map_err(|e| format!("vkBind*Memory: {e:?}"))
     }
 
+    /// One whole export of a scratch allocation (allocate, export, close, free): the layer
+    /// has then seen this device's driver export, and may record the next one lazily.
+    fn warm_export(&self, size: u64, type_index: u32) -> Result<(), String> {
+        let mut export_info = vk::ExportMemoryAllocateInfo::default().handle_types(OPAQUE);
+        let ai = vk::MemoryAllocateInfo::default()
+            .allocation_size(size)
+            .memory_type_index(type_index)
+            .push_next(&mut export_info);
+        // SAFETY: valid device; `ai` points at locals alive for the call.
+        let memory = unsafe { self.device.allocate_memory(&ai, None) }
+            .map_err(|e| format!("vkAllocateMemory (warm): {e:?}"))?;
+        let info = vk::MemoryGetFdInfoKHR::default()
+            .memory(memory)
+            .handle_type(OPAQUE);
+        // SAFETY: exportable memory of this device.
+        let fd = unsafe { self.fd.get_memory_fd(&info) };
+        if let Ok(fd) = fd {
+            // SAFETY: the fd the driver just gave us.
+            unsafe { libc::close(fd) };
+        }
+        // SAFETY: allocated above, freed once.
+        unsafe { self.device.free_memory(memory, None) };
+        fd.map(|_| ())
+            .map_err(|e| format!("vkGetMemoryFdKHR (warm): {e:?}"))
+    }
+
     fn export_fd(&self) -> Result<i32, String> {
         let info = vk::MemoryGetFdInfoKHR::default()
             .memory(self.memory)
@@ -510,6 +536,13 @@ pub fn ownership(a: &Args) -> ScenarioResult {
     let type_index = (0..32)
         .find(|i| bits & (1 << i) != 0)
         .ok_or("no common memory type")?;
+    // `--warm`: each side exported once before, so that the handoff's export is lazy.
+    if a.flag("--warm") {
+        side_a.warm_export(size, type_index)?;
+        if let Some(b) = &side_b {
+            b.warm_export(size, type_index)?;
+        }
+    }
     match (memory_mode, side_b.as_mut()) {
         ("import", Some(b)) => {
             b.allocate_and_bind(size, type_index, true, None)?;
