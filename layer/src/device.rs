@@ -190,6 +190,7 @@ unsafe fn create_device_inner(
         extensions,
         reporter: Arc::clone(&inst.reporter),
         lazy_fd_exports: Default::default(),
+        import_fds: Default::default(),
         memo: Default::default(),
         requirement_cache: Default::default(),
     };

@@ -100,6 +100,10 @@ pub struct DeviceData {
     /// registry can learn an export's inode later, from an export of its own
     /// (`payload::export_lazily`). Bits of `payload::lazy_bit`.
     pub lazy_fd_exports: std::sync::atomic::AtomicU8,
+    /// What this device's driver was seen doing with the fds of quick imports (see
+    /// `payload::after_quick_import`): closing them (`payload::lazy_bit` of the handle type)
+    /// or keeping them open (that bit shifted left by 4, for good).
+    pub import_fds: std::sync::atomic::AtomicU8,
     /// Parameter sets the create, allocate and bind rules found clean on this device.
     pub memo: crate::memo::Memo,
     /// Memory requirements by resource create parameters (`requiresDedicatedAllocation` for

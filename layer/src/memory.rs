@@ -84,7 +84,7 @@ pub unsafe extern "system" fn allocate_memory(
                     // SAFETY: `p_memory` as the app passed it, written by the driver on
                     // success.
                     if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
-                        crate::payload::after_quick_import(device, memory, &hit);
+                        crate::payload::after_quick_import(&data, memory, &hit);
                     }
                     return res;
                 }

@@ -69,7 +69,7 @@ fn file_id(fd: i32) -> Option<FileId> {
 }
 
 /// The identity of open fd `fd` from what `fstat` said of it.
-#[inline]
+#[inline(always)]
 fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
     // One inode per payload: a memfd (a regular file on shmem, lavapipe's and the mock's
     // payloads) or a dma-buf. A character device (NVIDIA's /dev/nvidiactl) shares one inode
@@ -77,7 +77,7 @@ fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
     let unique = match st.file_type {
         libc::S_IFREG => true,
         libc::S_IFCHR | libc::S_IFBLK | libc::S_IFDIR | libc::S_IFIFO | libc::S_IFSOCK => false,
-        _ => crate::fd::link(fd).is_some_and(|l| classify_link(&l) == Some(FdKind::DmaBuf)),
+        _ => is_dma_buf(fd),
     };
     FileId {
         dev: st.dev,
@@ -85,6 +85,13 @@ fn file_id_of(fd: i32, st: crate::fd::Stat) -> FileId {
         unique,
         regular: st.file_type == libc::S_IFREG,
     }
+}
+
+/// Whether `fd`, of no file type `fstat` names, is a dma-buf (its `/proc/self/fd` link).
+#[cold]
+#[inline(never)]
+fn is_dma_buf(fd: i32) -> bool {
+    crate::fd::link(fd).is_some_and(|l| classify_link(&l) == Some(FdKind::DmaBuf))
 }
 
 /// Whether two fds of this process are the same open file (see [`crate::fd::same_open_file`]).
@@ -412,6 +419,7 @@ impl Registry {
     /// export and the resolution of one lazily exported payload can meet: see
     /// [`export_lazily`]).
     fn file(&self, home: Inode, payload: Box<Payload>) {
+        let _refiled = Refiled;
         let mut ps = self.files.entry(home).or_default();
         if !ps.iter().any(|p| p.id == payload.id) {
             ps.push(payload);
@@ -488,6 +496,7 @@ impl Registry {
 
     /// Remembers that a quick import (`key`) of payload `pid` was clean.
     fn quick_judged_clean(&self, pid: u64, home: Inode, key: QuickKey) {
+        let _refiled = Refiled;
         if let Some(mut ps) = self.files.get_mut(&home) {
             if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
                 p.quick_clean = Some(key);
@@ -535,6 +544,7 @@ impl Registry {
     /// Forgets the payloads exported by, the exports made by and the imports made by the
     /// `(device, memory)` pairs `gone` names; returns the payloads forgotten.
     fn drop_where(&self, gone: impl Fn(u64, u64) -> bool) -> Vec<u64> {
+        let _refiled = Refiled;
         let mut dropped = Vec::new();
         let mut left: Vec<(u64, Inode, Export)> = Vec::new();
         self.files.retain(|&home, ps| {
@@ -570,6 +580,7 @@ impl Registry {
     /// payloads: everything a memory object exported lives in the payload its record names
     /// (`after_export` files each export there).
     fn drop_memory(&self, device: u64, memory: u64, pid: u64, home: Inode) -> Option<u64> {
+        let _refiled = Refiled;
         let owner = (device, memory);
         // The common payload: the only one filed at its home, exported by this memory. Its
         // entry goes whole.
@@ -754,6 +765,7 @@ pub struct QuickImport {
     id: FileId,
     pid: u64,
     home: Inode,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
 }
 
 impl QuickImport {
@@ -772,13 +784,98 @@ impl QuickImport {
 /// The fd needs no classifying: an open file whose identity is a known export's is that
 /// export's payload, of the kind (memfd, dma-buf, device node) the clean import saw.
 pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
-    let id = file_id_of(fd, stat);
     let r = &*REGISTRY;
-    let (pid, home) = r.find_quick(fd, id, shape)?;
+    let id = file_id_of(fd, stat);
+    let (pid, home) = match quick_memo::get(id, shape) {
+        Ok(hit) => hit,
+        Err(filed) => {
+            let found = r.find_quick(fd, id, shape)?;
+            quick_memo::put(filed, id, shape, found);
+            found
+        }
+    };
     if !r.consumed.is_empty() && r.consumed.map.contains_key(&fd) {
         return None;
     }
-    Some(QuickImport { fd, id, pid, home })
+    Some(QuickImport {
+        fd,
+        id,
+        pid,
+        home,
+        handle_type: shape.handle_type,
+    })
+}
+
+/// Counts every change of [`Registry::files`] (a payload filed, changed or removed), for the
+/// per-thread memo of quick imports.
+static FILED: state::CacheLine<AtomicU64> = state::CacheLine(AtomicU64::new(0));
+
+/// Marks the memos of [`quick_memo`] stale when dropped: held by every change of the files
+/// map, so that the count moves after the change (a memo stamped before its lookup then
+/// never outlives a change its lookup missed).
+struct Refiled;
+
+impl Drop for Refiled {
+    #[inline]
+    fn drop(&mut self) {
+        FILED.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// This thread's last answer of [`Registry::find_quick`], for a regular file (a memfd: its
+/// inode alone names its payload, see [`Export::matches`]): while no payload was filed,
+/// changed or removed since (`FILED`), a repeat of the same import gets the same answer
+/// without the map.
+mod quick_memo {
+    use super::{FileId, Inode, QuickShape, FILED};
+    use std::cell::Cell;
+    use std::sync::atomic::Ordering;
+
+    #[derive(Clone, Copy)]
+    struct Memo {
+        filed: u64,
+        dev: u64,
+        ino: u64,
+        shape: QuickShape,
+        found: (u64, Inode),
+    }
+
+    thread_local! {
+        static LAST: Cell<Option<Memo>> = const { Cell::new(None) };
+    }
+
+    /// The memo's answer, or the stamp to [`put`] the answer of a lookup made after it.
+    #[inline(always)]
+    pub(super) fn get(id: FileId, shape: QuickShape) -> Result<(u64, Inode), u64> {
+        let filed = FILED.load(Ordering::Acquire);
+        if !id.regular {
+            return Err(filed);
+        }
+        match LAST.with(Cell::get) {
+            Some(m)
+                if m.filed == filed && m.dev == id.dev && m.ino == id.ino && m.shape == shape =>
+            {
+                Ok(m.found)
+            }
+            _ => Err(filed),
+        }
+    }
+
+    /// Remembers `found`, the answer of a lookup made after `filed` was read.
+    #[inline(always)]
+    pub(super) fn put(filed: u64, id: FileId, shape: QuickShape, found: (u64, Inode)) {
+        if id.regular {
+            LAST.with(|l| {
+                l.set(Some(Memo {
+                    filed,
+                    dev: id.dev,
+                    ino: id.ino,
+                    shape,
+                    found,
+                }))
+            });
+        }
+    }
 }
 
 /// Remembers that an import of the quick shape, whose full checks said nothing, found the
@@ -972,8 +1069,38 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
 }
 
 /// [`after_import`] of a [`quick_import`].
-pub fn after_quick_import(device: vk::Device, memory: vk::DeviceMemory, quick: &QuickImport) {
-    consumed_or_not(device, memory, quick.fd, quick.id, Some(quick.pid));
+///
+/// Whether the driver closed the fd is a property of the driver and the handle type: once
+/// this device's driver was seen closing the fds of quick imports of this type, and never
+/// seen keeping one, only one quick import in [`CLOSE_SAMPLE`] asks again (a driver that
+/// keeps one is asked every time from then on). The others take the answer as seen: the
+/// number is free again.
+pub fn after_quick_import(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport) {
+    let closes = lazy_bit(quick.handle_type);
+    let keeps = closes << 4;
+    let seen = data.import_fds.load(Ordering::Relaxed);
+    let trusted = seen & (closes | keeps) == closes;
+    if trusted && !sampled(memory) {
+        REGISTRY.consumed.remove(&quick.fd);
+        return;
+    }
+    let kept = consumed_or_not(data.handle, memory, quick.fd, quick.id, Some(quick.pid));
+    let learnt = if kept { keeps } else { closes };
+    if seen & learnt == 0 {
+        data.import_fds.fetch_or(learnt, Ordering::Relaxed);
+    }
+}
+
+/// One quick import in this many checks again whether the driver closed its fd.
+const CLOSE_SAMPLE: u64 = 16;
+
+/// Whether the import that made `memory` is one of the sampled (handles are pointers or
+/// counters: mixed so that neither stride picks the same few).
+#[inline(always)]
+fn sampled(memory: vk::DeviceMemory) -> bool {
+    let h = memory.as_raw();
+    let mixed = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    (mixed >> 32).is_multiple_of(CLOSE_SAMPLE)
 }
 
 /// Whether the driver kept the imported `fd` (whose identity was `before`) open: if so the
@@ -984,18 +1111,18 @@ fn consumed_or_not(
     fd: i32,
     before: FileId,
     payload: Option<u64>,
-) {
+) -> bool {
     let r = &*REGISTRY;
     // One fstat: it fails on a number the driver closed (EBADF), so no F_GETFD first.
     let still = file_id(fd).is_some_and(|now| now.dev == before.dev && now.ino == before.ino);
     if !still {
         r.consumed.remove(&fd);
-        return;
+        return false;
     }
     // The bound is approximate under concurrent imports; it only keeps the table finite.
     if r.consumed.len.load(Ordering::Relaxed) >= MAX_CONSUMED && !r.consumed.map.contains_key(&fd) {
         tracing::debug!(target: "handoff", fd, "payload registry: consumed-fd table full");
-        return;
+        return true;
     }
     r.consumed.insert(
         fd,
@@ -1009,6 +1136,7 @@ fn consumed_or_not(
             payload,
         },
     );
+    true
 }
 
 /// Checks a `vkGetMemoryFdKHR` call: its implicit parameter ids, and the re-export of
@@ -1354,6 +1482,7 @@ pub fn after_export(
                         if p.ledger.is_none() {
                             p.ledger = publish(&p.exporter, dup.as_ref());
                         }
+                        let _refiled = Refiled;
                         p.exports.push(Export {
                             fd: dup,
                             id,

@@ -143,6 +143,30 @@ on_both_drivers! {
 }
 
 on_both_drivers! {
+    /// Twenty imports of fresh dups take the quick path; the layer learns whether the driver
+    /// closes their fds and stops asking where it does (lavapipe). Importing the last one's
+    /// number again is a reuse where the driver kept it (the mock: the reuse id) and an
+    /// invalid fd where it closed it (lavapipe).
+    fn reuse_after_quick_imports(d: Driver) {
+        let out = scenario("payload", d)
+            .args(["--via", "dup", "--dup-imports", "20", "--import-last-dup-again"])
+            .run();
+        if d.is_mock() {
+            out.assert_ids(&[REUSED]);
+        } else if d.is_lavapipe() {
+            out.assert_ids(&[FD_INVALID]);
+        }
+        let codes = imports(&out);
+        assert_eq!(codes.len(), 22, "{}", out.context());
+        assert!(codes[..21].iter().all(|&c| c == VK_SUCCESS), "{}", out.context());
+        assert_eq!(codes[21], VK_ERROR_INVALID_EXTERNAL_HANDLE, "{}", out.context());
+        // Twin: the same imports without the repeat are silent.
+        let out = scenario("payload", d).args(["--via", "dup", "--dup-imports", "20"]).run();
+        out.assert_ids(&[]);
+    }
+}
+
+on_both_drivers! {
     /// A second export of memory whose first was recorded lazily files the payload under
     /// its first id: both fds import silently, and a wrong size on either is 01742.
     fn second_export_of_a_lazy_export(d: Driver) {

@@ -25,6 +25,7 @@
 //! * `--rounds N` — first N complete export/import/free rounds;
 //! * `--import-again` — import the first imported fd number a second time;
 //! * `--dup-imports N` — then N imports of fresh dups of the first fd (`--via dup`);
+//! * `--import-last-dup-again` — then import the number of the last of those again;
 //! * `--reexport opaque|dmabuf` — chain VkExportMemoryAllocateInfo of that type on the
 //!   (first) import and export it again with vkGetMemoryFdKHR.
 //!
@@ -535,6 +536,7 @@ pub fn payload(a: &Args) -> ScenarioResult {
     }
     // `--dup-imports N`: N more imports, each of a fresh dup() of the first fd (on a driver
     // that closes imported fds, every dup gets the number the previous import consumed).
+    let mut last_dup = None;
     for _ in 0..a.number("--dup-imports", 0)? {
         // SAFETY: dup of the first fd, which this scenario still owns (`--via dup|socket`).
         let d = unsafe { libc::dup(fds[0]) };
@@ -557,8 +559,24 @@ pub fn payload(a: &Args) -> ScenarioResult {
             .unwrap_or_else(|| out["dup_fds"] = json!([d]));
         if r == vk::Result::SUCCESS {
             imported.push(m);
+            last_dup = Some(d);
         } else {
             close(d);
+        }
+    }
+    if let (true, Some(fd)) = (a.flag("--import-last-dup-again"), last_dup) {
+        let (r, m) = allocate(
+            import_dev,
+            import_size,
+            import_type_index,
+            None,
+            Some((ty, fd)),
+            import_res,
+            import_mask,
+        );
+        results.push(result_json(r));
+        if r == vk::Result::SUCCESS {
+            imported.push(m);
         }
     }
     if a.flag("--import-again") {
