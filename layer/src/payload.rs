@@ -475,10 +475,10 @@ impl Registry {
         }
     }
 
-    /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is and its home, when
-    /// it is filed at `fd`'s own inode and its last clean quick import was `shape` (else the
+    /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is, when it is filed
+    /// at `fd`'s own inode (its home) and its last clean quick import was `shape` (else the
     /// full checks run, aliases included).
-    fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<(u64, Inode)> {
+    fn find_quick(&self, fd: i32, id: FileId, shape: QuickShape) -> Option<u64> {
         let home = (id.dev, id.ino);
         let ps = self.files.get(&home)?;
         // An open file is one payload's at most, so the payloads without this verdict can be
@@ -488,7 +488,7 @@ impl Registry {
                 continue;
             };
             if let Some(e) = p.exports.iter().find(|e| e.matches(fd, id)) {
-                return (key.export_type == e.handle_type).then_some((p.id, home));
+                return (key.export_type == e.handle_type).then_some(p.id);
             }
         }
         None
@@ -762,16 +762,16 @@ fn import_dedicated(data: &DeviceData, call: &AllocateCall) -> DedicatedIdentity
 #[derive(Clone, Copy)]
 pub struct QuickImport {
     fd: i32,
+    /// The fd's identity; the payload is filed at its inode (see [`Registry::find_quick`]).
     id: FileId,
     pid: u64,
-    home: Inode,
     handle_type: vk::ExternalMemoryHandleTypeFlags,
 }
 
 impl QuickImport {
     /// The payload, and where it is filed, for the memory's record.
     pub fn payload(&self) -> (u64, Inode) {
-        (self.pid, self.home)
+        (self.pid, (self.id.dev, self.id.ino))
     }
 }
 
@@ -784,14 +784,14 @@ impl QuickImport {
 /// The fd needs no classifying: an open file whose identity is a known export's is that
 /// export's payload, of the kind (memfd, dma-buf, device node) the clean import saw.
 pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
-    let r = &*REGISTRY;
     let id = file_id_of(fd, stat);
-    let (pid, home) = match quick_memo::get(id, shape) {
-        Ok(hit) => hit,
+    let r = &*REGISTRY;
+    let pid = match quick_memo::get(id, shape) {
+        Ok(pid) => pid,
         Err(filed) => {
-            let found = r.find_quick(fd, id, shape)?;
-            quick_memo::put(filed, id, shape, found);
-            found
+            let pid = r.find_quick(fd, id, shape)?;
+            quick_memo::put(filed, id, shape, pid);
+            pid
         }
     };
     if !r.consumed.is_empty() && r.consumed.map.contains_key(&fd) {
@@ -801,7 +801,6 @@ pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option
         fd,
         id,
         pid,
-        home,
         handle_type: shape.handle_type,
     })
 }
@@ -827,52 +826,65 @@ impl Drop for Refiled {
 /// changed or removed since (`FILED`), a repeat of the same import gets the same answer
 /// without the map.
 mod quick_memo {
-    use super::{FileId, Inode, QuickShape, FILED};
+    use super::{FileId, QuickShape, FILED};
     use std::cell::Cell;
     use std::sync::atomic::Ordering;
 
+    /// `pid` is filed at `(dev, ino)` (its home: `find_quick` looks only there).
     #[derive(Clone, Copy)]
     struct Memo {
         filed: u64,
         dev: u64,
         ino: u64,
         shape: QuickShape,
-        found: (u64, Inode),
+        pid: u64,
     }
 
     thread_local! {
-        static LAST: Cell<Option<Memo>> = const { Cell::new(None) };
+        // No count is ever `u64::MAX`: empty until the first `put`.
+        static LAST: Cell<Memo> = const {
+            Cell::new(Memo {
+                filed: u64::MAX,
+                dev: 0,
+                ino: 0,
+                shape: QuickShape {
+                    device: 0,
+                    size: 0,
+                    type_index: 0,
+                    handle_type: ash::vk::ExternalMemoryHandleTypeFlags::empty(),
+                },
+                pid: 0,
+            })
+        };
     }
 
     /// The memo's answer, or the stamp to [`put`] the answer of a lookup made after it.
     #[inline(always)]
-    pub(super) fn get(id: FileId, shape: QuickShape) -> Result<(u64, Inode), u64> {
+    pub(super) fn get(id: FileId, shape: QuickShape) -> Result<u64, u64> {
         let filed = FILED.load(Ordering::Acquire);
         if !id.regular {
             return Err(filed);
         }
-        match LAST.with(Cell::get) {
-            Some(m)
-                if m.filed == filed && m.dev == id.dev && m.ino == id.ino && m.shape == shape =>
-            {
-                Ok(m.found)
-            }
-            _ => Err(filed),
+        let m = LAST.with(Cell::get);
+        if m.filed == filed && m.dev == id.dev && m.ino == id.ino && m.shape == shape {
+            Ok(m.pid)
+        } else {
+            Err(filed)
         }
     }
 
     /// Remembers `found`, the answer of a lookup made after `filed` was read.
     #[inline(always)]
-    pub(super) fn put(filed: u64, id: FileId, shape: QuickShape, found: (u64, Inode)) {
+    pub(super) fn put(filed: u64, id: FileId, shape: QuickShape, pid: u64) {
         if id.regular {
             LAST.with(|l| {
-                l.set(Some(Memo {
+                l.set(Memo {
                     filed,
                     dev: id.dev,
                     ino: id.ino,
                     shape,
-                    found,
-                }))
+                    pid,
+                })
             });
         }
     }
@@ -1075,15 +1087,22 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
 /// seen keeping one, only one quick import in [`CLOSE_SAMPLE`] asks again (a driver that
 /// keeps one is asked every time from then on). The others take the answer as seen: the
 /// number is free again.
+#[inline(always)]
 pub fn after_quick_import(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport) {
     let closes = lazy_bit(quick.handle_type);
-    let keeps = closes << 4;
     let seen = data.import_fds.load(Ordering::Relaxed);
-    let trusted = seen & (closes | keeps) == closes;
-    if trusted && !sampled(memory) {
+    if seen & (closes | closes << 4) == closes && !sampled(memory) {
         REGISTRY.consumed.remove(&quick.fd);
         return;
     }
+    ask_if_closed(data, memory, quick, seen);
+}
+
+/// [`after_quick_import`] that asks whether the driver closed the fd, and remembers it.
+#[inline(never)]
+fn ask_if_closed(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport, seen: u8) {
+    let closes = lazy_bit(quick.handle_type);
+    let keeps = closes << 4;
     let kept = consumed_or_not(data.handle, memory, quick.fd, quick.id, Some(quick.pid));
     let learnt = if kept { keeps } else { closes };
     if seen & learnt == 0 {
@@ -2041,7 +2060,7 @@ mod tests {
         assert!(r.find_quick(fd, id, shape).is_none());
         let export_type = r.find(fd, id, None).unwrap().handle_type;
         r.quick_judged_clean(1, h, QuickKey { shape, export_type });
-        assert_eq!(r.find_quick(fd, id, shape), Some((1, h)));
+        assert_eq!(r.find_quick(fd, id, shape), Some(1));
         // Another size, another handle type, another device: the full checks again.
         for other in [
             QuickShape {
