@@ -407,6 +407,7 @@ struct Made {
 ///
 /// # Safety
 /// `p_memory` is the app's output pointer: null, or written by the driver on success.
+#[inline(always)]
 unsafe fn allocated(
     device: vk::Device,
     info: &vk::MemoryAllocateInfo<'_>,

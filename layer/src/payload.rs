@@ -783,6 +783,7 @@ impl QuickImport {
 ///
 /// The fd needs no classifying: an open file whose identity is a known export's is that
 /// export's payload, of the kind (memfd, dma-buf, device node) the clean import saw.
+#[inline(always)]
 pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
     let id = file_id_of(fd, stat);
     let r = &*REGISTRY;
