@@ -49,7 +49,7 @@ pub static UNCHECKED: &[Unchecked] = &[
     Unchecked {
         id: "fd ownership after a successful import (no VUID)",
         partial: true,
-        reason: "the app's later close/read/dup of a consumed fd happens in libc, which the layer does not see; only a second Vulkan import of the same payload is reported (HANDOFF-Import-fd-reused), and only where the driver kept the consumed fd open (a driver that closes it frees the number, and a second import of it is 00670 or a fresh file)",
+        reason: "the app's later close/read/dup of a consumed fd happens in libc, which the layer does not see; only a second Vulkan import of the same payload is reported (HANDOFF-Import-fd-reused), and only where the driver kept the consumed fd open (a driver that closes it frees the number, and a second import of it is 00670 or a fresh file); once a device's driver was seen closing the fds of repeated imports of one handle type and never keeping one, only one such import in 16 is asked again, so a driver that keeps some fds and closes others can have its first kept one missed",
     },
     Unchecked {
         id: "External handle support of DRM-format-modifier images (00990, 09860, 09862)",
