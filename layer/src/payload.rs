@@ -1113,7 +1113,7 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
 pub fn after_quick_import(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport) {
     let closes = lazy_bit(quick.handle_type);
     let seen = data.import_fds.load(Ordering::Relaxed);
-    if seen & (closes | closes << 4) == closes && !quick.ask_closed {
+    if closes != 0 && seen & (closes | closes << 4) == closes && !quick.ask_closed {
         REGISTRY.consumed.remove(&quick.fd);
         return;
     }
@@ -1546,6 +1546,17 @@ pub fn after_export(
         d => dedicated_identity(device, d),
     };
     let mut payload = new_payload(data, memory, rec, pid, dedicated);
+    // The lazy export was of another handle type: the memory's one regular file is its inode
+    // too. First, as it came first (an import is matched to the first export of its file).
+    let lazy_type = vk::ExternalMemoryHandleTypeFlags::from_raw(rec.payload_home.1 as u32);
+    if lazy.is_some() && id.regular && !lazy_type.is_empty() && lazy_type != handle_type {
+        payload.exports.push(Export {
+            fd: None,
+            id,
+            handle_type: lazy_type,
+            owner,
+        });
+    }
     if let Some(dup) = hold(r) {
         if dup.is_some() {
             payload.ledger = publish(&payload.exporter, dup.as_ref());

@@ -179,6 +179,21 @@ on_both_drivers! {
     }
 }
 
+/// A lazily recorded OPAQUE_FD export followed by a DMA_BUF export of the same memory (mock
+/// `full`: lavapipe has no dma-buf export): the payload is filed at the DMA_BUF export with
+/// both, the OPAQUE_FD one first, so an OPAQUE_FD import of the first fd is still compared
+/// with its exporter (01742); its twin with the right size is silent.
+#[test]
+fn lazy_export_then_another_type_mock_full() {
+    let sc = || scenario("payload", FULL).args(["--rounds", "1", "--then-export", "dmabuf"]);
+    let out = sc().args(["--import-size", "131072"]).run();
+    assert_eq!(code(&out, "then_export"), VK_SUCCESS, "{}", out.context());
+    out.assert_ids(&[SIZE_TYPE]);
+    let out = sc().run();
+    out.assert_ids(&[]);
+    assert_eq!(imports(&out), [VK_SUCCESS], "{}", out.context());
+}
+
 on_both_drivers! {
     /// A dedicated export is never lazy (its resource's identity is taken at the export):
     /// after a warm round, a dedicated import of another image is still 01878.

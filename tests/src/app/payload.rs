@@ -23,6 +23,8 @@
 //! * `--via direct|dup|socket` — import the fd itself, a dup() of it, or the fd as received
 //!   through a unix socket (SCM_RIGHTS) within this process (default direct);
 //! * `--rounds N` — first N complete export/import/free rounds;
+//! * `--then-export opaque|dmabuf` — the allocation may export that type too, and exports it
+//!   once after the other exports (the fd closed at once);
 //! * `--import-again` — import the first imported fd number a second time;
 //! * `--dup-imports N` — then N imports of fresh dups of the first fd (`--via dup`);
 //! * `--import-last-dup-again` — then import the number of the last of those again;
@@ -440,6 +442,11 @@ pub fn payload(a: &Args) -> ScenarioResult {
     }
 
     // The payload: exported memory, or a memfd made here.
+    // `--then-export T`: the allocation may also export T, and does once after the others.
+    let then_type = match a.value("--then-export") {
+        Some(t) => Some(handle_type(t)?),
+        None => None,
+    };
     let mut export_memory = vk::DeviceMemory::null();
     let mut fds: Vec<RawFd> = Vec::new();
     if a.value_or("--fd", "export") == "memfd" {
@@ -449,7 +456,7 @@ pub fn payload(a: &Args) -> ScenarioResult {
             &export_dev,
             size,
             type_index,
-            Some(ty),
+            Some(ty | then_type.unwrap_or(ty)),
             None,
             export_res,
             mask("--export-mask")?,
@@ -468,6 +475,13 @@ pub fn payload(a: &Args) -> ScenarioResult {
                 return Err(format!("vkGetMemoryFdKHR: {r:?}, fd {fd}"));
             }
             fds.push(fd);
+        }
+        if let Some(t) = then_type {
+            let (r, fd) = get_fd(&export_dev, m, t);
+            out["then_export"] = result_json(r);
+            if r == vk::Result::SUCCESS && fd >= 0 {
+                close(fd);
+            }
         }
     }
 
