@@ -578,23 +578,12 @@ pub fn payload(a: &Args) -> ScenarioResult {
             close(d);
         }
     }
-    if let (true, Some(fd)) = (a.flag("--import-last-dup-again"), last_dup) {
-        let (r, m) = allocate(
-            import_dev,
-            import_size,
-            import_type_index,
-            None,
-            Some((ty, fd)),
-            import_res,
-            import_mask,
-        );
-        results.push(result_json(r));
-        if r == vk::Result::SUCCESS {
-            imported.push(m);
-        }
-    }
-    if a.flag("--import-again") {
-        let fd = to_import[0];
+    // Numbers imported again: the last dup's, then the first import's.
+    let again = [
+        last_dup.filter(|_| a.flag("--import-last-dup-again")),
+        a.flag("--import-again").then(|| to_import[0]),
+    ];
+    for fd in again.into_iter().flatten() {
         let (r, m) = allocate(
             import_dev,
             import_size,
