@@ -1713,14 +1713,18 @@ fn resolve_lazy() -> bool {
 
 /// Files the payload `memory` exported lazily, at the inode of an fd the layer asks the
 /// driver for (and closes); whether it did.
+///
+/// The payload is filed before the record names its home, so that an import or an export
+/// racing with this finds either the marker (and files it the same way, once per id) or the
+/// payload; a free that comes before the record is updated leaves the filed payload to be
+/// taken back here.
 fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
     let asked = state::with_memory_mut(device, memory, |m| {
-        if m.payload.is_none() || m.payload_home.0 != LAZY_DEV || m.payload_home.1 == 0 {
+        let pid = m.payload?;
+        if m.payload_home.0 != LAZY_DEV || m.payload_home.1 == 0 {
             return None;
         }
         let handle_type = vk::ExternalMemoryHandleTypeFlags::from_raw(m.payload_home.1 as u32);
-        // Unfiled for good unless the driver's answer below names a regular file.
-        m.payload_home = lazy_home(vk::ExternalMemoryHandleTypeFlags::empty());
         // SAFETY: the memory's record is there and locked, so its device is alive:
         // `vkDestroyDevice` removes its memory records before it calls down.
         let data = dispatch::device_shared(unsafe { dispatch::key(device) })?;
@@ -1731,23 +1735,25 @@ fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
         // SAFETY: a live device and memory (freeing it waits for the record's lock), a valid
         // info and a writable int; the fd the driver returns is the layer's to close.
         let res = unsafe { (data.external_memory_fd.get_memory_fd_khr)(device, &info, &mut raw) };
-        if res != vk::Result::SUCCESS || raw < 0 {
-            return None;
+        let id = (res == vk::Result::SUCCESS && raw >= 0)
+            .then(|| {
+                // SAFETY: the driver just made `raw` for the layer; nothing else owns it.
+                let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+                file_id(fd.as_raw_fd())
+            })
+            .flatten()
+            .filter(|id| id.regular);
+        if id.is_none() {
+            // Unfiled for good: no regular file to name it by.
+            m.payload_home = lazy_home(vk::ExternalMemoryHandleTypeFlags::empty());
         }
-        // SAFETY: the driver just made `raw` for the layer; nothing else owns it.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let id = file_id(fd.as_raw_fd()).filter(|id| id.regular)?;
-        m.payload_home = (id.dev, id.ino);
-        Some((data, *m, id, handle_type))
+        Some((data, *m, pid, id?, handle_type))
     })
     .flatten();
-    let Some((data, rec, id, handle_type)) = asked else {
+    let Some((data, rec, pid, id, handle_type)) = asked else {
         return false;
     };
     let r = &*REGISTRY;
-    let Some(pid) = rec.payload else {
-        return false;
-    };
     let home = (id.dev, id.ino);
     let mut payload = new_payload(&data, memory, &rec, pid, DedicatedIdentity::None);
     payload.exports.push(Export {
@@ -1757,8 +1763,15 @@ fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
         owner: (device.as_raw(), memory.as_raw()),
     });
     r.file(home, payload);
-    // A free between the record's update and the filing found nothing to remove yet.
-    if state::with_memory(device, memory, |m| m.payload == Some(pid)) != Some(true) {
+    let named = state::with_memory_mut(device, memory, |m| {
+        let ours = m.payload == Some(pid);
+        if ours {
+            m.payload_home = home;
+        }
+        ours
+    });
+    if named != Some(true) {
+        // Freed (or exported anew) meanwhile: what was filed here goes.
         forget_payloads(r.drop_memory(device.as_raw(), memory.as_raw(), pid, home));
     }
     true
