@@ -214,7 +214,49 @@ fn assert_children_fine_with(out: &Outcome, reloads: u64) {
 /// three times, each followed by a fork: the handlers go with the library.
 fn fork_with_threads_in_the_layer(d: Driver) {
     let out = fork_children(d);
-    assert_children_fine(&out);
+    match driver_dies_in_forked_children(d) {
+        None => assert_children_fine(&out),
+        // NVIDIA's driver aborts in a child forked after it started ("The futex facility
+        // returned an unexpected error code"), with or without a layer: then what is the
+        // layer's to show is that no child hung on a lock, and that each ended as the
+        // driver's own children do.
+        Some(status) => {
+            let children = out.results()["children"].as_array().expect("children");
+            assert_eq!(children.len(), 20, "{}", out.context());
+            for c in children {
+                assert_eq!(c["hung"], false, "{c:#}\n{}", out.context());
+                assert_eq!(c["status"], status, "{c:#}\n{}", out.context());
+            }
+        }
+    }
+}
+
+/// How a forked child of the fork scenario ends on `d` without any layer, when that is not
+/// a clean exit: the driver itself cannot run in a forked child.
+fn driver_dies_in_forked_children(d: Driver) -> Option<Value> {
+    let out = scenario("fork", d)
+        .layer(Layer::Off)
+        .args([
+            "--threads",
+            "2",
+            "--forks",
+            "2",
+            "--child-seconds",
+            "5",
+            "--reloads",
+            "0",
+        ])
+        .timeout(Duration::from_secs(120))
+        .run();
+    let children = out.results()["children"]
+        .as_array()
+        .expect("children")
+        .clone();
+    let first = children.first().expect("a child")["status"].clone();
+    let clean = children
+        .iter()
+        .all(|c| c["hung"] == false && c["status"]["exit"].as_i64() == Some(0));
+    (!clean).then_some(first)
 }
 
 #[test]
