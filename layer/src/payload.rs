@@ -2,8 +2,8 @@
 //! this process, and who exported them (RULES-TARGET §2.2 G1–G5, G14).
 //!
 //! When `vkGetMemoryFdKHR` succeeds the layer files the export, with the exporter's facts,
-//! under the inode of the returned fd. An fd given to an import is matched against the
-//! exports of its inode:
+//! under the inode of the returned fd (on a driver that exports memfds, lazily: see "Lazy
+//! exports" below). An fd given to an import is matched against the exports of its inode:
 //!
 //! * `(st_dev, st_ino)` must be equal — a different inode is a different file, always;
 //! * equal inodes prove the same payload for inodes that are unique per payload: memfds
