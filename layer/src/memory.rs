@@ -520,9 +520,9 @@ pub unsafe extern "system" fn get_memory_fd(
             // of the export or of the payload registry can fire: they are not run.
             let plain = !p_fd.is_null()
                 && memory_export::is_fd_handle_type(info.handle_type)
-                && rec.as_ref().is_some_and(|m| {
-                    m.import_type.is_empty() && m.export_types.contains(info.handle_type)
-                });
+                && rec
+                    .as_ref()
+                    .is_some_and(|m| m.exports_plainly(info.handle_type));
             if !plain {
                 if let Some(r) = judge_get_fd(&data, &call, p_fd.is_null(), rec.as_ref()) {
                     return r;

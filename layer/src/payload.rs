@@ -39,7 +39,7 @@ use handoff_rules::{catalogue, Finding};
 use once_cell::sync::Lazy;
 use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Duplicates of exported fds held per process, at most.
 pub const MAX_HELD_FDS: usize = 256;
@@ -466,13 +466,18 @@ impl Registry {
         ps.iter().find(|p| p.id == pid).map(|p| p.exporter.clone())
     }
 
-    /// Remembers that `import` found payload `pid` matching its exporter.
-    fn judged_clean(&self, pid: u64, home: Inode, import: ImportKey) {
+    /// `f` on payload `pid` (filed at `home`), if it is there.
+    fn update(&self, pid: u64, home: Inode, f: impl FnOnce(&mut Payload)) {
         if let Some(mut ps) = self.files.get_mut(&home) {
             if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
-                p.clean_import = Some(import);
+                f(p);
             }
         }
+    }
+
+    /// Remembers that `import` found payload `pid` matching its exporter.
+    fn judged_clean(&self, pid: u64, home: Inode, import: ImportKey) {
+        self.update(pid, home, |p| p.clean_import = Some(import));
     }
 
     /// [`Registry::find`] for a quick import of `shape`: the payload `fd` is, when it is filed
@@ -497,11 +502,7 @@ impl Registry {
     /// Remembers that a quick import (`key`) of payload `pid` was clean.
     fn quick_judged_clean(&self, pid: u64, home: Inode, key: QuickKey) {
         let _refiled = Refiled;
-        if let Some(mut ps) = self.files.get_mut(&home) {
-            if let Some(p) = ps.iter_mut().find(|p| p.id == pid) {
-                p.quick_clean = Some(key);
-            }
-        }
+        self.update(pid, home, |p| p.quick_clean = Some(key));
     }
 
     /// Files an export of payload `pid` (at home `home`) made under another inode.
@@ -1117,19 +1118,16 @@ pub fn after_quick_import(data: &DeviceData, memory: vk::DeviceMemory, quick: &Q
         REGISTRY.consumed.remove(&quick.fd);
         return;
     }
-    ask_if_closed(data, memory, quick, seen);
+    ask_if_closed(data, memory, quick);
 }
 
 /// [`after_quick_import`] that asks whether the driver closed the fd, and remembers it.
 #[inline(never)]
-fn ask_if_closed(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport, seen: u8) {
+fn ask_if_closed(data: &DeviceData, memory: vk::DeviceMemory, quick: &QuickImport) {
     let closes = lazy_bit(quick.handle_type);
     let keeps = closes << 4;
     let kept = consumed_or_not(data.handle, memory, quick.fd, quick.id, Some(quick.pid));
-    let learnt = if kept { keeps } else { closes };
-    if seen & learnt == 0 {
-        data.import_fds.fetch_or(learnt, Ordering::Relaxed);
-    }
+    learn(&data.import_fds, if kept { keeps } else { closes });
 }
 
 /// One quick import in this many (per thread) checks again whether the driver closed its
@@ -1493,7 +1491,8 @@ pub fn after_export(
     };
     let key = (id.dev, id.ino);
     // A payload exported lazily is filed now, at this export's inode, under its own id.
-    let lazy = rec.payload.filter(|_| rec.payload_home.0 == LAZY_DEV);
+    let lazy_type = lazy_type(rec.payload_home);
+    let lazy = rec.payload.filter(|_| lazy_type.is_some());
     // Another export of a payload the registry knows (a second fd, another handle type,
     // or a re-export of imported memory).
     if let (Some(pid), None) = (rec.payload, lazy) {
@@ -1548,12 +1547,11 @@ pub fn after_export(
     let mut payload = new_payload(data, memory, rec, pid, dedicated);
     // The lazy export was of another handle type: the memory's one regular file is its inode
     // too. First, as it came first (an import is matched to the first export of its file).
-    let lazy_type = vk::ExternalMemoryHandleTypeFlags::from_raw(rec.payload_home.1 as u32);
-    if lazy.is_some() && id.regular && !lazy_type.is_empty() && lazy_type != handle_type {
+    if let Some(t) = lazy_type.filter(|t| id.regular && !t.is_empty() && *t != handle_type) {
         payload.exports.push(Export {
             fd: None,
             id,
-            handle_type: lazy_type,
+            handle_type: t,
             owner,
         });
     }
@@ -1633,12 +1631,29 @@ fn lazy_home(handle_type: vk::ExternalMemoryHandleTypeFlags) -> Inode {
     (LAZY_DEV, u64::from(handle_type.as_raw()))
 }
 
+/// The handle type memory was exported lazily as, when its payload `home` is the lazy
+/// marker ([`lazy_home`]; empty once its resolution failed and it stays unfiled); `None` for
+/// a payload filed at an inode.
+fn lazy_type(home: Inode) -> Option<vk::ExternalMemoryHandleTypeFlags> {
+    (home.0 == LAZY_DEV).then(|| vk::ExternalMemoryHandleTypeFlags::from_raw(home.1 as u32))
+}
+
+/// Whether `m` waits for [`resolve_lazy`]: exported lazily, not yet filed nor given up.
+fn awaits_filing(m: &MemoryRecord) -> bool {
+    m.exported && lazy_type(m.payload_home).is_some_and(|t| !t.is_empty())
+}
+
+/// Sets `bit` in `learnt` (a device's record of what its driver was seen doing), writing
+/// the shared line only the first time.
+fn learn(learnt: &AtomicU8, bit: u8) {
+    if learnt.load(Ordering::Relaxed) & bit != bit {
+        learnt.fetch_or(bit, Ordering::Relaxed);
+    }
+}
+
 /// Remembers that `data`'s driver exports `handle_type` as regular files.
 fn learn_lazy(data: &DeviceData, handle_type: vk::ExternalMemoryHandleTypeFlags) {
-    let bit = lazy_bit(handle_type);
-    if data.lazy_fd_exports.load(Ordering::Relaxed) & bit != bit {
-        data.lazy_fd_exports.fetch_or(bit, Ordering::Relaxed);
-    }
+    learn(&data.lazy_fd_exports, lazy_bit(handle_type));
 }
 
 /// Whether a `vkGetMemoryFdKHR` of `handle_type` on `data` may be recorded lazily (before the
@@ -1670,12 +1685,7 @@ pub fn export_lazily(
     state::set_memory_exported_if(
         data.handle,
         memory,
-        |m| {
-            m.payload.is_none()
-                && m.import_type.is_empty()
-                && m.dedicated == Dedicated::None
-                && m.export_types.contains(handle_type)
-        },
+        |m| m.payload.is_none() && m.dedicated == Dedicated::None && m.exports_plainly(handle_type),
         || r.next_id.fetch_add(1, Ordering::Relaxed) + 1,
         lazy_home(handle_type),
     )?;
@@ -1700,10 +1710,8 @@ fn resolve_lazy() -> bool {
     if !LAZY.load(Ordering::Acquire) || !LAZY.swap(false, Ordering::AcqRel) {
         return false;
     }
-    let pending = state::memory_find(|device, memory, m| {
-        let lazy = m.exported && m.payload_home.0 == LAZY_DEV && m.payload_home.1 != 0;
-        lazy.then_some((device, memory))
-    });
+    let pending =
+        state::memory_find(|device, memory, m| awaits_filing(m).then_some((device, memory)));
     let mut filed = false;
     for (device, memory) in pending {
         filed |= resolve_one(device, memory);
@@ -1721,10 +1729,7 @@ fn resolve_lazy() -> bool {
 fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
     let asked = state::with_memory_mut(device, memory, |m| {
         let pid = m.payload?;
-        if m.payload_home.0 != LAZY_DEV || m.payload_home.1 == 0 {
-            return None;
-        }
-        let handle_type = vk::ExternalMemoryHandleTypeFlags::from_raw(m.payload_home.1 as u32);
+        let handle_type = lazy_type(m.payload_home).filter(|t| !t.is_empty())?;
         // SAFETY: the memory's record is there and locked, so its device is alive:
         // `vkDestroyDevice` removes its memory records before it calls down.
         let data = dispatch::device_shared(unsafe { dispatch::key(device) })?;
@@ -1798,7 +1803,7 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&M
     // exporter's).
     if let (true, Some(pid)) = (rec.exported, rec.payload) {
         // A payload exported lazily and never filed has only its ownership state to go.
-        let gone = if rec.payload_home.0 == LAZY_DEV {
+        let gone = if lazy_type(rec.payload_home).is_some() {
             Some(pid)
         } else {
             r.drop_memory(owner.0, owner.1, pid, rec.payload_home)
@@ -1824,7 +1829,7 @@ pub fn device_destroyed(device: vk::Device) {
     forget_payloads(gone);
     // Payloads its memory exported lazily were never filed.
     forget_payloads(state::memory_find(|dev, _, m| {
-        let lazy = dev == device && m.exported && m.payload_home.0 == LAZY_DEV;
+        let lazy = dev == device && m.exported && lazy_type(m.payload_home).is_some();
         lazy.then_some(m.payload).flatten()
     }));
     r.drop_sync(|dev, _, _| dev == d);

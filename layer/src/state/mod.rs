@@ -74,6 +74,15 @@ pub struct MemoryRecord {
     pub exported: bool,
 }
 
+impl MemoryRecord {
+    /// Whether an export of `handle_type` from this memory is one no export rule can fault:
+    /// a type it was allocated to export, and no import (no re-export rule).
+    #[inline(always)]
+    pub fn exports_plainly(&self, handle_type: vk::ExternalMemoryHandleTypeFlags) -> bool {
+        self.import_type.is_empty() && self.export_types.contains(handle_type)
+    }
+}
+
 /// The resource a dedicated allocation was made for (raw handles).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Dedicated {
@@ -160,15 +169,22 @@ pub fn set_memory_exported(
     home: (u64, u64),
 ) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    if let Some(mut rec) = STATE.memory.get_mut(&k) {
-        rec.exported = true;
-        if rec.payload != Some(payload) {
-            rec.payload = Some(payload);
-            // Facts cached by the ownership state name the payload: stale now.
-            ownership::changed();
-        }
-        rec.payload_home = home;
-    };
+    let changed = STATE
+        .memory
+        .get_mut(&k)
+        .is_some_and(|mut rec| record_export(&mut rec, payload, home));
+    if changed {
+        // Facts cached by the ownership state name the payload: stale now.
+        ownership::changed();
+    }
+}
+
+/// Marks `rec` exported as `payload`, filed at `home`; whether its payload changed.
+#[inline(always)]
+fn record_export(rec: &mut MemoryRecord, payload: u64, home: (u64, u64)) -> bool {
+    rec.exported = true;
+    rec.payload_home = home;
+    rec.payload.replace(payload) != Some(payload)
 }
 
 /// Under one lookup of `memory`'s record: when `eligible` says yes, records that it exported
@@ -190,12 +206,12 @@ pub fn set_memory_exported_if(
         return Err(Some(*rec));
     }
     let payload = id();
-    rec.exported = true;
-    rec.payload = Some(payload);
-    rec.payload_home = home;
+    let changed = record_export(&mut rec, payload, home);
     drop(rec);
-    // Facts cached by the ownership state name the payload: stale now.
-    ownership::changed();
+    if changed {
+        // Facts cached by the ownership state name the payload: stale now.
+        ownership::changed();
+    }
     Ok(payload)
 }
 
