@@ -398,6 +398,7 @@ fn bind_and_record(
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn bind_buffer_memory(
     device: vk::Device,
     buffer: vk::Buffer,

@@ -47,6 +47,11 @@ impl InstanceData {
 }
 
 /// What Handoff keeps for one `VkDevice`.
+///
+/// Aligned to a page, which it fits in (a unit test checks): every intercepted call reads
+/// its next-layer pointer, memo or learnt bits here, and a second page would be one more TLB
+/// walk per call after the driver's system calls.
+#[repr(align(4096))]
 pub struct DeviceData {
     pub handle: vk::Device,
     pub physical_device: vk::PhysicalDevice,
@@ -184,6 +189,7 @@ fn has(list: &[String], name: &CStr) -> bool {
 }
 
 static INSTANCES: Lazy<FastMap<usize, Arc<InstanceData>>> = Lazy::new(fast_map);
+#[link_section = ".data.handoff_hot"]
 static DEVICES: Lazy<FastMap<usize, Arc<DeviceData>>> = Lazy::new(fast_map);
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
@@ -245,6 +251,7 @@ const EMPTY: Slot = Slot {
     key: AtomicUsize::new(0),
     data: AtomicPtr::new(std::ptr::null_mut()),
 };
+#[link_section = ".data.handoff_hot"]
 static FRONT: [Slot; SLOTS] = [EMPTY; SLOTS];
 
 pub fn insert_device(key: usize, data: Arc<DeviceData>) {
@@ -288,6 +295,7 @@ pub fn device_shared(key: usize) -> Option<Arc<DeviceData>> {
     DEVICES.get(&key).map(|e| Arc::clone(e.value()))
 }
 
+#[link_section = ".text.hot.handoff"]
 pub fn device(key: usize) -> Option<DeviceRef> {
     for slot in &FRONT {
         if slot.key.load(Ordering::Acquire) == key {
@@ -333,6 +341,11 @@ pub unsafe fn extension_names(names: *const *const c_char, count: u32) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::shares_payloads;
+
+    #[test]
+    fn device_data_fits_in_its_page() {
+        assert!(std::mem::size_of::<super::DeviceData>() <= 4096);
+    }
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()

@@ -157,6 +157,14 @@ impl Key {
 /// One front-list slot: a key's words, written once before its list's length counts it.
 type Slot = [AtomicU64; WORDS];
 
+/// Whether `slot` holds the key of words `want`.
+#[inline(always)]
+fn matches(slot: &Slot, want: &[u64; WORDS]) -> bool {
+    slot.iter()
+        .zip(want)
+        .all(|(s, w)| s.load(Ordering::Relaxed) == *w)
+}
+
 /// One device's clean keys.
 ///
 /// An app repeats a handful of shapes, so the first [`FRONT`] clean keys of each kind sit in
@@ -188,22 +196,26 @@ impl Default for Memo {
 
 impl Memo {
     /// Whether `key` was judged clean before. Inlined, so that the key's encoding folds
-    /// into the caller, which knows its kind.
+    /// into the caller, which knows its kind. The first slot of the list (an app's most
+    /// common shape, judged first) is compared here; the other slots and the map out of
+    /// line, so that the callers' hot code stays a few cache lines.
     #[inline(always)]
     pub fn is_clean(&self, key: &Key) -> bool {
         let kind = key.kind();
         let want = key.words();
         let n = self.len[kind].load(Ordering::Acquire);
-        for slot in &self.front[kind][..n.min(FRONT)] {
-            if slot
-                .iter()
-                .zip(&want)
-                .all(|(s, w)| s.load(Ordering::Relaxed) == *w)
-            {
-                return true;
-            }
-        }
-        n >= FRONT && self.in_rest(key)
+        (n > 0 && matches(&self.front[kind][0], &want))
+            || (n > 1 && self.is_clean_past_first(key, n))
+    }
+
+    /// [`Memo::is_clean`] past the first slot of a list that has `n > 1` slots set.
+    #[inline(never)]
+    fn is_clean_past_first(&self, key: &Key, n: usize) -> bool {
+        let want = key.words();
+        self.front[key.kind()][1..n.min(FRONT)]
+            .iter()
+            .any(|slot| matches(slot, &want))
+            || (n >= FRONT && self.in_rest(key))
     }
 
     /// Whether `key` is among the clean keys past the front lists.

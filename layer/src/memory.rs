@@ -19,6 +19,7 @@ use smallvec::SmallVec;
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn allocate_memory(
     device: vk::Device,
     p_allocate_info: *const vk::MemoryAllocateInfo<'_>,
@@ -436,13 +437,16 @@ unsafe fn allocated(
             exported: false,
         },
     );
-    tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
+    if crate::report::log::trace_on() {
+        tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
+    }
     Some(memory)
 }
 
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn free_memory(
     device: vk::Device,
     memory: vk::DeviceMemory,
@@ -470,6 +474,7 @@ pub unsafe extern "system" fn free_memory(
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn get_memory_fd(
     device: vk::Device,
     p_get_fd_info: *const vk::MemoryGetFdInfoKHR<'_>,
@@ -515,30 +520,58 @@ pub unsafe extern "system" fn get_memory_fd(
             } else {
                 state::memory(device, info.memory)
             };
-            // The common call: one fd handle type the memory was allocated to export, a
-            // pointer to write it to, memory that was no import (no re-export rule). No rule
-            // of the export or of the payload registry can fire: they are not run.
-            let plain = !p_fd.is_null()
-                && memory_export::is_fd_handle_type(info.handle_type)
-                && rec
-                    .as_ref()
-                    .is_some_and(|m| m.exports_plainly(info.handle_type));
-            if !plain {
-                if let Some(r) = judge_get_fd(&data, &call, p_fd.is_null(), rec.as_ref()) {
-                    return r;
-                }
-            }
-            let res = forward();
-            if res == vk::Result::SUCCESS && !p_fd.is_null() {
-                // SAFETY: written by the driver on success.
-                let fd = unsafe { *p_fd };
-                if let (true, Some(rec)) = (fd >= 0, rec.as_ref()) {
-                    crate::payload::after_export(&data, info.memory, rec, info.handle_type, fd);
-                }
-            }
-            res
+            // SAFETY: the caller's arguments, forwarded.
+            unsafe { get_fd_recorded(&data, &call, info, p_get_fd_info, p_fd, rec) }
         },
     )
+}
+
+/// `vkGetMemoryFdKHR` past the lazy export: the plain export's record, or the rules. Out of
+/// line, so that the lazy export's path stays a few cache lines of the hot text.
+///
+/// # Safety
+/// `info` is `*p_get_fd_info`, a valid info; `p_fd` as the app passed it.
+#[inline(never)]
+unsafe fn get_fd_recorded(
+    data: &crate::dispatch::DeviceData,
+    call: &GetFdCall,
+    info: &vk::MemoryGetFdInfoKHR<'_>,
+    p_get_fd_info: *const vk::MemoryGetFdInfoKHR<'_>,
+    p_fd: *mut i32,
+    rec: Option<MemoryRecord>,
+) -> vk::Result {
+    let forward = || {
+        // SAFETY: forwarding the app's arguments.
+        unsafe {
+            (data.external_memory_fd.get_memory_fd_khr)(
+                vk::Device::from_raw(call.device),
+                p_get_fd_info,
+                p_fd,
+            )
+        }
+    };
+    // The common call: one fd handle type the memory was allocated to export, a pointer to
+    // write it to, memory that was no import (no re-export rule). No rule of the export or
+    // of the payload registry can fire: they are not run.
+    let plain = !p_fd.is_null()
+        && memory_export::is_fd_handle_type(info.handle_type)
+        && rec
+            .as_ref()
+            .is_some_and(|m| m.exports_plainly(info.handle_type));
+    if !plain {
+        if let Some(r) = judge_get_fd(data, call, p_fd.is_null(), rec.as_ref()) {
+            return r;
+        }
+    }
+    let res = forward();
+    if res == vk::Result::SUCCESS && !p_fd.is_null() {
+        // SAFETY: written by the driver on success.
+        let fd = unsafe { *p_fd };
+        if let (true, Some(rec)) = (fd >= 0, rec.as_ref()) {
+            crate::payload::after_export(data, info.memory, rec, info.handle_type, fd);
+        }
+    }
+    res
 }
 
 /// The rules of a `vkGetMemoryFdKHR` call that is not plainly valid: reports the findings;

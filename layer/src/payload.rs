@@ -355,9 +355,11 @@ struct Registry {
     sync: CountedMap<Inode, SmallVec<[SyncHeld; 1]>>,
 }
 
+#[link_section = ".data.handoff_hot"]
 static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
 
 /// The box of the last payload freed, for the next first export (see `spare`).
+#[link_section = ".data.handoff_hot"]
 static SPARE: crate::spare::Spare<Payload> = crate::spare::Spare::new();
 
 /// For fork.rs, which holds them across fork().
@@ -814,6 +816,7 @@ pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option
 
 /// Counts every change of [`Registry::files`] (a payload filed, changed or removed), for the
 /// per-thread memo of quick imports.
+#[link_section = ".data.handoff_hot"]
 static FILED: state::CacheLine<AtomicU64> = state::CacheLine(AtomicU64::new(0));
 
 /// Marks the memos of [`quick_memo`] stale when dropped: held by every change of the files
@@ -1612,6 +1615,7 @@ fn new_payload(
 const LAZY_DEV: u64 = u64::MAX;
 
 /// Set by every lazy export, cleared by the resolution that files it.
+#[link_section = ".data.handoff_hot"]
 static LAZY: state::CacheLine<AtomicBool> = state::CacheLine(AtomicBool::new(false));
 
 /// Bits of [`DeviceData::lazy_fd_exports`]: 0 for a handle type that cannot be lazy.
@@ -1651,9 +1655,14 @@ fn learn(learnt: &AtomicU8, bit: u8) {
     }
 }
 
-/// Remembers that `data`'s driver exports `handle_type` as regular files.
+/// Remembers that `data`'s driver exports `handle_type` as regular files. Not with a
+/// `ledger_dir`, whose ledger records every export at once: no export of such a device is
+/// lazy, and [`may_export_lazily`] reads the one bit instead of the settings (on a page of
+/// their own).
 fn learn_lazy(data: &DeviceData, handle_type: vk::ExternalMemoryHandleTypeFlags) {
-    learn(&data.lazy_fd_exports, lazy_bit(handle_type));
+    if data.reporter.settings.ledger_dir.is_none() {
+        learn(&data.lazy_fd_exports, lazy_bit(handle_type));
+    }
 }
 
 /// Whether a `vkGetMemoryFdKHR` of `handle_type` on `data` may be recorded lazily (before the
@@ -1664,9 +1673,7 @@ pub fn may_export_lazily(
     handle_type: vk::ExternalMemoryHandleTypeFlags,
 ) -> bool {
     let bit = lazy_bit(handle_type);
-    bit != 0
-        && data.lazy_fd_exports.load(Ordering::Relaxed) & bit != 0
-        && data.reporter.settings.ledger_dir.is_none()
+    bit != 0 && data.lazy_fd_exports.load(Ordering::Relaxed) & bit != 0
 }
 
 /// Records, before the driver call, the first export of `memory` as `handle_type` as a

@@ -15,6 +15,7 @@ use handoff_rules::Object;
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn create_buffer(
     device: vk::Device,
     p_create_info: *const vk::BufferCreateInfo<'_>,
@@ -85,7 +86,9 @@ pub unsafe extern "system" fn create_buffer(
                         plain_chain,
                     },
                 );
-                tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
+                if crate::report::log::trace_on() {
+                    tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
+                }
             }
             res
         },
@@ -147,6 +150,7 @@ fn judge_buffer_create(
 /// # Safety
 /// The loader calls this with arguments valid for the Vulkan command, as the spec
 /// requires of the application.
+#[link_section = ".text.hot.handoff"]
 pub unsafe extern "system" fn destroy_buffer(
     device: vk::Device,
     buffer: vk::Buffer,
@@ -319,7 +323,9 @@ pub unsafe extern "system" fn create_image(
                     },
                     chain.view_formats,
                 );
-                tracing::trace!(target: "handoff", image = image.as_raw(), external_types = ?khr, external_types_nv = ?nv, "vkCreateImage");
+                if crate::report::log::trace_on() {
+                    tracing::trace!(target: "handoff", image = image.as_raw(), external_types = ?khr, external_types_nv = ?nv, "vkCreateImage");
+                }
             }
             res
         },

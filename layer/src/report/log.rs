@@ -8,10 +8,24 @@ use handoff_rules::{Rule, Severity};
 use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use tracing_subscriber::EnvFilter;
 
 static INIT: Once = Once::new();
+
+/// Whether the filter lets `trace` events of the layer through: the hot paths test this
+/// flag, which sits beside the statics they touch anyway, instead of `tracing`'s own
+/// maximum level on a page of its own (every page a call touches costs a TLB walk after
+/// the driver's system calls).
+#[link_section = ".data.handoff_hot"]
+static TRACE: AtomicBool = AtomicBool::new(false);
+
+/// Whether a `trace` event may be logged (see [`TRACE`]).
+#[inline(always)]
+pub fn trace_on() -> bool {
+    TRACE.load(Ordering::Relaxed)
+}
 
 /// The open `log_file`, shared by the subscriber and the terminal summary, so the path is
 /// opened (and checked) once: a second open could be raced by a symlink planted after the
@@ -38,6 +52,9 @@ pub fn init(log_file: Option<&Path>) {
     INIT.call_once(|| {
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+        // No hint: the filter cannot tell, so the events go to it.
+        let trace = !matches!(filter.max_level_hint(), Some(l) if l < tracing::level_filters::LevelFilter::TRACE);
+        TRACE.store(trace, Ordering::Relaxed);
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_target(true);

@@ -11,6 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, Ordering};
 
+#[link_section = ".data.handoff_hot"]
 static STATE_BYTES: super::CacheLine<AtomicI64> = super::CacheLine(AtomicI64::new(0));
 
 /// Bytes the layer holds now.

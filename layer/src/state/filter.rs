@@ -28,6 +28,7 @@ pub fn add(device: u64, handle: u64) {
 /// about a counted resource, read from the map at a count that is still current, still
 /// holds unless the resource's record changed in place, which `ownership::changes` counts
 /// (see `barrier::facts`).
+#[link_section = ".data.handoff_hot"]
 static REMOVALS: super::CacheLine<AtomicU64> = super::CacheLine(AtomicU64::new(0));
 
 pub fn remove(device: u64, handle: u64) {

@@ -115,6 +115,7 @@ struct StateMap {
     memory: FastMap<Key, MemoryRecord>,
 }
 
+#[link_section = ".data.handoff_hot"]
 static STATE: Lazy<StateMap> = Lazy::new(|| StateMap { memory: fast_map() });
 /// For fork.rs, which holds it across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
@@ -125,7 +126,10 @@ fn key(device: vk::Device, handle: u64) -> Key {
     (ash::vk::Handle::as_raw(device), handle)
 }
 
-#[inline]
+// Out of line in the hot text: the map's generic insertion inlines here, beside the entry
+// points of the external-memory cycle, not on a page of its own.
+#[inline(never)]
+#[link_section = ".text.hot.handoff"]
 pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
     STATE.memory.insert(k, rec);

@@ -86,19 +86,25 @@ struct Cached {
     facts: Option<Facts>,
 }
 
+#[link_section = ".data.handoff_hot"]
 static RESOURCES: Lazy<FastMap<Key, EntryRef>> = Lazy::new(fast_map);
+#[link_section = ".data.handoff_hot"]
 static SHARED: Lazy<FastMap<SharedKey, Arc<Lock<Shared>>>> = Lazy::new(fast_map);
 /// Counts the changes that can make a [`Cached`] stale: an entry leaving [`SHARED`], memory
 /// freed or linked to a payload, a resource bound or its handle reused. Each is counted
 /// after it is done.
+#[link_section = ".data.handoff_hot"]
 static CHANGES: super::CacheLine<AtomicU64> = super::CacheLine(AtomicU64::new(0));
 /// Entries in [`RESOURCES`], and entries of each kind in [`SHARED`]: a removal from an empty
 /// kind (every freed memory and destroyed buffer of an app that never submits an op on an
 /// external resource) costs one load instead of a shard lock. Counted under the shard's
 /// write lock of the insertion or removal; a removal that reads 0 races only with the
 /// app's own use of the object it is destroying.
+#[link_section = ".data.handoff_hot"]
 static RESOURCE_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+#[link_section = ".data.handoff_hot"]
 static MEMORY_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+#[link_section = ".data.handoff_hot"]
 static PAYLOAD_ENTRIES: AtomicUsize = AtomicUsize::new(0);
 
 /// The counter of `SHARED` entries of `key`'s kind.

@@ -70,6 +70,7 @@ struct Resources {
     view_formats: FastMap<Key, Box<[vk::Format]>>,
 }
 
+#[link_section = ".data.handoff_hot"]
 static RESOURCES: Lazy<Resources> = Lazy::new(|| Resources {
     buffers: fast_map(),
     images: fast_map(),
