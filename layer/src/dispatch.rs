@@ -103,7 +103,8 @@ pub struct DeviceData {
     /// The fd handle types whose exports this device's driver was seen to make as regular
     /// files (memfds): one file per memory, the same at every export, so that the payload
     /// registry can learn an export's inode later, from an export of its own
-    /// (`payload::export_lazily`). Bits of `payload::lazy_bit`.
+    /// (`payload::export_lazily`). Bits of `payload::lazy_bit`; never set with a
+    /// `ledger_dir`, whose ledger must record every export at once.
     pub lazy_fd_exports: std::sync::atomic::AtomicU8,
     /// What this device's driver was seen doing with the fds of quick imports (see
     /// `payload::after_quick_import`): closing them (`payload::lazy_bit` of the handle type)

@@ -196,8 +196,8 @@ impl Default for Memo {
 
 impl Memo {
     /// Whether `key` was judged clean before. Inlined, so that the key's encoding folds
-    /// into the caller, which knows its kind. The first slot of the list (an app's most
-    /// common shape, judged first) is compared here; the other slots and the map out of
+    /// into the caller, which knows its kind. The first slot of the list (the first shape
+    /// judged clean, usually the one an app repeats) is compared here; the other slots and the map out of
     /// line, so that the callers' hot code stays a few cache lines.
     #[inline(always)]
     pub fn is_clean(&self, key: &Key) -> bool {
