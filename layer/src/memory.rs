@@ -437,9 +437,7 @@ unsafe fn allocated(
             exported: false,
         },
     );
-    if crate::report::log::trace_on() {
-        tracing::trace!(target: "handoff", memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
-    }
+    crate::report::log::hot_trace!(memory = memory.as_raw(), export_types = ?made.export_types, "vkAllocateMemory");
     Some(memory)
 }
 

@@ -86,9 +86,11 @@ pub unsafe extern "system" fn create_buffer(
                         plain_chain,
                     },
                 );
-                if crate::report::log::trace_on() {
-                    tracing::trace!(target: "handoff", buffer = buffer.as_raw(), ?external_types, "vkCreateBuffer");
-                }
+                crate::report::log::hot_trace!(
+                    buffer = buffer.as_raw(),
+                    ?external_types,
+                    "vkCreateBuffer"
+                );
             }
             res
         },
@@ -323,9 +325,7 @@ pub unsafe extern "system" fn create_image(
                     },
                     chain.view_formats,
                 );
-                if crate::report::log::trace_on() {
-                    tracing::trace!(target: "handoff", image = image.as_raw(), external_types = ?khr, external_types_nv = ?nv, "vkCreateImage");
-                }
+                crate::report::log::hot_trace!(image = image.as_raw(), external_types = ?khr, external_types_nv = ?nv, "vkCreateImage");
             }
             res
         },

@@ -27,6 +27,16 @@ pub fn trace_on() -> bool {
     TRACE.load(Ordering::Relaxed)
 }
 
+/// `tracing::trace!` with target `handoff`, for the hot paths: asks [`trace_on`] first.
+macro_rules! hot_trace {
+    ($($arg:tt)+) => {
+        if $crate::report::log::trace_on() {
+            tracing::trace!(target: "handoff", $($arg)+);
+        }
+    };
+}
+pub(crate) use hot_trace;
+
 /// The open `log_file`, shared by the subscriber and the terminal summary, so the path is
 /// opened (and checked) once: a second open could be raced by a symlink planted after the
 /// first.
