@@ -140,7 +140,7 @@ pub unsafe extern "system" fn allocate_command_buffers(
                             info.command_buffer_count,
                         )
                     };
-                    recorded::allocate(device, info.command_pool, info.level, cbs);
+                    recorded::allocate(device, info.command_pool, cbs);
                 }
             }
             res

@@ -169,7 +169,6 @@ unsafe fn create_device_inner(
             .iter()
             .map(|p| p.as_raw())
             .collect(),
-        group: group.unwrap_or_else(|| vec![physical_device]),
         next_gdpa,
         fns,
         external_memory_fd,

@@ -61,10 +61,9 @@ pub struct DeviceData {
     /// KHR properties2 + external-memory-capabilities extensions).
     pub device_uuid: Option<[u8; vk::UUID_SIZE]>,
     pub driver_uuid: Option<[u8; vk::UUID_SIZE]>,
-    /// The physical devices the device was created from: `VkDeviceGroupDeviceCreateInfo`'s
-    /// list, or just `physical_device`.
-    pub group: Vec<vk::PhysicalDevice>,
-    /// `group` as raw handles, copied into every export's recorded facts.
+    /// The physical devices the device was created from (`VkDeviceGroupDeviceCreateInfo`'s
+    /// list, or just `physical_device`) as raw handles, copied into every export's recorded
+    /// facts.
     pub group_raw: handoff_rules::checks::payload::DeviceGroup,
     pub next_gdpa: vk::PFN_vkGetDeviceProcAddr,
     pub fns: ash::Device,

@@ -4,36 +4,36 @@
 
 #![allow(non_snake_case)]
 
-pub mod barrier;
-pub mod bind;
-pub mod c_arrays;
-pub mod capabilities;
-pub mod commands;
-pub mod dedicated;
-pub mod device;
-pub mod dispatch;
-pub mod entry;
-pub mod fd;
-pub mod fork;
-pub mod guard;
-pub mod instance;
-pub mod ledger;
-pub mod liveness;
-pub mod loader_abi;
-pub mod memo;
-pub mod memory;
-pub mod ownership;
-pub mod payload;
+mod barrier;
+mod bind;
+mod c_arrays;
+mod capabilities;
+mod commands;
+mod dedicated;
+mod device;
+mod dispatch;
+mod entry;
+mod fd;
+mod fork;
+mod guard;
+mod instance;
+mod ledger;
+mod liveness;
+mod loader_abi;
+mod memo;
+mod memory;
+mod ownership;
+mod payload;
 pub mod pnext;
-pub mod queries;
-pub mod report;
-pub mod requirements;
-pub mod resources;
+mod queries;
+mod report;
+mod requirements;
+mod resources;
 pub mod settings;
-pub mod spare;
-pub mod state;
-pub mod submit;
-pub mod sync;
+mod spare;
+mod state;
+mod submit;
+mod sync;
 
 /// Counts the heap bytes the layer holds (see `state::accounting`).
 #[global_allocator]

@@ -17,10 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// A `VkCommandBuffer` as allocated, with what it recorded since its last begin or reset.
 #[derive(Clone, Debug)]
 pub struct CommandBufferRecord {
-    pub pool: u64,
     /// `VkCommandPoolCreateInfo::queueFamilyIndex` of its pool.
     pub family: u32,
-    pub level: vk::CommandBufferLevel,
     pub ops: Vec<RecordedOp>,
     /// The ownership entry of each op's resource (same index as `ops`), as resolved by a
     /// submission (`store_entries`): later submissions apply the op without looking the
@@ -32,11 +30,9 @@ pub struct CommandBufferRecord {
 }
 
 impl CommandBufferRecord {
-    fn new(pool: u64, family: u32, level: vk::CommandBufferLevel) -> Self {
+    fn new(family: u32) -> Self {
         Self {
-            pool,
             family,
-            level,
             ops: Vec::new(),
             entries: Vec::new(),
             recording: 0,
@@ -95,20 +91,6 @@ pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
 
 fn key(device: vk::Device, cb: vk::CommandBuffer) -> Key {
     (device.as_raw(), cb.as_raw())
-}
-
-pub fn insert_command_buffer(device: vk::Device, cb: vk::CommandBuffer, rec: CommandBufferRecord) {
-    COMMAND_BUFFERS.insert(key(device, cb), rec);
-    membership_changed();
-}
-
-pub fn remove_command_buffer(
-    device: vk::Device,
-    cb: vk::CommandBuffer,
-) -> Option<CommandBufferRecord> {
-    let removed = COMMAND_BUFFERS.remove(&key(device, cb)).map(|(_, v)| v);
-    membership_changed();
-    removed
 }
 
 /// The queue family of the command buffer's pool.
@@ -229,6 +211,7 @@ pub fn insert_pool(device: vk::Device, pool: vk::CommandPool, family: u32) {
 }
 
 /// The queue family a tracked pool was created for.
+#[cfg(test)]
 pub fn pool_family(device: vk::Device, pool: vk::CommandPool) -> Option<u32> {
     POOLS
         .get(&(device.as_raw(), pool.as_raw()))
@@ -236,12 +219,7 @@ pub fn pool_family(device: vk::Device, pool: vk::CommandPool) -> Option<u32> {
 }
 
 /// Records command buffers allocated from a tracked pool (an unknown pool is left alone).
-pub fn allocate(
-    device: vk::Device,
-    pool: vk::CommandPool,
-    level: vk::CommandBufferLevel,
-    cbs: &[vk::CommandBuffer],
-) {
+pub fn allocate(device: vk::Device, pool: vk::CommandPool, cbs: &[vk::CommandBuffer]) {
     let pk = (device.as_raw(), pool.as_raw());
     {
         let Some(mut p) = POOLS.get_mut(&pk) else {
@@ -251,10 +229,7 @@ pub fn allocate(
         p.command_buffers.extend(cbs.iter().map(|c| c.as_raw()));
         drop(p);
         for &cb in cbs {
-            COMMAND_BUFFERS.insert(
-                key(device, cb),
-                CommandBufferRecord::new(pool.as_raw(), family, level),
-            );
+            COMMAND_BUFFERS.insert(key(device, cb), CommandBufferRecord::new(family));
         }
         membership_changed();
     };
@@ -331,7 +306,7 @@ mod tests {
         ];
         insert_pool(dev, pool, 2);
         assert_eq!(pool_family(dev, pool), Some(2));
-        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cbs);
+        allocate(dev, pool, &cbs);
         assert_eq!(family(dev, cbs[0]), Some(2));
         assert!(!has_ops(dev, cbs[0]));
         push_ops(dev, cbs[0], [use_op(1), use_op(2)]);
@@ -356,7 +331,7 @@ mod tests {
         // Unknown command buffers and pools are left alone.
         push_ops(dev, cbs[1], [use_op(4)]);
         assert!(!has_ops(dev, cbs[1]));
-        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cbs);
+        allocate(dev, pool, &cbs);
         assert_eq!(family(dev, cbs[0]), None);
     }
 
@@ -370,7 +345,7 @@ mod tests {
         let cb = [vk::CommandBuffer::from_raw(0x21)];
         for d in [a, b] {
             insert_pool(d, pool, 0);
-            allocate(d, pool, vk::CommandBufferLevel::SECONDARY, &cb);
+            allocate(d, pool, &cb);
         }
         remove_device(a);
         assert_eq!(family(a, cb[0]), None);
@@ -384,7 +359,7 @@ mod tests {
         let pool = vk::CommandPool::from_raw(0x30);
         let cb = [vk::CommandBuffer::from_raw(0x31)];
         insert_pool(dev, pool, 0);
-        allocate(dev, pool, vk::CommandBufferLevel::PRIMARY, &cb);
+        allocate(dev, pool, &cb);
         push_ops(dev, cb[0], [use_op(1), use_op(2)]);
         let read = |i| {
             with_recorded(dev, cb[0], |r| {

@@ -178,7 +178,8 @@ pub fn with_resolved<R>(
     apply_cached(&mut t, changes, f)
 }
 
-/// The entry of `resource` in the map, if any (to resolve a recorded op).
+/// The entry of `resource` in the map, if any.
+#[cfg(test)]
 pub fn entry(resource: Key) -> Option<EntryRef> {
     RESOURCES.get(&resource).map(|e| Arc::clone(&e))
 }

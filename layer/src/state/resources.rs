@@ -130,6 +130,7 @@ pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) 
     }
 }
 
+#[cfg(test)]
 pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
     let k = key(device, buffer.as_raw());
     let old = RESOURCES.buffers.remove(&k).map(|(_, v)| v);
