@@ -104,13 +104,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
 /// Operations per wall-clock run, and the two callgrind sizes.
 fn sizes(workload: &str, quick: bool) -> (u64, u64, u64) {
     let (wall, small, large) = match workload {
-        "cycle" | "plain" => (4000, 200, 1000),
+        // A run of 4000 cycles (45 ms) caught too much of the machine's moods: 20000 (0.2 s)
+        // keep the runs of one configuration within a few percent of each other.
+        "cycle" => (20_000, 200, 1000),
+        "plain" => (4000, 200, 1000),
         "import" => (8000, 400, 2000),
         "barriers" => (256_000, 4096, 20480),
         "submits" => (8192, 512, 2560),
-        // Per thread, as many as the one-thread cycle: the runs of 2000 (0.1 s) spread
-        // too widely for 5 of them to settle a median.
-        "threads2" | "threads4" => (4000, 100, 500),
+        // Per thread. Two threads contend in the kernel (each driver `munmap` waits on the
+        // other core), and a run of 4000 each spread from 0.8 to 1.1 of the median; with
+        // 16000 each (about 0.8 s) the runs of one configuration stay within 0.93 to 1.05.
+        "threads2" | "threads4" => (16_000, 100, 500),
         _ => unreachable!(),
     };
     if quick {
