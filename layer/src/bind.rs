@@ -346,8 +346,10 @@ fn refused(data: &DeviceData, findings: Vec<Finding>) -> Option<vk::Result> {
 }
 
 /// The body of `vkBindBufferMemory` and `vkBindImageMemory`: [`bind_and_record`] for one
-/// bind, without the per-bind vectors.
-#[inline]
+/// bind, without the per-bind vectors. Out of line: a buffer bind that
+/// [`quick_bind_buffer`] answers never comes here, and the entry point's hot text stays
+/// small.
+#[inline(never)]
 fn bind_one_and_record(
     data: &DeviceData,
     target: Target,

@@ -304,6 +304,14 @@ pub fn device(key: usize) -> Option<DeviceRef> {
             }
         }
     }
+    device_past_front(key)
+}
+
+/// [`device`] for a device that has no slot in `FRONT` (more devices than slots): out of
+/// line, so that the front's scan is all the hot text holds.
+#[cold]
+#[inline(never)]
+fn device_past_front(key: usize) -> Option<DeviceRef> {
     DEVICES
         .get(&key)
         .and_then(|e| std::ptr::NonNull::new(Arc::as_ptr(e.value()) as *mut DeviceData))

@@ -62,49 +62,66 @@ pub unsafe extern "system" fn allocate_memory(
                     return res;
                 }
             }
-            // A repeat of an import of the common shape that the rules judged clean: its
-            // fd's payload, found by one lookup, stands for the checks.
-            // SAFETY: the chain of a valid allocate info.
-            let quick = unsafe { quick_shape(device, info) };
-            let mut classified = None;
-            if let Some((shape, fd)) = quick {
-                let stat = fd::stat(fd);
-                let hit = stat
-                    .ok()
-                    .and_then(|st| crate::payload::quick_import(shape, fd, st));
-                if let Some(hit) = hit {
-                    let res = alloc(p_allocate_info);
-                    let made = Made {
-                        export_types: vk::ExternalMemoryHandleTypeFlags::empty(),
-                        import_type: shape.handle_type,
-                        dedicated: Dedicated::None,
-                        device_mask: 0,
-                        import_fd: fd,
-                        payload: Some(hit.payload()),
-                    };
-                    // SAFETY: `p_memory` as the app passed it, written by the driver on
-                    // success.
-                    if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
-                        crate::payload::after_quick_import(&data, memory, &hit);
-                    }
-                    return res;
-                }
-                // The full checks classify the fd from the same answer: one fstat.
-                classified = Some(fd::classify_statted(fd, stat));
-            }
             // SAFETY: the caller's arguments, forwarded.
             unsafe {
-                allocate_checked(
+                allocate_not_quick(
                     &data,
                     device,
                     info,
                     (p_allocate_info, p_allocator, p_memory),
-                    quick,
-                    classified,
                 )
             }
         },
     )
+}
+
+/// `vkAllocateMemory` past the memo's shortcut: a repeat of an import of the common shape
+/// that the rules judged clean (its fd's payload, found by one lookup, stands for the
+/// checks), or else the full checks. Out of line: the external buffer's cycle never comes
+/// here, and the entry point stays within fewer pages.
+///
+/// # Safety
+/// `info` is `*args.0`, a valid allocate info; the rest as [`allocate_memory`] received it.
+#[inline(never)]
+unsafe fn allocate_not_quick(
+    data: &crate::dispatch::DeviceData,
+    device: vk::Device,
+    info: &vk::MemoryAllocateInfo<'_>,
+    args: AllocateArgs<'_>,
+) -> vk::Result {
+    let (p_allocate_info, p_allocator, p_memory) = args;
+    // SAFETY: the chain of a valid allocate info.
+    let quick = unsafe { quick_shape(device, info) };
+    let mut classified = None;
+    if let Some((shape, fd)) = quick {
+        let stat = fd::stat(fd);
+        let hit = stat
+            .ok()
+            .and_then(|st| crate::payload::quick_import(shape, fd, st));
+        if let Some(hit) = hit {
+            // SAFETY: forwarding the app's arguments.
+            let res = unsafe {
+                (data.fns.fp_v1_0().allocate_memory)(device, p_allocate_info, p_allocator, p_memory)
+            };
+            let made = Made {
+                export_types: vk::ExternalMemoryHandleTypeFlags::empty(),
+                import_type: shape.handle_type,
+                dedicated: Dedicated::None,
+                device_mask: 0,
+                import_fd: fd,
+                payload: Some(hit.payload()),
+            };
+            // SAFETY: `p_memory` as the app passed it, written by the driver on success.
+            if let Some(memory) = unsafe { allocated(device, info, p_memory, res, made) } {
+                crate::payload::after_quick_import(data, memory, &hit);
+            }
+            return res;
+        }
+        // The full checks classify the fd from the same answer: one fstat.
+        classified = Some(fd::classify_statted(fd, stat));
+    }
+    // SAFETY: the caller's arguments, forwarded.
+    unsafe { allocate_checked(data, device, info, args, quick, classified) }
 }
 
 /// What `vkAllocateMemory` passes down: the allocate info, the allocator and the output.

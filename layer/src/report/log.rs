@@ -27,13 +27,22 @@ pub fn trace_on() -> bool {
     TRACE.load(Ordering::Relaxed)
 }
 
-/// `tracing::trace!` with target `handoff`, for the hot paths: asks [`trace_on`] first.
+/// `tracing::trace!` with target `handoff`, for the hot paths: asks [`trace_on`] first, and
+/// keeps the event's code out of line (see [`cold`]).
 macro_rules! hot_trace {
     ($($arg:tt)+) => {
         if $crate::report::log::trace_on() {
-            tracing::trace!(target: "handoff", $($arg)+);
+            $crate::report::log::cold(|| tracing::trace!(target: "handoff", $($arg)+));
         }
     };
+}
+
+/// Runs `f` in a function of its own, out of the caller's text: an event's expansion is a
+/// few hundred bytes that would otherwise sit among the hot path's instructions.
+#[cold]
+#[inline(never)]
+pub fn cold(f: impl FnOnce()) {
+    f()
 }
 pub(crate) use hot_trace;
 

@@ -151,17 +151,36 @@ pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryReco
 
 /// `f` on a tracked memory object's record, read in place under its shard's read lock (no
 /// copy of the record); `None` for unknown memory. `f` must be short and must not touch the
-/// state map.
-#[inline]
+/// state map. Inlined whole: `vkBindBufferMemory`'s quick path reads memory through it.
+#[inline(always)]
 pub fn with_memory<R>(
     device: vk::Device,
     memory: vk::DeviceMemory,
     f: impl FnOnce(&MemoryRecord) -> R,
 ) -> Option<R> {
-    STATE
-        .memory
-        .get(&key(device, ash::vk::Handle::as_raw(memory)))
-        .map(|r| f(&r))
+    read_in_place(
+        &STATE.memory,
+        &key(device, ash::vk::Handle::as_raw(memory)),
+        f,
+    )
+}
+
+/// `map.get(key).map(|v| f(&v))`, with the lookup inlined into the caller: `DashMap::get`
+/// stays a function of its own, which `vkBindBufferMemory` of the external-memory cycle
+/// would otherwise reach on pages apart from the hot text.
+#[inline(always)]
+fn read_in_place<K: std::hash::Hash + Eq, V, R>(
+    map: &FastMap<K, V>,
+    key: &K,
+    f: impl FnOnce(&V) -> R,
+) -> Option<R> {
+    let hash = map.hash_usize(key);
+    let shard = map.shards()[map.determine_shard(hash)].read();
+    let bucket = shard.find(hash as u64, |(k, _)| k == key)?;
+    // SAFETY: the bucket is a full one of `shard`'s table, which the read guard keeps from
+    // changing until `f` returns.
+    let (_, value) = unsafe { bucket.as_ref() };
+    Some(f(value.get()))
 }
 
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
