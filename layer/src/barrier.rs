@@ -237,7 +237,9 @@ mod facts {
         device: vk::Device,
         resource: Resource,
     ) -> Option<(vk::SharingMode, bool)> {
-        let stamp = filter::removals().wrapping_add(ownership::changes());
+        // `changes` first: it marks the counts as read before anything is looked up.
+        let changes = ownership::changes();
+        let stamp = filter::removals().wrapping_add(changes);
         let (handle, image) = match resource {
             Resource::Buffer(h) => (h, false),
             Resource::Image(h) => (h, true),
