@@ -9,8 +9,8 @@
 use crate::state::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::resource_create::{bits, Answer, NvAnswer};
-use once_cell::sync::Lazy;
 use std::ffi::CStr;
+use std::sync::LazyLock;
 
 /// The query entry points of the next layer, resolved once per device.
 #[derive(Clone, Copy, Default)]
@@ -147,7 +147,7 @@ enum Cached {
     Nv(NvAnswer),
 }
 
-static CACHE: Lazy<FastMap<QueryKey, Cached>> = Lazy::new(fast_map);
+static CACHE: LazyLock<FastMap<QueryKey, Cached>> = LazyLock::new(fast_map);
 /// For fork.rs, which holds it across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
     [&*CACHE]

@@ -8,10 +8,10 @@
 use crate::report::Reporter;
 use crate::state::{fast_map, FastMap};
 use ash::vk;
-use once_cell::sync::Lazy;
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::LazyLock;
 
 /// The loader's dispatch pointer of a dispatchable handle.
 ///
@@ -188,9 +188,9 @@ fn has(list: &[String], name: &CStr) -> bool {
     list.iter().any(|e| e.as_bytes() == name)
 }
 
-static INSTANCES: Lazy<FastMap<usize, Arc<InstanceData>>> = Lazy::new(fast_map);
+static INSTANCES: LazyLock<FastMap<usize, Arc<InstanceData>>> = LazyLock::new(fast_map);
 #[link_section = ".data.handoff_hot"]
-static DEVICES: Lazy<FastMap<usize, Arc<DeviceData>>> = Lazy::new(fast_map);
+static DEVICES: LazyLock<FastMap<usize, Arc<DeviceData>>> = LazyLock::new(fast_map);
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
     [&*INSTANCES, &*DEVICES]

@@ -69,8 +69,8 @@ fn cast(p: *const ()) -> unsafe extern "system" fn() {
 }
 
 fn instance_commands() -> &'static [Command] {
-    use once_cell::sync::Lazy;
-    static TABLE: Lazy<Vec<Command>> = Lazy::new(|| {
+    use std::sync::LazyLock;
+    static TABLE: LazyLock<Vec<Command>> = LazyLock::new(|| {
         vec![
             cmd!(c"vkDestroyInstance", instance::destroy_instance, Gate::Core),
             cmd!(c"vkCreateDevice", device::create_device, Gate::Core),
@@ -137,8 +137,8 @@ fn instance_commands() -> &'static [Command] {
 }
 
 fn device_commands() -> &'static [Command] {
-    use once_cell::sync::Lazy;
-    static TABLE: Lazy<Vec<Command>> = Lazy::new(|| {
+    use std::sync::LazyLock;
+    static TABLE: LazyLock<Vec<Command>> = LazyLock::new(|| {
         vec![
             cmd!(c"vkGetDeviceProcAddr", vkGetDeviceProcAddr, Gate::Core),
             cmd!(c"vkDestroyDevice", device::destroy_device, Gate::Core),

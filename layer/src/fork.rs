@@ -222,7 +222,7 @@ extern "C" fn prepare() {
     // A panic here would unwind into libc; there is nothing to panic on, but a caught one
     // leaves the fork unprotected rather than aborting the app.
     let _ = std::panic::catch_unwind(|| {
-        // Reached through `locks()`: every `Lazy` map is created now, so a fork cannot
+        // Reached through `locks()`: every `LazyLock` map is created now, so a fork cannot
         // catch one half-built either.
         let mut held: Vec<Box<dyn Held>> = locks().map(|l| l.hold()).collect();
         held.push(Box::new(Stderr {
@@ -276,8 +276,8 @@ mod tests {
     /// with `child`'s reset (in this process: no fork needed to see the lock words free).
     #[test]
     fn hold_release_and_reset() {
-        static MAP: once_cell::sync::Lazy<crate::state::FastMap<u64, u64>> =
-            once_cell::sync::Lazy::new(crate::state::fast_map);
+        static MAP: std::sync::LazyLock<crate::state::FastMap<u64, u64>> =
+            std::sync::LazyLock::new(crate::state::fast_map);
         static M: Mutex<u32> = Mutex::new(0);
         // The layout `reset` relies on holds for this dashmap (otherwise it would fall back
         // to the ordinary unlock, still correct but able to hang in a child).

@@ -36,10 +36,10 @@ use handoff_rules::checks::payload::{
 use handoff_rules::checks::resource_create::Answer;
 use handoff_rules::checks::sync::{FdOrigin, Kind as SyncKind, SyncExporter};
 use handoff_rules::{catalogue, Finding};
-use once_cell::sync::Lazy;
 use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::LazyLock;
 
 /// Duplicates of exported fds held per process, at most.
 pub const MAX_HELD_FDS: usize = 256;
@@ -356,7 +356,7 @@ struct Registry {
 }
 
 #[link_section = ".data.handoff_hot"]
-static REGISTRY: Lazy<Registry> = Lazy::new(Registry::new);
+static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::new);
 
 /// The box of the last payload freed, for the next first export (see `spare`).
 #[link_section = ".data.handoff_hot"]

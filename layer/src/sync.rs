@@ -19,7 +19,7 @@ use handoff_rules::checks::sync::{
     SyncAnswer, SyncExporter, IMPORT_TEMPORARY,
 };
 use handoff_rules::Object;
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 const OPAQUE_FD: u32 = 0x1;
 
@@ -37,7 +37,7 @@ struct QueryKey {
     handle_type: u32,
 }
 
-static ANSWERS: Lazy<FastMap<QueryKey, SyncAnswer>> = Lazy::new(fast_map);
+static ANSWERS: LazyLock<FastMap<QueryKey, SyncAnswer>> = LazyLock::new(fast_map);
 /// For fork.rs, which holds it across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
     [&*ANSWERS]

@@ -337,3 +337,34 @@ on_both_drivers! {
         );
     }
 }
+
+/// Threads whose first calls into the layer raced (one of them waiting for another to build
+/// a map) exit after the loader unloaded the layer: no destructor of the layer is left to run
+/// at their exit. A waiter of `once_cell`'s `Lazy` used to register one (for its `Thread`
+/// handle, through the layer's own copy of std): with that layer each of three runs of this
+/// test had processes die with SIGSEGV at thread exit, on both drivers.
+fn threads_exit_after_unload(d: Driver) {
+    for run in 0..10 {
+        let out = scenario("thread-exit-after-unload", d)
+            .args(["--threads", "8"])
+            .timeout(Duration::from_secs(60))
+            .run();
+        assert_eq!(
+            out.results()["layer_unloaded"],
+            Value::Bool(true),
+            "run {run}: the loader kept the layer mapped\n{}",
+            out.context()
+        );
+        assert!(out.handoff_ids().is_empty(), "run {run}\n{}", out.context());
+    }
+}
+
+#[test]
+fn threads_exit_after_unload_real_driver() {
+    threads_exit_after_unload(Driver::Real)
+}
+
+#[test]
+fn threads_exit_after_unload_mock_icd() {
+    threads_exit_after_unload(MOCK)
+}

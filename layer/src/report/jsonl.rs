@@ -234,7 +234,7 @@ pub fn json_escape(s: &str, out: &mut String) {
 fn process_name() -> &'static str {
     // The executable's file name: `/proc/self/comm` is cut to 15 bytes by the kernel,
     // so it is only the fallback.
-    static NAME: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| {
+    static NAME: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         std::env::current_exe()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))

@@ -10,9 +10,9 @@ use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::RecordedOp;
-use once_cell::sync::Lazy;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 /// A `VkCommandBuffer` as allocated, with what it recorded since its last begin or reset.
 #[derive(Clone, Debug)]
@@ -64,9 +64,9 @@ struct PoolRecord {
     command_buffers: Vec<u64>,
 }
 
-static COMMAND_BUFFERS: Lazy<FastMap<Key, CommandBufferRecord>> = Lazy::new(fast_map);
+static COMMAND_BUFFERS: LazyLock<FastMap<Key, CommandBufferRecord>> = LazyLock::new(fast_map);
 
-static POOLS: Lazy<FastMap<Key, PoolRecord>> = Lazy::new(fast_map);
+static POOLS: LazyLock<FastMap<Key, PoolRecord>> = LazyLock::new(fast_map);
 
 /// Counts the changes of which command buffers [`COMMAND_BUFFERS`] holds (allocated,
 /// inserted, freed, removed, their pool or device destroyed), each after it is done. A

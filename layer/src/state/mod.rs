@@ -15,7 +15,7 @@ pub mod views;
 
 use ash::vk;
 use dashmap::DashMap;
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// Key of every per-device map: the raw `VkDevice` and the object's raw handle.
 pub type Key = (u64, u64);
@@ -116,7 +116,7 @@ struct StateMap {
 }
 
 #[link_section = ".data.handoff_hot"]
-static STATE: Lazy<StateMap> = Lazy::new(|| StateMap { memory: fast_map() });
+static STATE: LazyLock<StateMap> = LazyLock::new(|| StateMap { memory: fast_map() });
 /// For fork.rs, which holds it across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
     [&STATE.memory]

@@ -17,9 +17,9 @@ use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::{Facts, ResourceState, Shared};
-use once_cell::sync::Lazy;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::LazyLock;
 
 /// The lock of an entry and of what a memory shares: dashmap's (a compare-exchange each way
 /// uncontended, no poisoning to check: a panic inside is caught at the entry point and the
@@ -87,9 +87,9 @@ struct Cached {
 }
 
 #[link_section = ".data.handoff_hot"]
-static RESOURCES: Lazy<FastMap<Key, EntryRef>> = Lazy::new(fast_map);
+static RESOURCES: LazyLock<FastMap<Key, EntryRef>> = LazyLock::new(fast_map);
 #[link_section = ".data.handoff_hot"]
-static SHARED: Lazy<FastMap<SharedKey, Arc<Lock<Shared>>>> = Lazy::new(fast_map);
+static SHARED: LazyLock<FastMap<SharedKey, Arc<Lock<Shared>>>> = LazyLock::new(fast_map);
 /// Counts the changes that can make a [`Cached`] stale: an entry leaving [`SHARED`], memory
 /// freed or linked to a payload, a resource bound or its handle reused. Each is counted
 /// after it is done.

@@ -12,9 +12,9 @@
 use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
-use once_cell::sync::Lazy;
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 /// Pending submissions kept per queue; older ones are taken as complete (fewer findings,
 /// never false ones), so an app that never observes completion cannot grow the state.
@@ -83,9 +83,9 @@ pub enum FenceLast {
     Unsignaled,
 }
 
-static QUEUES: Lazy<FastMap<Key, QueueState>> = Lazy::new(fast_map);
-static SEMAPHORES: Lazy<FastMap<Key, SemaphoreState>> = Lazy::new(fast_map);
-static FENCES: Lazy<FastMap<Key, FenceLast>> = Lazy::new(fast_map);
+static QUEUES: LazyLock<FastMap<Key, QueueState>> = LazyLock::new(fast_map);
+static SEMAPHORES: LazyLock<FastMap<Key, SemaphoreState>> = LazyLock::new(fast_map);
+static FENCES: LazyLock<FastMap<Key, FenceLast>> = LazyLock::new(fast_map);
 /// For fork.rs, which holds them across fork(), in this order.
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 3] {
     [&*QUEUES, &*SEMAPHORES, &*FENCES]

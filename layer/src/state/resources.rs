@@ -8,7 +8,7 @@
 use super::Key;
 use super::{fast_map, filter, FastMap};
 use ash::vk::{self, Handle};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// A `VkBuffer` as created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ struct Resources {
 }
 
 #[link_section = ".data.handoff_hot"]
-static RESOURCES: Lazy<Resources> = Lazy::new(|| Resources {
+static RESOURCES: LazyLock<Resources> = LazyLock::new(|| Resources {
     buffers: fast_map(),
     images: fast_map(),
     view_formats: fast_map(),

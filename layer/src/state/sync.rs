@@ -5,7 +5,7 @@ use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::sync::{Imported, Kind};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// A `VkSemaphore` or `VkFence` as created, and its current imported payload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,8 +39,8 @@ impl SyncRecord {
     }
 }
 
-static SEMAPHORES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
-static FENCES: Lazy<FastMap<Key, SyncRecord>> = Lazy::new(fast_map);
+static SEMAPHORES: LazyLock<FastMap<Key, SyncRecord>> = LazyLock::new(fast_map);
+static FENCES: LazyLock<FastMap<Key, SyncRecord>> = LazyLock::new(fast_map);
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 2] {
     [&*SEMAPHORES, &*FENCES]

@@ -11,7 +11,7 @@ use super::Key;
 use super::{fast_map, FastMap};
 use ash::vk::{self, Handle};
 use handoff_rules::checks::ownership::ImageRange;
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// A view of an external image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ struct Views {
     render_passes: FastMap<Key, Box<[(vk::ImageLayout, vk::ImageLayout)]>>,
 }
 
-static VIEWS: Lazy<Views> = Lazy::new(|| Views {
+static VIEWS: LazyLock<Views> = LazyLock::new(|| Views {
     views: fast_map(),
     framebuffers: fast_map(),
     render_passes: fast_map(),

@@ -136,6 +136,52 @@ pub fn lifecycle(a: &Args) -> ScenarioResult {
     }))
 }
 
+/// `thread-exit-after-unload`: `--threads` threads make their first calls into the layer at
+/// once (racing to build its maps), then wait while the device and the instance are destroyed
+/// and the loader unloads the layer, and only then exit. A thread-exit destructor left
+/// registered by the layer would run in unmapped code and kill the process.
+pub fn thread_exit_after_unload(a: &Args) -> ScenarioResult {
+    let threads = a.number("--threads", 8)? as usize;
+    let opts = InstanceOpts::from_args(a);
+    let ctx = Arc::new(Ctx::new(&opts)?);
+    let dev = Arc::new(ctx.create_device()?);
+    let start = Arc::new(std::sync::Barrier::new(threads + 1));
+    let called = Arc::new(std::sync::Barrier::new(threads + 1));
+    let exit = Arc::new(std::sync::Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (ctx, dev) = (ctx.clone(), dev.clone());
+            let (start, called, exit) = (start.clone(), called.clone(), exit.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                start.wait();
+                let cycle = memory_with_buffer(&ctx, &dev).and_then(|(memory, buffer)| {
+                    export_and_close(&dev, memory)?;
+                    // SAFETY: idle objects of this device, destroyed once, the buffer first.
+                    unsafe { dev.device.destroy_buffer(buffer, None) };
+                    dev.free(memory);
+                    Ok(())
+                });
+                drop((ctx, dev));
+                called.wait();
+                exit.wait();
+                cycle
+            })
+        })
+        .collect();
+    start.wait();
+    called.wait();
+    let dev = Arc::try_unwrap(dev).map_err(|_| "device still shared")?;
+    dev.destroy();
+    let ctx = Arc::try_unwrap(ctx).map_err(|_| "instance still shared")?;
+    ctx.destroy();
+    let unloaded = !layer_mapped();
+    exit.wait();
+    for w in workers {
+        w.join().map_err(|_| "a worker panicked")??;
+    }
+    Ok(json!({ "threads": threads, "layer_unloaded": unloaded }))
+}
+
 pub fn leak_device(a: &Args) -> ScenarioResult {
     let ctx = Ctx::new(&InstanceOpts::from_args(a))?;
     let dev = ctx.create_device()?;

@@ -65,6 +65,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         "lifecycle" => lifecycle::lifecycle(&a),
         "leak-device" => lifecycle::leak_device(&a),
         "fork" => lifecycle::fork(&a),
+        "thread-exit-after-unload" => lifecycle::thread_exit_after_unload(&a),
         // The bundled example, whole: it starts its own consumer process (this binary again).
         "image-handoff" => match handoff_examples::image_handoff::run(&argv[2..]) {
             0 => Ok(json!({})),
