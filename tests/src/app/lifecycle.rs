@@ -74,6 +74,17 @@ fn export_and_close(dev: &Dev, memory: vk::DeviceMemory) -> Result<(), String> {
     Ok(())
 }
 
+/// One external buffer's life on `dev`: memory and buffer made and bound, an fd exported and
+/// closed, both destroyed.
+fn export_cycle(ctx: &Ctx, dev: &Dev) -> Result<(), String> {
+    let (memory, buffer) = memory_with_buffer(ctx, dev)?;
+    export_and_close(dev, memory)?;
+    // SAFETY: idle objects of this device, destroyed once, the buffer first.
+    unsafe { dev.device.destroy_buffer(buffer, None) };
+    dev.free(memory);
+    Ok(())
+}
+
 /// One instance and device lifetime with some external objects in it.
 fn one_cycle(opts: &InstanceOpts, finding: bool) -> Result<(), String> {
     let ctx = Ctx::new(opts)?;
@@ -154,13 +165,7 @@ pub fn thread_exit_after_unload(a: &Args) -> ScenarioResult {
             let (start, called, exit) = (start.clone(), called.clone(), exit.clone());
             std::thread::spawn(move || -> Result<(), String> {
                 start.wait();
-                let cycle = memory_with_buffer(&ctx, &dev).and_then(|(memory, buffer)| {
-                    export_and_close(&dev, memory)?;
-                    // SAFETY: idle objects of this device, destroyed once, the buffer first.
-                    unsafe { dev.device.destroy_buffer(buffer, None) };
-                    dev.free(memory);
-                    Ok(())
-                });
+                let cycle = export_cycle(&ctx, &dev);
                 drop((ctx, dev));
                 called.wait();
                 exit.wait();
@@ -205,11 +210,7 @@ fn child_work(opts: &InstanceOpts) -> i32 {
     let r = (|| -> Result<(), String> {
         let ctx = Ctx::new(opts)?;
         let dev = ctx.create_device()?;
-        let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
-        export_and_close(&dev, memory)?;
-        // SAFETY: idle objects of this device, destroyed once, the buffer first.
-        unsafe { dev.device.destroy_buffer(buffer, None) };
-        dev.free(memory);
+        export_cycle(&ctx, &dev)?;
         dev.destroy();
         ctx.destroy();
         Ok(())
@@ -302,11 +303,7 @@ pub fn fork(a: &Args) -> ScenarioResult {
             let (ctx, dev, stop, loops) = (ctx.clone(), dev.clone(), stop.clone(), loops.clone());
             std::thread::spawn(move || -> Result<(), String> {
                 while !stop.load(Ordering::Relaxed) {
-                    let (memory, buffer) = memory_with_buffer(&ctx, &dev)?;
-                    export_and_close(&dev, memory)?;
-                    // SAFETY: idle objects of this device, destroyed once, the buffer first.
-                    unsafe { dev.device.destroy_buffer(buffer, None) };
-                    dev.free(memory);
+                    export_cycle(&ctx, &dev)?;
                     loops.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(())
