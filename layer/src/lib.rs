@@ -36,10 +36,11 @@ mod submit;
 mod sync;
 
 // The hot paths' entry points share `.text.hot.handoff` (see ARCHITECTURE.md): the section
-// starts on a page boundary, so that its code spans as few pages as its size allows.
+// starts on a page boundary, so that its code spans as few pages as its size allows
+// (`%progbits`: `@` begins a comment in some ELF assemblers, 32-bit ARM's among them).
 #[cfg(target_os = "linux")]
 std::arch::global_asm!(
-    ".pushsection .text.hot.handoff,\"ax\",@progbits",
+    ".pushsection .text.hot.handoff,\"ax\",%progbits",
     ".p2align 12",
     ".popsection"
 );

@@ -27,6 +27,14 @@ pub fn trace_on() -> bool {
     TRACE.load(Ordering::Relaxed)
 }
 
+/// Runs `f` in a function of its own, out of the caller's text: an event's expansion is a
+/// few hundred bytes that would otherwise sit among the hot path's instructions.
+#[cold]
+#[inline(never)]
+pub fn cold(f: impl FnOnce()) {
+    f()
+}
+
 /// `tracing::trace!` with target `handoff`, for the hot paths: asks [`trace_on`] first, and
 /// keeps the event's code out of line (see [`cold`]).
 macro_rules! hot_trace {
@@ -37,13 +45,6 @@ macro_rules! hot_trace {
     };
 }
 
-/// Runs `f` in a function of its own, out of the caller's text: an event's expansion is a
-/// few hundred bytes that would otherwise sit among the hot path's instructions.
-#[cold]
-#[inline(never)]
-pub fn cold(f: impl FnOnce()) {
-    f()
-}
 pub(crate) use hot_trace;
 
 /// The open `log_file`, shared by the subscriber and the terminal summary, so the path is

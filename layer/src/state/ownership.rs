@@ -149,7 +149,7 @@ pub fn changed() {
 /// barrier's facts.
 #[inline]
 pub fn changes() -> u64 {
-    if !STAMPED.load(Ordering::Acquire) {
+    if !stamps_read() {
         STAMPED.store(true, Ordering::Release);
     }
     CHANGES.load(Ordering::Acquire)
