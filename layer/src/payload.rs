@@ -39,7 +39,7 @@ use handoff_rules::{catalogue, Finding};
 use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 /// Duplicates of exported fds held per process, at most.
 pub const MAX_HELD_FDS: usize = 256;
@@ -356,7 +356,25 @@ struct Registry {
 }
 
 #[link_section = ".data.handoff_hot"]
-static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::new);
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// The registry, built by the first call that needs it. A `OnceLock` rather than a
+/// `LazyLock`: `LazyLock`'s deref reached `Once::call_once_force` out of line on every
+/// export of the external-memory cycle (a call to a page of its own); this check is one
+/// load inlined. `Once` waits on a futex, never on a thread handle (see ARCHITECTURE.md).
+#[inline(always)]
+fn registry() -> &'static Registry {
+    match REGISTRY.get() {
+        Some(r) => r,
+        None => registry_first(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn registry_first() -> &'static Registry {
+    REGISTRY.get_or_init(Registry::new)
+}
 
 /// The box of the last payload freed, for the next first export (see `spare`).
 #[link_section = ".data.handoff_hot"]
@@ -364,7 +382,7 @@ static SPARE: crate::spare::Spare<Payload> = crate::spare::Spare::new();
 
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 5] {
-    let r = &*REGISTRY;
+    let r = registry();
     [
         &r.files,
         &r.aliases.map,
@@ -792,7 +810,7 @@ impl QuickImport {
 #[inline(always)]
 pub fn quick_import(shape: QuickShape, fd: i32, stat: crate::fd::Stat) -> Option<QuickImport> {
     let id = file_id_of(fd, stat);
-    let r = &*REGISTRY;
+    let r = registry();
     let (memo, ask_closed) = quick_memo::get(id, shape);
     let pid = match memo {
         Ok(pid) => pid,
@@ -924,7 +942,7 @@ pub fn quick_import_was_clean(shape: QuickShape, pending: &PendingImport) {
             shape,
             export_type: pending.export_type,
         };
-        REGISTRY.quick_judged_clean(pid, pending.payload_home, key);
+        registry().quick_judged_clean(pid, pending.payload_home, key);
     }
 }
 
@@ -959,7 +977,7 @@ pub fn before_import(
         return p;
     };
     p.id = Some(id);
-    let r = &*REGISTRY;
+    let r = registry();
     let key = (imp.handle_type == OPAQUE && call.dedicated.is_none()).then_some(ImportKey {
         device: call.device,
         size: call.allocation_size,
@@ -1099,7 +1117,7 @@ pub fn after_import(device: vk::Device, memory: vk::DeviceMemory, pending: &Pend
         return;
     };
     if let Some(remote) = &pending.remote {
-        REGISTRY
+        registry()
             .remote
             .insert((device.as_raw(), memory.as_raw()), remote.clone());
     }
@@ -1118,7 +1136,7 @@ pub fn after_quick_import(data: &DeviceData, memory: vk::DeviceMemory, quick: &Q
     let closes = lazy_bit(quick.handle_type);
     let seen = data.import_fds.load(Ordering::Relaxed);
     if closes != 0 && seen & (closes | closes << 4) == closes && !quick.ask_closed {
-        REGISTRY.consumed.remove(&quick.fd);
+        registry().consumed.remove(&quick.fd);
         return;
     }
     ask_if_closed(data, memory, quick);
@@ -1147,7 +1165,7 @@ fn consumed_or_not(
     before: FileId,
     payload: Option<u64>,
 ) -> bool {
-    let r = &*REGISTRY;
+    let r = registry();
     // One fstat: it fails on a number the driver closed (EBADF), so no F_GETFD first.
     let still = file_id(fd).is_some_and(|now| now.dev == before.dev && now.ino == before.ino);
     if !still {
@@ -1398,7 +1416,7 @@ fn ledger_entry(
 /// ledger entry, for an acquiring process to pair with.
 pub fn ledger_release(payload: u64, family: u32, layout: vk::ImageLayout) {
     // Only payloads published in the ledger get here, so a visit of the registry is fine.
-    let Some(mut ps) = REGISTRY
+    let Some(mut ps) = registry()
         .files
         .iter_mut()
         .find(|ps| ps.iter().any(|p| p.id == payload))
@@ -1432,7 +1450,7 @@ pub fn ledger_release(payload: u64, family: u32, layout: vk::ImageLayout) {
 /// The last release another process published for the payload `memory` was imported from:
 /// `(queue family, newLayout)`.
 pub fn remote_release(device: vk::Device, memory: u64) -> Option<(u32, vk::ImageLayout)> {
-    let remote = REGISTRY
+    let remote = registry()
         .remote
         .map
         .get(&(device.as_raw(), memory))
@@ -1445,7 +1463,7 @@ pub fn remote_release(device: vk::Device, memory: u64) -> Option<(u32, vk::Image
 /// Whether any memory of this process was imported from another process's ledger entry
 /// (a cheap test before the per-memory lookup).
 pub fn has_remote_imports() -> bool {
-    !REGISTRY.remote.is_empty()
+    !registry().remote.is_empty()
 }
 
 /// Records a successful `vkGetMemoryFdKHR`: files the export under the payload of `memory`
@@ -1466,7 +1484,7 @@ pub fn after_export(
     if id.regular {
         learn_lazy(data, handle_type);
     }
-    let r = &*REGISTRY;
+    let r = registry();
     let owner = (device.as_raw(), memory.as_raw());
     // The number is the app's fresh fd now, whatever an earlier import did with it.
     r.consumed.remove(&fd);
@@ -1688,7 +1706,7 @@ pub fn export_lazily(
     memory: vk::DeviceMemory,
     handle_type: vk::ExternalMemoryHandleTypeFlags,
 ) -> Result<(), Option<MemoryRecord>> {
-    let r = &*REGISTRY;
+    let r = registry();
     state::set_memory_exported_if(
         data.handle,
         memory,
@@ -1706,7 +1724,7 @@ pub fn export_lazily(
 #[inline(always)]
 pub fn after_lazy_export(fd: i32) {
     if fd >= 0 {
-        REGISTRY.consumed.remove(&fd);
+        registry().consumed.remove(&fd);
     }
 }
 
@@ -1765,7 +1783,7 @@ fn resolve_one(device: vk::Device, memory: vk::DeviceMemory) -> bool {
     let Some((data, rec, pid, id, handle_type)) = asked else {
         return false;
     };
-    let r = &*REGISTRY;
+    let r = registry();
     let home = (id.dev, id.ino);
     let mut payload = new_payload(&data, memory, &rec, pid, DedicatedIdentity::None);
     payload.exports.push(Export {
@@ -1799,7 +1817,7 @@ pub fn memory_freed(device: vk::Device, memory: vk::DeviceMemory, rec: Option<&M
     if rec.export_types.is_empty() && rec.import_type.is_empty() && rec.payload.is_none() {
         return;
     }
-    let r = &*REGISTRY;
+    let r = registry();
     let owner = (device.as_raw(), memory.as_raw());
     if rec.import_fd >= 0 {
         r.consumed.remove_if(&rec.import_fd, |c| {
@@ -1831,7 +1849,7 @@ fn forget_payloads(gone: impl IntoIterator<Item = u64>) {
 /// Forgets everything of `device`.
 pub fn device_destroyed(device: vk::Device) {
     let d = device.as_raw();
-    let r = &*REGISTRY;
+    let r = registry();
     let gone = r.drop_where(|dev, _| dev == d);
     forget_payloads(gone);
     // Payloads its memory exported lazily were never filed.
@@ -1887,7 +1905,7 @@ pub fn sync_origin(fd: i32) -> FdOrigin {
     let Some(id) = file_id(fd) else {
         return FdOrigin::Unknown;
     };
-    let r = &*REGISTRY;
+    let r = registry();
     if let Some(e) = r.find_sync(fd, id) {
         return FdOrigin::Sync(e);
     }
@@ -1905,7 +1923,7 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
     let Some(id) = file_id(fd) else {
         return;
     };
-    let r = &*REGISTRY;
+    let r = registry();
     // The number is the app's fresh fd now, whatever an earlier import did with it.
     r.consumed.remove(&fd);
     let known = !r.sync.is_empty()
@@ -1935,7 +1953,7 @@ pub fn after_sync_export(data: &DeviceData, mut exporter: SyncExporter, fd: i32)
 /// Forgets the exports of a destroyed semaphore or fence (closing the held duplicates).
 pub fn sync_destroyed(device: vk::Device, kind: SyncKind, object: u64) {
     let d = device.as_raw();
-    REGISTRY.drop_sync(|dev, k, o| dev == d && k == Some(kind) && o == object);
+    registry().drop_sync(|dev, k, o| dev == d && k == Some(kind) && o == object);
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The state map: what the layer knows about each tracked object, keyed by
 //! `(device, handle)` so that handles of different devices never collide.
 //!
-//! Maps are `dashmap`s (sharded locks, no global lock). Values are small `Copy` records;
+//! Maps are sharded (no global lock): the memory, buffer and image records that every
+//! external-memory call touches sit in [`shard_map::ShardMap`]s (one locked instruction per
+//! access), the rest in `dashmap`s. Values are small `Copy` records;
 //! checks receive copies, so no lock is held while a rule runs or a finding is reported.
 
 pub mod accounting;
@@ -10,12 +12,12 @@ pub mod filter;
 pub mod ownership;
 pub mod queues;
 pub mod resources;
+pub mod shard_map;
 pub mod sync;
 pub mod views;
 
 use ash::vk;
 use dashmap::DashMap;
-use std::sync::LazyLock;
 
 /// Key of every per-device map: the raw `VkDevice` and the object's raw handle.
 pub type Key = (u64, u64);
@@ -111,15 +113,11 @@ impl LiveCounts {
     }
 }
 
-struct StateMap {
-    memory: FastMap<Key, MemoryRecord>,
-}
-
 #[link_section = ".data.handoff_hot"]
-static STATE: LazyLock<StateMap> = LazyLock::new(|| StateMap { memory: fast_map() });
+static MEMORY: shard_map::ShardMap<MemoryRecord> = shard_map::ShardMap::new();
 /// For fork.rs, which holds it across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 1] {
-    [&STATE.memory]
+    [&MEMORY]
 }
 
 fn key(device: vk::Device, handle: u64) -> Key {
@@ -132,55 +130,30 @@ fn key(device: vk::Device, handle: u64) -> Key {
 #[link_section = ".text.hot.handoff"]
 pub fn insert_memory(device: vk::Device, memory: vk::DeviceMemory, rec: MemoryRecord) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    STATE.memory.insert(k, rec);
+    MEMORY.insert(k, rec);
 }
 
 #[inline]
 pub fn remove_memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    STATE.memory.remove(&k).map(|(_, v)| v)
+    MEMORY.remove(&k)
 }
 
 #[inline]
 pub fn memory(device: vk::Device, memory: vk::DeviceMemory) -> Option<MemoryRecord> {
-    STATE
-        .memory
-        .get(&key(device, ash::vk::Handle::as_raw(memory)))
-        .map(|r| *r)
+    MEMORY.get(&key(device, ash::vk::Handle::as_raw(memory)))
 }
 
-/// `f` on a tracked memory object's record, read in place under its shard's read lock (no
-/// copy of the record); `None` for unknown memory. `f` must be short and must not touch the
-/// state map. Inlined whole: `vkBindBufferMemory`'s quick path reads memory through it.
+/// `f` on a tracked memory object's record, read in place under its shard's lock (no copy
+/// of the record); `None` for unknown memory. `f` must be short and must not touch the state
+/// map. Inlined whole: `vkBindBufferMemory`'s quick path reads memory through it.
 #[inline(always)]
 pub fn with_memory<R>(
     device: vk::Device,
     memory: vk::DeviceMemory,
     f: impl FnOnce(&MemoryRecord) -> R,
 ) -> Option<R> {
-    read_in_place(
-        &STATE.memory,
-        &key(device, ash::vk::Handle::as_raw(memory)),
-        f,
-    )
-}
-
-/// `map.get(key).map(|v| f(&v))`, with the lookup inlined into the caller: `DashMap::get`
-/// stays a function of its own, which `vkBindBufferMemory` of the external-memory cycle
-/// would otherwise reach on pages apart from the hot text.
-#[inline(always)]
-fn read_in_place<K: std::hash::Hash + Eq, V, R>(
-    map: &FastMap<K, V>,
-    key: &K,
-    f: impl FnOnce(&V) -> R,
-) -> Option<R> {
-    let hash = map.hash_usize(key);
-    let shard = map.shards()[map.determine_shard(hash)].read();
-    let bucket = shard.find(hash as u64, |(k, _)| k == key)?;
-    // SAFETY: the bucket is a full one of `shard`'s table, which the read guard keeps from
-    // changing until `f` returns.
-    let (_, value) = unsafe { bucket.as_ref() };
-    Some(f(value.get()))
+    MEMORY.read(&key(device, ash::vk::Handle::as_raw(memory)), f)
 }
 
 /// Records that `memory` exported `payload` (see `payload`); no-op for unknown memory.
@@ -192,10 +165,9 @@ pub fn set_memory_exported(
     home: (u64, u64),
 ) {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    let changed = STATE
-        .memory
-        .get_mut(&k)
-        .is_some_and(|mut rec| record_export(&mut rec, payload, home));
+    let changed = MEMORY
+        .update(&k, |rec| record_export(rec, payload, home))
+        .unwrap_or(false);
     if changed {
         // Facts cached by the ownership state name the payload: stale now.
         ownership::changed();
@@ -222,15 +194,18 @@ pub fn set_memory_exported_if(
     home: (u64, u64),
 ) -> Result<u64, Option<MemoryRecord>> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    let Some(mut rec) = STATE.memory.get_mut(&k) else {
-        return Err(None);
+    let outcome = MEMORY.update(&k, |rec| {
+        if !eligible(rec) {
+            return Err(*rec);
+        }
+        let payload = id();
+        Ok((payload, record_export(rec, payload, home)))
+    });
+    let (payload, changed) = match outcome {
+        None => return Err(None),
+        Some(Err(rec)) => return Err(Some(rec)),
+        Some(Ok(done)) => done,
     };
-    if !eligible(&rec) {
-        return Err(Some(*rec));
-    }
-    let payload = id();
-    let changed = record_export(&mut rec, payload, home);
-    drop(rec);
     if changed {
         // Facts cached by the ownership state name the payload: stale now.
         ownership::changed();
@@ -248,47 +223,43 @@ pub fn with_memory_mut<R>(
     f: impl FnOnce(&mut MemoryRecord) -> R,
 ) -> Option<R> {
     let k = key(device, ash::vk::Handle::as_raw(memory));
-    STATE.memory.get_mut(&k).map(|mut r| f(&mut r))
+    MEMORY.update(&k, f)
 }
 
 /// What `f` picks out of every memory record, for the rare visits of all memory.
 pub fn memory_find<T>(
     mut f: impl FnMut(vk::Device, vk::DeviceMemory, &MemoryRecord) -> Option<T>,
 ) -> Vec<T> {
-    STATE
-        .memory
-        .iter()
-        .filter_map(|e| {
-            let (d, m) = *e.key();
-            f(
-                <vk::Device as vk::Handle>::from_raw(d),
-                <vk::DeviceMemory as vk::Handle>::from_raw(m),
-                e.value(),
-            )
-        })
-        .collect()
+    let mut found = Vec::new();
+    MEMORY.for_each(|&(d, m), rec| {
+        found.extend(f(
+            <vk::Device as vk::Handle>::from_raw(d),
+            <vk::DeviceMemory as vk::Handle>::from_raw(m),
+            rec,
+        ))
+    });
+    found
 }
 
 /// Drops everything recorded for `device`; returns the memory handles that were still live.
 pub fn remove_device(device: vk::Device) -> Vec<u64> {
     let dev = ash::vk::Handle::as_raw(device);
-    let live: Vec<u64> = STATE
-        .memory
-        .iter()
-        .filter(|e| e.key().0 == dev)
-        .map(|e| e.key().1)
-        .collect();
-    {
-        STATE.memory.retain(|k, _| k.0 != dev);
-        STATE.memory.shrink_to_fit();
-    };
+    let mut live = Vec::new();
+    MEMORY.retain(|k, _| {
+        let other = k.0 != dev;
+        if !other {
+            live.push(k.1);
+        }
+        other
+    });
+    MEMORY.shrink_to_fit();
     live
 }
 
 pub fn live_counts() -> LiveCounts {
     let (buffer, image) = resources::counts();
     LiveCounts {
-        memory: STATE.memory.len() as u64,
+        memory: MEMORY.len() as u64,
         buffer,
         image,
     }

@@ -5,10 +5,10 @@
 //! records. The rare `VkImageFormatListCreateInfo` lists live in a side map so that image
 //! records stay `Copy`.
 
+use super::filter;
+use super::shard_map::ShardMap;
 use super::Key;
-use super::{fast_map, filter, FastMap};
 use ash::vk::{self, Handle};
-use std::sync::LazyLock;
 
 /// A `VkBuffer` as created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,26 +63,15 @@ pub struct Binding {
     pub external_memory: bool,
 }
 
-struct Resources {
-    buffers: FastMap<Key, BufferRecord>,
-    images: FastMap<Key, ImageRecord>,
-    /// `VkImageFormatListCreateInfo::pViewFormats`, only for images that chained one.
-    view_formats: FastMap<Key, Box<[vk::Format]>>,
-}
-
 #[link_section = ".data.handoff_hot"]
-static RESOURCES: LazyLock<Resources> = LazyLock::new(|| Resources {
-    buffers: fast_map(),
-    images: fast_map(),
-    view_formats: fast_map(),
-});
+static BUFFERS: ShardMap<BufferRecord> = ShardMap::new();
+#[link_section = ".data.handoff_hot"]
+static IMAGES: ShardMap<ImageRecord> = ShardMap::new();
+/// `VkImageFormatListCreateInfo::pViewFormats`, only for images that chained one.
+static VIEW_FORMATS: ShardMap<Box<[vk::Format]>> = ShardMap::new();
 /// For fork.rs, which holds them across fork().
 pub(crate) fn fork_locks() -> [&'static dyn crate::fork::ForkLock; 3] {
-    [
-        &RESOURCES.buffers,
-        &RESOURCES.images,
-        &RESOURCES.view_formats,
-    ]
+    [&BUFFERS, &IMAGES, &VIEW_FORMATS]
 }
 
 fn key(device: vk::Device, handle: u64) -> Key {
@@ -120,7 +109,7 @@ pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) 
     if rec.interesting() {
         filter::add(k.0, k.1);
     }
-    if let Some(old) = RESOURCES.buffers.insert(k, rec) {
+    if let Some(old) = BUFFERS.insert(k, rec) {
         // helper-S: facts cached by the ownership state are stale now.
         super::ownership::changed();
         // A handle the driver handed out again without the layer seeing its destruction.
@@ -133,7 +122,7 @@ pub fn insert_buffer(device: vk::Device, buffer: vk::Buffer, rec: BufferRecord) 
 #[cfg(test)]
 pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
     let k = key(device, buffer.as_raw());
-    let old = RESOURCES.buffers.remove(&k).map(|(_, v)| v);
+    let old = BUFFERS.remove(&k);
     if old.is_some_and(|r| r.interesting()) {
         filter::remove(k.0, k.1);
     }
@@ -145,9 +134,8 @@ pub fn remove_buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRec
 pub fn forget_buffer(device: vk::Device, buffer: vk::Buffer) -> bool {
     let k = key(device, buffer.as_raw());
     let mut interesting = false;
-    let known = RESOURCES
-        .buffers
-        .remove_if(&k, |_, r| {
+    let known = BUFFERS
+        .remove_if(&k, |r| {
             interesting = r.interesting();
             true
         })
@@ -159,10 +147,7 @@ pub fn forget_buffer(device: vk::Device, buffer: vk::Buffer) -> bool {
 }
 
 pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
-    RESOURCES
-        .buffers
-        .get(&key(device, buffer.as_raw()))
-        .map(|r| *r)
+    BUFFERS.get(&key(device, buffer.as_raw()))
 }
 
 /// `f` on a tracked buffer's record, read in place under its shard's read lock (no copy of
@@ -174,10 +159,7 @@ pub fn with_buffer<R>(
     buffer: vk::Buffer,
     f: impl FnOnce(&BufferRecord) -> R,
 ) -> Option<R> {
-    RESOURCES
-        .buffers
-        .get(&key(device, buffer.as_raw()))
-        .map(|r| f(&r))
+    BUFFERS.read(&key(device, buffer.as_raw()), f)
 }
 
 /// Sets a tracked buffer's binding to what `decide` returns for its record (under its
@@ -192,9 +174,8 @@ fn replace_buffer_binding(
     decide: impl FnOnce(&BufferRecord) -> Option<Option<Binding>>,
 ) -> Option<Option<Binding>> {
     let k = key(device, buffer.as_raw());
-    let prev = {
-        let mut r = RESOURCES.buffers.get_mut(&k)?;
-        let bound = decide(&r)?;
+    let prev = BUFFERS.update(&k, |r| {
+        let bound = decide(r)?;
         let was = r.interesting();
         let prev = std::mem::replace(&mut r.bound, bound);
         match (was, r.interesting()) {
@@ -202,8 +183,8 @@ fn replace_buffer_binding(
             (true, false) => filter::remove(k.0, k.1),
             _ => {}
         }
-        prev
-    };
+        Some(prev)
+    })??;
     // helper-S: facts cached by the ownership state are stale now.
     super::ownership::changed();
     Some(prev)
@@ -237,7 +218,7 @@ pub fn restore_buffer_binding(device: vk::Device, buffer: vk::Buffer, prev: Opti
 /// Records the memory bound to a tracked image; an unknown image is left alone.
 pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding) {
     let k = key(device, image.as_raw());
-    if let Some(mut r) = RESOURCES.images.get_mut(&k) {
+    IMAGES.update(&k, |r| {
         let was = r.interesting();
         r.bound = Some(binding);
         // helper-S: facts cached by the ownership state are stale now.
@@ -245,7 +226,7 @@ pub fn set_image_binding(device: vk::Device, image: vk::Image, binding: Binding)
         if !was && r.interesting() {
             filter::add(k.0, k.1);
         }
-    }
+    });
 }
 
 /// Records an image; `view_formats` is the chained format list, if any.
@@ -259,7 +240,7 @@ pub fn insert_image(
     if rec.interesting() {
         filter::add(k.0, k.1);
     }
-    if let Some(old) = RESOURCES.images.insert(k, rec) {
+    if let Some(old) = IMAGES.insert(k, rec) {
         // helper-S: facts cached by the ownership state are stale now.
         super::ownership::changed();
         if old.interesting() {
@@ -268,18 +249,18 @@ pub fn insert_image(
     }
     match view_formats {
         Some(v) => {
-            RESOURCES.view_formats.insert(k, v.into_boxed_slice());
+            VIEW_FORMATS.insert(k, v.into_boxed_slice());
         }
         None => {
-            RESOURCES.view_formats.remove(&k);
+            VIEW_FORMATS.remove(&k);
         }
     }
 }
 
 pub fn remove_image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
     let k = key(device, image.as_raw());
-    RESOURCES.view_formats.remove(&k);
-    let old = RESOURCES.images.remove(&k).map(|(_, v)| v);
+    VIEW_FORMATS.remove(&k);
+    let old = IMAGES.remove(&k);
     if old.is_some_and(|r| r.interesting()) {
         filter::remove(k.0, k.1);
     }
@@ -287,64 +268,49 @@ pub fn remove_image(device: vk::Device, image: vk::Image) -> Option<ImageRecord>
 }
 
 pub fn image(device: vk::Device, image: vk::Image) -> Option<ImageRecord> {
-    RESOURCES
-        .images
-        .get(&key(device, image.as_raw()))
-        .map(|r| *r)
+    IMAGES.get(&key(device, image.as_raw()))
 }
 
 /// The `VkImageFormatListCreateInfo` formats an image was created with.
 pub fn image_view_formats(device: vk::Device, image: vk::Image) -> Option<Vec<vk::Format>> {
-    RESOURCES
-        .view_formats
-        .get(&key(device, image.as_raw()))
-        .map(|v| v.to_vec())
+    VIEW_FORMATS.read(&key(device, image.as_raw()), |v| v.to_vec())
 }
 
 /// Drops every buffer and image of `device`; returns the live ones as
 /// `(object type, handle)`, buffers first.
 pub fn remove_device(device: vk::Device) -> Vec<(vk::ObjectType, u64)> {
     let dev = device.as_raw();
-    let mut live: Vec<(vk::ObjectType, u64)> = RESOURCES
-        .buffers
-        .iter()
-        .filter(|e| e.key().0 == dev)
-        .map(|e| (vk::ObjectType::BUFFER, e.key().1))
-        .collect();
-    live.extend(
-        RESOURCES
-            .images
-            .iter()
-            .filter(|e| e.key().0 == dev)
-            .map(|e| (vk::ObjectType::IMAGE, e.key().1)),
-    );
-    RESOURCES.buffers.retain(|k, r| {
+    let mut live: Vec<(vk::ObjectType, u64)> = Vec::new();
+    BUFFERS.retain(|k, r| {
         let keep = k.0 != dev;
-        if !keep && r.interesting() {
-            filter::remove(k.0, k.1);
+        if !keep {
+            live.push((vk::ObjectType::BUFFER, k.1));
+            if r.interesting() {
+                filter::remove(k.0, k.1);
+            }
         }
         keep
     });
-    RESOURCES.images.retain(|k, r| {
+    IMAGES.retain(|k, r| {
         let keep = k.0 != dev;
-        if !keep && r.interesting() {
-            filter::remove(k.0, k.1);
+        if !keep {
+            live.push((vk::ObjectType::IMAGE, k.1));
+            if r.interesting() {
+                filter::remove(k.0, k.1);
+            }
         }
         keep
     });
-    RESOURCES.view_formats.retain(|k, _| k.0 != dev);
-    RESOURCES.buffers.shrink_to_fit();
-    RESOURCES.images.shrink_to_fit();
-    RESOURCES.view_formats.shrink_to_fit();
+    VIEW_FORMATS.retain(|k, _| k.0 != dev);
+    BUFFERS.shrink_to_fit();
+    IMAGES.shrink_to_fit();
+    VIEW_FORMATS.shrink_to_fit();
     live
 }
 
 /// `(buffers, images)` alive now.
 pub fn counts() -> (u64, u64) {
-    (
-        RESOURCES.buffers.len() as u64,
-        RESOURCES.images.len() as u64,
-    )
+    (BUFFERS.len() as u64, IMAGES.len() as u64)
 }
 
 /// What the barrier rules and the recording need of a buffer or image, in one lookup: its
@@ -357,15 +323,13 @@ pub fn sharing_and_external(
     use handoff_rules::checks::ownership::Resource;
     let k = key(device, resource.raw());
     let (sharing, declared, bound) = match resource {
-        Resource::Buffer(_) => {
-            let r = RESOURCES.buffers.get(&k)?;
+        Resource::Buffer(_) => BUFFERS.read(&k, |r| {
             (r.sharing_mode, !r.external_types.is_empty(), r.bound)
-        }
-        Resource::Image(_) => {
-            let r = RESOURCES.images.get(&k)?;
+        })?,
+        Resource::Image(_) => IMAGES.read(&k, |r| {
             let declared = !r.external_types.is_empty() || !r.external_types_nv.is_empty();
             (r.sharing_mode, declared, r.bound)
-        }
+        })?,
     };
     let external = declared || bound.is_some_and(|b| b.external_memory);
     Some((sharing, external))
