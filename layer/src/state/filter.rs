@@ -14,8 +14,7 @@ const BITS: u32 = 13;
 static COUNTS: [AtomicU32; 1 << BITS] = [const { AtomicU32::new(0) }; 1 << BITS];
 
 fn slot(device: u64, handle: u64) -> &'static AtomicU32 {
-    // Fibonacci hashing of both words: handles are pointers or small counters.
-    let h = (handle ^ device.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let h = super::handle_hash(device, handle);
     &COUNTS[(h >> (64 - BITS)) as usize]
 }
 

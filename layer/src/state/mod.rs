@@ -46,6 +46,15 @@ impl<T> std::ops::Deref for CacheLine<T> {
     }
 }
 
+/// Fibonacci hashing of a `(device, handle)` pair (handles are pointers or small
+/// counters): the top bits mix every input bit. The barrier filter takes its slot from the
+/// top bits; [`shard_map::ShardMap`] its shard from the top bits and its home slot from
+/// bits 32 up.
+#[inline(always)]
+pub fn handle_hash(device: u64, handle: u64) -> u64 {
+    (handle ^ device.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// An empty [`FastMap`].
 pub fn fast_map<K: Eq + std::hash::Hash, V>() -> FastMap<K, V> {
     DashMap::with_hasher_and_shard_amount(rustc_hash::FxBuildHasher, SHARDS)

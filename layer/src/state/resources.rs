@@ -150,7 +150,7 @@ pub fn buffer(device: vk::Device, buffer: vk::Buffer) -> Option<BufferRecord> {
     BUFFERS.get(&key(device, buffer.as_raw()))
 }
 
-/// `f` on a tracked buffer's record, read in place under its shard's read lock (no copy of
+/// `f` on a tracked buffer's record, read in place under its shard's lock (no copy of
 /// the record); `None` for an unknown buffer. `f` must be short and must not touch the
 /// state map.
 #[inline]
@@ -281,31 +281,46 @@ pub fn image_view_formats(device: vk::Device, image: vk::Image) -> Option<Vec<vk
 pub fn remove_device(device: vk::Device) -> Vec<(vk::ObjectType, u64)> {
     let dev = device.as_raw();
     let mut live: Vec<(vk::ObjectType, u64)> = Vec::new();
-    BUFFERS.retain(|k, r| {
-        let keep = k.0 != dev;
-        if !keep {
-            live.push((vk::ObjectType::BUFFER, k.1));
-            if r.interesting() {
-                filter::remove(k.0, k.1);
-            }
-        }
-        keep
-    });
-    IMAGES.retain(|k, r| {
-        let keep = k.0 != dev;
-        if !keep {
-            live.push((vk::ObjectType::IMAGE, k.1));
-            if r.interesting() {
-                filter::remove(k.0, k.1);
-            }
-        }
-        keep
-    });
+    drop_device_records(
+        &BUFFERS,
+        dev,
+        vk::ObjectType::BUFFER,
+        BufferRecord::interesting,
+        &mut live,
+    );
+    drop_device_records(
+        &IMAGES,
+        dev,
+        vk::ObjectType::IMAGE,
+        ImageRecord::interesting,
+        &mut live,
+    );
     VIEW_FORMATS.retain(|k, _| k.0 != dev);
     BUFFERS.shrink_to_fit();
     IMAGES.shrink_to_fit();
     VIEW_FORMATS.shrink_to_fit();
     live
+}
+
+/// Drops the records of device `dev` from `map`, listing each as `(kind, handle)` in `live`
+/// and taking the interesting ones out of the barrier filter.
+fn drop_device_records<V>(
+    map: &ShardMap<V>,
+    dev: u64,
+    kind: vk::ObjectType,
+    interesting: fn(&V) -> bool,
+    live: &mut Vec<(vk::ObjectType, u64)>,
+) {
+    map.retain(|k, r| {
+        let keep = k.0 != dev;
+        if !keep {
+            live.push((kind, k.1));
+            if interesting(r) {
+                filter::remove(k.0, k.1);
+            }
+        }
+        keep
+    });
 }
 
 /// `(buffers, images)` alive now.

@@ -28,12 +28,11 @@ const SHARDS: usize = super::SHARDS;
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 const _: () = assert!(SHARDS.is_power_of_two());
 
-/// Fibonacci hashing of both words: handles are pointers or small counters. The top bits
-/// pick the shard; the table indexes with bits from 32 up, which a product also mixes
-/// from every input bit below them.
+/// The key's hash ([`super::handle_hash`]): the top bits pick the shard; the table indexes
+/// with bits from 32 up, which the product also mixes from every input bit below them.
 #[inline(always)]
 fn hash(key: &Key) -> u64 {
-    (key.1 ^ key.0.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    super::handle_hash(key.0, key.1)
 }
 
 /// A shard's table: linear probing from the slot `hash >> 32` names, at most 3/4 full, so a
@@ -111,6 +110,32 @@ impl<V> Table<V> {
             if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(i) & mask) {
                 self.slots[i] = self.slots[j].take();
                 i = j;
+            }
+        }
+    }
+
+    /// Keeps the entries `f` says yes to, showing each entry to `f` once; the table keeps
+    /// its size.
+    fn retain(&mut self, mut f: impl FnMut(&Key, &mut V) -> bool) {
+        // Scan from just past an empty slot: a backward shift moves entries only within a
+        // run of full slots and toward its start, so in this order an entry only ever moves
+        // into the slot being looked at, from one not yet looked at.
+        let Some(empty) = self.slots.iter().position(Option::is_none) else {
+            return;
+        };
+        let mask = self.slots.len() - 1;
+        let mut step = 1;
+        while step < self.slots.len() {
+            let i = (empty + step) & mask;
+            let drop = match &mut self.slots[i] {
+                Some((k, v)) => !f(k, v),
+                None => false,
+            };
+            if drop {
+                // Look at slot `i` again: the entry shifted into it is unseen.
+                self.remove_at(i);
+            } else {
+                step += 1;
             }
         }
     }
@@ -326,24 +351,11 @@ impl<V> ShardMap<V> {
     }
 
     /// Keeps the entries `f` says yes to, one shard locked at a time; each entry is shown
-    /// to `f` once. Rebuilds the tables it removes from, at the size their entries need.
+    /// to `f` once. The tables keep their size: [`ShardMap::shrink_to_fit`] gives memory
+    /// back.
     pub fn retain(&self, mut f: impl FnMut(&Key, &mut V) -> bool) {
         for shard in self.shards.iter() {
-            let mut table = shard.lock();
-            let old = std::mem::take(&mut table.slots);
-            let total = table.items;
-            table.items = 0;
-            let mut kept = Vec::with_capacity(total);
-            for (k, mut v) in old.into_iter().flatten() {
-                if f(&k, &mut v) {
-                    kept.push((k, v));
-                }
-            }
-            let slots = Table::<V>::slots_for(kept.len());
-            table.slots.resize_with(slots, || None);
-            for (k, v) in kept {
-                table.insert_new(hash(&k), k, v);
-            }
+            shard.lock().retain(&mut f);
         }
     }
 
@@ -467,7 +479,7 @@ mod tests {
                 ),
                 _ => assert_eq!(m.get(&key), model.get(&key).copied()),
             }
-            if step % 50_000 == 0 {
+            if step % 5_000 == 0 {
                 m.retain(|k, _| k.1 % 7 != 0);
                 model.retain(|k, _| k.1 % 7 != 0);
                 m.shrink_to_fit();
